@@ -1,0 +1,115 @@
+#ifndef CERES_VARPRO_SOLVER_H_
+#define CERES_VARPRO_SOLVER_H_
+
+#include <string>
+#include <vector>
+
+#include "ceres/problem.h"
+#include "ceres/solver.h"
+#include "ceres_varpro/types.h"
+
+namespace ceres_varpro {
+
+// What the VarPro engine did, beyond what ceres::Solver::Summary records.
+struct VarProStatistics {
+  EliminationRegime regime = EliminationRegime::NO_LINEAR_BLOCKS;
+  ReducedLinearSolverType linear_solver_used = ReducedLinearSolverType::AUTO;
+  ReducedPreconditionerType preconditioner_used =
+      ReducedPreconditionerType::AUTO;
+
+  int num_linear_blocks = 0;      // Named by the user and in the problem.
+  int num_eliminated_blocks = 0;  // Variable, not pinned.
+  int num_eliminated_parameters = 0;
+  int num_components = 0;  // Connected components of the linear blocks.
+  int num_gauge_pins = 0;  // Blocks pinned by the solver.
+  int num_user_fixed_linear_blocks = 0;
+  bool gram_is_constant = false;
+
+  int num_gram_factorizations = 0;
+  int num_preconditioner_factorizations = 0;
+  int num_cg_iterations = 0;
+  int num_inner_iterations =
+      0;                    // Inner Gauss-Newton passes (robust/nonlinear).
+  int num_evaluations = 0;  // Points at which l*(θ) was computed.
+  int num_degenerate_blocks = 0;  // Nonlinear regime: blocks kept at their
+                                  // previous value because their solve failed.
+
+  double analysis_time_in_seconds = 0.0;
+  double factorization_time_in_seconds = 0.0;  // Gram and preconditioner.
+  double evaluation_time_in_seconds = 0.0;     // User CostFunctions.
+  double elimination_time_in_seconds = 0.0;    // Solving for l*.
+  double linear_solver_time_in_seconds = 0.0;  // The reduced step (CG, ...).
+
+  std::string BriefReport() const;
+};
+
+class Solver {
+ public:
+  // All the ceres::Solver::Options fields the trust-region loop honours
+  // (max_num_iterations, max_solver_time_in_seconds, function_tolerance,
+  // gradient_tolerance, parameter_tolerance, initial_trust_region_radius,
+  // max_trust_region_radius, min_trust_region_radius, min_relative_decrease,
+  // min_lm_diagonal, max_lm_diagonal, max_num_consecutive_invalid_steps,
+  // jacobi_scaling, eta, max_linear_solver_iterations, num_threads,
+  // minimizer_progress_to_stdout, logging_type, callbacks,
+  // update_state_every_iteration), plus the VarPro fields below. The engine
+  // runs Levenberg-Marquardt; linear_solver_type and preconditioner_type are
+  // not used by it (see reduced_linear_solver_type and
+  // reduced_preconditioner_type).
+  struct Options : public ceres::Solver::Options {
+    // Parameter blocks that enter every residual affinely (translations,
+    // positions, landmarks). They are eliminated exactly at every evaluation.
+    // They must not carry a manifold or bounds. Blocks the user made constant
+    // stay constant.
+    std::vector<double*> linear_parameter_blocks;
+
+    // Also accept linear_parameter_blocks that are not affine, provided no
+    // residual touches two of them (bundle-adjustment points): each is then
+    // solved by an inner Gauss-Newton iteration (VARPRO.md §2, regime 4).
+    bool allow_nonlinear_elimination = false;
+    // Inner Gauss-Newton for robust losses and nonlinear blocks.
+    int max_inner_iterations = 20;
+    double inner_iteration_tolerance = 1e-10;  // Relative step size.
+
+    ReducedLinearSolverType reduced_linear_solver_type =
+        ReducedLinearSolverType::AUTO;
+    ReducedPreconditionerType reduced_preconditioner_type =
+        ReducedPreconditionerType::AUTO;
+    // JOINT_CHOLESKY: refactor when the last CG solve needed more iterations.
+    int lagged_factorization_max_cg_iterations = 10;
+    // AUTO picks DENSE when the reduced problem has at most this many
+    // (tangent) parameters.
+    int max_dense_reduced_parameters = 600;
+
+    GaugePolicy gauge_policy = GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT;
+
+    // Relative tolerance of the numerical affinity and Gram-constancy checks.
+    double structure_check_tolerance = 1e-7;
+    // Seed of the random perturbations those checks use.
+    unsigned int structure_check_seed = 5489u;
+
+    // Checks the ceres fields the engine uses and the VarPro fields.
+    bool IsValid(std::string* error) const;
+  };
+
+  struct Summary : public ceres::Solver::Summary {
+    VarProStatistics varpro;
+    // Ceres's reports followed by the VarPro statistics.
+    std::string BriefReport() const;
+    std::string FullReport() const;
+  };
+};
+
+// Minimises the problem with the linear blocks eliminated. On return the
+// problem's parameter blocks hold the best point found (θ_best and
+// l*(θ_best)); on failure before the first step they are left unchanged.
+// Never writes non-finite values into them.
+void Solve(const Solver::Options& options, ceres::Problem* problem,
+           Solver::Summary* summary);
+// Same, for callers that only want the Ceres summary.
+void Solve(const Solver::Options& options, ceres::Problem* problem,
+           ceres::Solver::Summary* summary);
+
+}  // namespace ceres_varpro
+
+#endif  // CERES_VARPRO_SOLVER_H_

@@ -1,0 +1,36 @@
+#ifndef CERES_VARPRO_ENGINE_CONJUGATE_GRADIENTS_H_
+#define CERES_VARPRO_ENGINE_CONJUGATE_GRADIENTS_H_
+
+#include <functional>
+#include <string>
+
+#include "Eigen/Core"
+
+namespace ceres_varpro::internal {
+
+// Preconditioned conjugate gradients for an SPD operator, with the
+// termination rule Ceres uses inside Levenberg-Marquardt: stop when the
+// quadratic model Q(x) = ½xᵀAx - bᵀx stalls (Nash & Sofer),
+//   i (Q_i - Q_{i-1}) / Q_i < q_tolerance,
+// or after max_iterations. Work vectors are allocated once per size.
+class ConjugateGradients {
+ public:
+  struct Summary {
+    int num_iterations = 0;
+    bool success = false;
+    std::string message;
+  };
+  using Operator = std::function<void(const double* x, double* y)>;
+
+  // x = 0 initially; x receives the solution.
+  Summary Solve(const Operator& multiply, const Operator& precondition,
+                const Eigen::VectorXd& b, double q_tolerance,
+                int min_iterations, int max_iterations, Eigen::VectorXd* x);
+
+ private:
+  Eigen::VectorXd r_, z_, p_, q_;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_CONJUGATE_GRADIENTS_H_

@@ -1,0 +1,120 @@
+#ifndef CERES_VARPRO_ENGINE_ELIMINATOR_H_
+#define CERES_VARPRO_ENGINE_ELIMINATOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Eigen/Core"
+#include "ceres/evaluation_callback.h"
+#include "ceres_varpro/solver.h"
+#include "engine/block_sparse_matrix.h"
+#include "engine/gram_solver.h"
+#include "engine/program.h"
+#include "engine/residual_evaluator.h"
+#include "engine/structure_analyzer.h"
+
+namespace ceres_varpro::internal {
+
+// Elimination: computes l*(θ) = argmin_l F(θ, l) whenever θ changes, and
+// writes it into the linear blocks' memory, exactly as a
+// ceres::EvaluationCallback is expected to: Ceres (or our own minimiser)
+// writes θ into the user's memory and then calls PrepareForEvaluation.
+//
+//   affine, no loss   one exact Newton step l* = l - G⁻¹Aᵀr; G factored once
+//                     when constant, at every new θ otherwise;
+//   coupled, robust   damped Gauss-Newton on the IRLS-corrected system until
+//                     the step is negligible;
+//   independent,      per-block Levenberg-Marquardt to convergence, in
+//   robust/nonlinear  parallel (nonlinear extension for non-affine blocks).
+//
+// Each evaluated point lives in a Workspace (Jacobian, residuals, l*, Gram
+// factor). The one where Jacobians were last evaluated is current(): the
+// accepted point the reduced problem linearises around. A new candidate never
+// overwrites it, so a rejected step costs nothing to undo.
+class Eliminator : public ceres::EvaluationCallback {
+ public:
+  struct Options {
+    int num_threads = 1;
+    int max_inner_iterations = 20;
+    double inner_iteration_tolerance = 1e-10;
+    SparseCholesky::Mode cholesky_mode = SparseCholesky::Mode::kAuto;
+  };
+
+  struct Workspace {
+    std::unique_ptr<BlockSparseMatrix> jacobian;
+    Eigen::VectorXd residuals;
+    Eigen::VectorXd linear;  // l* over the eliminated linear parameters.
+    double cost = 0.0;       // Of the active residual blocks.
+    std::unique_ptr<GramSolver> own_gram;
+    GramSolver* gram = nullptr;  // Factored at this point (maybe shared).
+  };
+
+  Eliminator(Program* program, const StructureAnalysis& analysis,
+             ResidualEvaluator* evaluator, const Options& options,
+             VarProStatistics* statistics);
+  ~Eliminator() override;
+
+  // Reads the initial l from the user's memory, factors G when it is
+  // constant and checks that every eliminated block is determined.
+  bool Initialize(std::string* error);
+
+  void PrepareForEvaluation(bool evaluate_jacobians,
+                            bool new_evaluation_point) override;
+
+  // Outcome of the last PrepareForEvaluation.
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  // The point of the last PrepareForEvaluation, and the last one at which
+  // Jacobians were evaluated.
+  const Workspace& last() const { return *last_; }
+  const Workspace& current() const { return *current_; }
+  Workspace* mutable_current() { return current_.get(); }
+  bool has_current() const { return has_current_; }
+
+  bool has_linear_blocks() const { return num_linear_ > 0; }
+  // True when the Gram factor of current() must be refreshed after the
+  // Jacobian there changed (robust or nonlinear regimes).
+  const StructureAnalysis& analysis() const { return analysis_; }
+
+ private:
+  bool Solve(Workspace* w, const Eigen::VectorXd& base);
+  bool SolveExact(Workspace* w, const Eigen::VectorXd& base);
+  bool SolveCoupledIterative(Workspace* w, const Eigen::VectorXd& base);
+  bool SolveBlockwise(Workspace* w, const Eigen::VectorXd& base);
+  bool EvaluateJacobian(Workspace* w);
+  bool FactorGram(Workspace* w);
+  bool Fail(const std::string& message);
+
+  Program* program_;
+  StructureAnalysis analysis_;
+  ResidualEvaluator* evaluator_;
+  Options options_;
+  VarProStatistics* statistics_;
+
+  int num_linear_ = 0;
+  int num_theta_ = 0;
+  bool exact_step_ = true;  // Affine without losses.
+  bool blockwise_ = false;  // Independent blocks solved one by one.
+  std::unique_ptr<GramSolver> shared_gram_;
+
+  std::unique_ptr<Workspace> current_, candidate_;
+  Workspace* last_ = nullptr;
+  bool has_current_ = false;
+  Eigen::VectorXd initial_linear_;
+
+  // Rows touching each eliminated block (blockwise) and rows touching none.
+  std::vector<std::vector<int>> block_rows_;
+  std::vector<int> theta_only_rows_;
+
+  // Scratch, sized once.
+  Eigen::VectorXd full_cols_, linear_step_, trial_linear_;
+  std::vector<double> block_costs_;
+
+  bool ok_ = false;
+  std::string error_;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_ELIMINATOR_H_

@@ -1,0 +1,61 @@
+#ifndef CERES_VARPRO_ENGINE_GRAM_ASSEMBLER_H_
+#define CERES_VARPRO_ENGINE_GRAM_ASSEMBLER_H_
+
+#include <vector>
+
+#include "engine/block_sparse_matrix.h"
+
+namespace ceres_varpro::internal {
+
+// Assembles the upper triangle of JᵀJ (optionally with columns scaled and a
+// diagonal added) for the column blocks [cb_begin, cb_end) of a
+// BlockSparseMatrix, in compressed-column form for CHOLMOD. The pattern and
+// the map from Jacobian cells to matrix entries are computed once; Assemble()
+// only does arithmetic, in parallel over column blocks, without allocating.
+class GramAssembler {
+ public:
+  GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin, int cb_end,
+                int num_threads);
+
+  int num_cols() const { return n_; }
+  const std::vector<int>& col_ptr() const { return col_ptr_; }
+  const std::vector<int>& row_index() const { return row_index_; }
+  int num_nonzeros() const { return static_cast<int>(row_index_.size()); }
+
+  // values (num_nonzeros) = upper(S Jᵀ J S) + diag(diagonal), where S scales
+  // the columns. column_scale is indexed by the Jacobian's global column and
+  // may be null (no scaling); diagonal is indexed by the local column
+  // (0..num_cols) and may be null.
+  void Assemble(const BlockSparseMatrix& jacobian, const double* column_scale,
+                const double* diagonal, double* values) const;
+
+  // Position in values of the diagonal entry of local column j.
+  int diagonal_position(int j) const { return diagonal_position_[j]; }
+  int col_offset() const { return col_offset_; }
+
+ private:
+  struct Contribution {
+    int position_b;  // Cell of column block b in some row block.
+    int position_c;  // Cell of column block c in the same row block.
+    int rows;
+  };
+  // The (b, c) block of JᵀJ, b <= c, stored in column block c.
+  struct BlockPair {
+    int b;
+    std::vector<Contribution> contributions;
+    // values index of entry (first row of b, column k of c), per column k.
+    std::vector<int> column_start;
+  };
+
+  int cb_begin_, cb_end_, num_threads_;
+  int n_ = 0;
+  int col_offset_ = 0;
+  std::vector<int> col_ptr_, row_index_, diagonal_position_;
+  std::vector<std::vector<BlockPair>> pairs_;  // Indexed by c - cb_begin.
+  int max_block_size_ = 0;
+  mutable std::vector<std::vector<double>> scratch_;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_GRAM_ASSEMBLER_H_

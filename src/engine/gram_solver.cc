@@ -1,0 +1,192 @@
+#include "engine/gram_solver.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "Eigen/Core"
+#include "engine/parallel_for.h"
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+namespace {
+
+using RowMajorMatrix =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
+using MatrixRef = Eigen::Map<RowMajorMatrix>;
+
+// The parameter block owning linear column `local_col`.
+int LinearBlockOfColumn(const Program& program, int local_col) {
+  for (int c = program.num_nonlinear_columns(); c < program.num_column_blocks();
+       ++c) {
+    const int p = program.column_parameter_blocks()[c];
+    const auto& pb = program.parameter_blocks()[p];
+    if (local_col >= pb.state_offset && local_col < pb.state_offset + pb.size) {
+      return p;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool CholeskyPivotIsDegenerate(double pivot_squared, double max_diagonal) {
+  return !(pivot_squared > 1e-12 * max_diagonal) ||
+         !std::isfinite(pivot_squared);
+}
+
+SparseGramSolver::SparseGramSolver(const Program* program,
+                                   const BlockSparseMatrix& jacobian,
+                                   int num_threads, SparseCholesky::Mode mode)
+    : program_(program),
+      assembler_(jacobian, program->num_nonlinear_columns(),
+                 program->num_column_blocks(), num_threads),
+      cholesky_(mode),
+      values_(assembler_.num_nonzeros()) {}
+
+bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
+                                 std::string* error) {
+  if (!analyzed_) {
+    if (!cholesky_.Analyze(assembler_.num_cols(), assembler_.col_ptr(),
+                           assembler_.row_index(), error)) {
+      return false;
+    }
+    analyzed_ = true;
+  }
+  assembler_.Assemble(jacobian, nullptr, nullptr, values_.data());
+  int failed_column = -1;
+  std::string cholmod_error;
+  if (!cholesky_.Factorize(values_.data(), &failed_column, &cholmod_error)) {
+    const int p =
+        failed_column >= 0 ? LinearBlockOfColumn(*program_, failed_column) : -1;
+    if (p >= 0) {
+      *error = program_->DescribeParameterBlock(p) +
+               " is undetermined: the residuals do not fix its value (the Gram "
+               "matrix of the linear blocks is singular there; add a "
+               "measurement or make the block constant)";
+    } else {
+      *error = "the Gram matrix of the linear blocks could not be factored: " +
+               cholmod_error;
+    }
+    return false;
+  }
+  return true;
+}
+
+void SparseGramSolver::Solve(const double* b, double* x) {
+  cholesky_.Solve(b, x);
+}
+
+void SparseGramSolver::SolveMultiple(const double* b, double* x, int num_rhs) {
+  cholesky_.SolveMultiple(b, x, num_rhs);
+}
+
+BlockDiagonalGramSolver::BlockDiagonalGramSolver(
+    const Program* program, const BlockSparseMatrix& jacobian, int num_threads,
+    bool allow_singular_blocks)
+    : program_(program),
+      num_threads_(std::max(1, num_threads)),
+      allow_singular_blocks_(allow_singular_blocks),
+      first_col_block_(program->num_nonlinear_columns()) {
+  int factor_size = 0;
+  const int theta_cols = program->num_theta_tangent();
+  for (int c = first_col_block_; c < jacobian.num_col_blocks(); ++c) {
+    offsets_.push_back(jacobian.col_block_offset(c) - theta_cols);
+    sizes_.push_back(jacobian.col_block_size(c));
+    factor_offsets_.push_back(factor_size);
+    factor_size += sizes_.back() * sizes_.back();
+  }
+  factors_.assign(factor_size, 0.0);
+  frozen_.assign(offsets_.size(), 0);
+}
+
+bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
+                                        std::string* error) {
+  int first_singular = -1;
+  const double* jv = jacobian.values();
+  ParallelFor(num_threads_, 0, num_blocks(), [&](int, int k) {
+    const int c = first_col_block_ + k;
+    const int n = sizes_[k];
+    MatrixRef g(&factors_[factor_offsets_[k]], n, n);
+    g.setZero();
+    for (const auto& e : jacobian.column_entries(c)) {
+      const int rows = jacobian.row_block_size(e.row_block);
+      const ConstMatrixRef a(jv + e.position, rows, n);
+      g.noalias() += a.transpose() * a;
+    }
+    // In-place Cholesky with a relative pivot test (Eigen's LLT would accept
+    // a numerically singular block).
+    const double max_diagonal = g.diagonal().maxCoeff();
+    bool singular = !(max_diagonal > 0.0);
+    for (int j = 0; j < n && !singular; ++j) {
+      double d = g(j, j);
+      for (int t = 0; t < j; ++t) d -= g(j, t) * g(j, t);
+      if (CholeskyPivotIsDegenerate(d, max_diagonal)) {
+        singular = true;
+        break;
+      }
+      const double l = std::sqrt(d);
+      g(j, j) = l;
+      for (int i = j + 1; i < n; ++i) {
+        double v = g(i, j);
+        for (int t = 0; t < j; ++t) v -= g(i, t) * g(j, t);
+        g(i, j) = v / l;
+      }
+    }
+    frozen_[k] = singular ? 1 : 0;
+    if (singular) {
+#pragma omp critical(ceres_varpro_block_gram)
+      if (first_singular < 0 || k < first_singular) first_singular = k;
+    }
+  });
+  num_frozen_ = 0;
+  for (char f : frozen_) num_frozen_ += f;
+  if (first_singular >= 0 && !allow_singular_blocks_) {
+    const int p =
+        program_->column_parameter_blocks()[first_col_block_ + first_singular];
+    *error = program_->DescribeParameterBlock(p) +
+             " is undetermined: its residuals do not fix its value (rank-"
+             "deficient Gram block; e.g. a landmark observed too few times)";
+    if (num_frozen_ > 1) {
+      *error += "; " + std::to_string(num_frozen_ - 1) +
+                " more linear blocks are undetermined too";
+    }
+    return false;
+  }
+  return true;
+}
+
+void BlockDiagonalGramSolver::SolveBlock(int k, const double* b,
+                                         double* x) const {
+  const int n = sizes_[k];
+  if (frozen_[k]) {
+    std::fill(x, x + n, 0.0);
+    return;
+  }
+  const double* l = &factors_[factor_offsets_[k]];
+  // Forward then backward substitution with the lower factor.
+  for (int i = 0; i < n; ++i) {
+    double v = b[i];
+    for (int t = 0; t < i; ++t) v -= l[i * n + t] * x[t];
+    x[i] = v / l[i * n + i];
+  }
+  for (int i = n - 1; i >= 0; --i) {
+    double v = x[i];
+    for (int t = i + 1; t < n; ++t) v -= l[t * n + i] * x[t];
+    x[i] = v / l[i * n + i];
+  }
+}
+
+void BlockDiagonalGramSolver::Solve(const double* b, double* x) {
+  ParallelFor(num_threads_, 0, num_blocks(), [&](int, int k) {
+    SolveBlock(k, b + offsets_[k], x + offsets_[k]);
+  });
+}
+
+void BlockDiagonalGramSolver::SolveMultiple(const double* b, double* x,
+                                            int num_rhs) {
+  const int n = program_->num_linear_parameters();
+  for (int j = 0; j < num_rhs; ++j) Solve(b + j * n, x + j * n);
+}
+
+}  // namespace ceres_varpro::internal

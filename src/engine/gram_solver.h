@@ -1,0 +1,88 @@
+#ifndef CERES_VARPRO_ENGINE_GRAM_SOLVER_H_
+#define CERES_VARPRO_ENGINE_GRAM_SOLVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/block_sparse_matrix.h"
+#include "engine/gram_assembler.h"
+#include "engine/program.h"
+#include "engine/sparse_cholesky.h"
+
+namespace ceres_varpro::internal {
+
+// Factors the Gram matrix G = AᵀA of the linear columns of a Jacobian (gauge
+// already fixed: pinned blocks have no columns) and solves with it. Vectors
+// are indexed by the linear parameters, 0 .. program.num_linear_parameters().
+class GramSolver {
+ public:
+  virtual ~GramSolver() = default;
+  // False if G is singular, with an error naming an undetermined block.
+  virtual bool Factorize(const BlockSparseMatrix& jacobian,
+                         std::string* error) = 0;
+  // x = G^-1 b (x may alias b).
+  virtual void Solve(const double* b, double* x) = 0;
+  // X = G^-1 B for num_rhs column-major right-hand sides.
+  virtual void SolveMultiple(const double* b, double* x, int num_rhs) = 0;
+};
+
+// Coupled linear blocks: sparse Cholesky (CHOLMOD); symbolic analysis once.
+class SparseGramSolver : public GramSolver {
+ public:
+  SparseGramSolver(const Program* program, const BlockSparseMatrix& jacobian,
+                   int num_threads, SparseCholesky::Mode mode);
+  bool Factorize(const BlockSparseMatrix& jacobian,
+                 std::string* error) override;
+  void Solve(const double* b, double* x) override;
+  void SolveMultiple(const double* b, double* x, int num_rhs) override;
+  const SparseCholesky& cholesky() const { return cholesky_; }
+
+ private:
+  const Program* program_;
+  GramAssembler assembler_;
+  SparseCholesky cholesky_;
+  std::vector<double> values_;
+  bool analyzed_ = false;
+};
+
+// Independent linear blocks: G is block diagonal; dense Cholesky per block,
+// in parallel. With allow_singular_blocks (the nonlinear regime, where a
+// point can become degenerate at a candidate), a singular block is frozen:
+// its inverse is taken as zero and it is counted, instead of failing.
+class BlockDiagonalGramSolver : public GramSolver {
+ public:
+  BlockDiagonalGramSolver(const Program* program,
+                          const BlockSparseMatrix& jacobian, int num_threads,
+                          bool allow_singular_blocks);
+  bool Factorize(const BlockSparseMatrix& jacobian,
+                 std::string* error) override;
+  void Solve(const double* b, double* x) override;
+  void SolveMultiple(const double* b, double* x, int num_rhs) override;
+
+  // For block k (0-based among the linear column blocks): x = G_k^-1 b.
+  void SolveBlock(int k, const double* b, double* x) const;
+  int num_blocks() const { return static_cast<int>(offsets_.size()); }
+  int block_offset(int k) const { return offsets_[k]; }
+  int block_size(int k) const { return sizes_[k]; }
+  bool block_is_frozen(int k) const { return frozen_[k] != 0; }
+  int num_frozen() const { return num_frozen_; }
+
+ private:
+  const Program* program_;
+  int num_threads_;
+  bool allow_singular_blocks_;
+  int first_col_block_;
+  std::vector<int> offsets_, sizes_, factor_offsets_;
+  std::vector<double> factors_;  // Lower Cholesky factors, row-major.
+  std::vector<char> frozen_;
+  int num_frozen_ = 0;
+};
+
+// True if an LLᵀ pivot is tiny relative to the block's scale: the block is
+// numerically rank deficient (an undetermined landmark, a point seen once).
+bool CholeskyPivotIsDegenerate(double pivot_squared, double max_diagonal);
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_GRAM_SOLVER_H_

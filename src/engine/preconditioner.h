@@ -1,0 +1,78 @@
+#ifndef CERES_VARPRO_ENGINE_PRECONDITIONER_H_
+#define CERES_VARPRO_ENGINE_PRECONDITIONER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/gram_assembler.h"
+#include "engine/reduced_problem.h"
+#include "engine/sparse_cholesky.h"
+
+namespace ceres_varpro::internal {
+
+// Approximates (s S s + D²)⁻¹ for the reduced system, with s the Jacobi
+// scaling and D² the Levenberg-Marquardt diagonal, both in tangent
+// coordinates of θ.
+class Preconditioner {
+ public:
+  virtual ~Preconditioner() = default;
+  // Prepares for a solve at the current point. jacobian_changed is true the
+  // first time after a new point was accepted.
+  virtual bool Update(ReducedProblem* problem, const double* scale,
+                      const double* d2, bool jacobian_changed,
+                      std::string* error) = 0;
+  virtual void Apply(const double* x, double* y) = 0;
+  // How many CG iterations the last solve needed (lagged strategies use it).
+  virtual void NotifyIterations(int /*cg_iterations*/) {}
+  virtual int num_factorizations() const { return 0; }
+};
+
+// Inverse of the diagonal blocks of s J_θᵀJ_θ s + D², one per θ block.
+class BlockJacobiPreconditioner : public Preconditioner {
+ public:
+  explicit BlockJacobiPreconditioner(const ReducedProblem& problem);
+  bool Update(ReducedProblem* problem, const double* scale, const double* d2,
+              bool jacobian_changed, std::string* error) override;
+  void Apply(const double* x, double* y) override;
+
+ private:
+  std::vector<int> offsets_, sizes_, storage_;
+  std::vector<double> gram_blocks_;  // Unscaled J_θᵀJ_θ diagonal blocks.
+  std::vector<double> inverses_;
+  int num_threads_;
+};
+
+// A sparse Cholesky factor of the joint Gauss-Newton matrix
+//   H = [ s J_θᵀJ_θ s + D²   s J_θᵀA ]
+//       [ Aᵀ J_θ s            AᵀA    ],
+// whose θ block of H⁻¹ is exactly (s S s + D²)⁻¹. Lagged: it is refactored
+// only when the previous CG solve needed more than max_cg_iterations, so a
+// whole solve typically needs a handful of factorisations.
+class JointCholeskyPreconditioner : public Preconditioner {
+ public:
+  JointCholeskyPreconditioner(const ReducedProblem& problem,
+                              int max_cg_iterations, bool always_refactor,
+                              SparseCholesky::Mode mode);
+  bool Update(ReducedProblem* problem, const double* scale, const double* d2,
+              bool jacobian_changed, std::string* error) override;
+  void Apply(const double* x, double* y) override;
+  void NotifyIterations(int cg_iterations) override;
+  int num_factorizations() const override { return num_factorizations_; }
+
+ private:
+  GramAssembler assembler_;
+  SparseCholesky cholesky_;
+  std::vector<double> values_, column_scale_, diagonal_, rhs_;
+  int num_tangent_;
+  int max_cg_iterations_;
+  bool always_refactor_;
+  bool analyzed_ = false;
+  bool factored_ = false;
+  bool refactor_ = true;
+  int num_factorizations_ = 0;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_PRECONDITIONER_H_

@@ -1,0 +1,197 @@
+#include "engine/program.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+
+#include "engine/parallel_for.h"
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+
+bool Program::Build(const ceres::Problem& problem,
+                    const std::vector<double*>& linear_parameter_blocks,
+                    Program* program, std::string* error) {
+  constexpr double kNoBound = std::numeric_limits<double>::max();
+  *program = Program();
+  std::vector<double*> blocks;
+  problem.GetParameterBlocks(&blocks);
+  std::unordered_map<const double*, int> index_of;
+  index_of.reserve(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ParameterBlock pb;
+    pb.values = blocks[i];
+    pb.size = problem.ParameterBlockSize(blocks[i]);
+    pb.tangent_size = problem.ParameterBlockTangentSize(blocks[i]);
+    pb.manifold = problem.GetManifold(blocks[i]);
+    pb.constant = problem.IsParameterBlockConstant(blocks[i]);
+    for (int k = 0; k < pb.size; ++k) {
+      // Ceres reports "no bound" as ∓max double.
+      if (problem.GetParameterLowerBound(blocks[i], k) > -kNoBound ||
+          problem.GetParameterUpperBound(blocks[i], k) < kNoBound) {
+        pb.has_bounds = true;
+      }
+    }
+    pb.problem_index = static_cast<int>(i);
+    index_of[blocks[i]] = static_cast<int>(i);
+    program->parameter_blocks_.push_back(pb);
+  }
+
+  for (size_t k = 0; k < linear_parameter_blocks.size(); ++k) {
+    auto it = index_of.find(linear_parameter_blocks[k]);
+    if (it == index_of.end()) {
+      std::ostringstream s;
+      s << "linear_parameter_blocks[" << k << "] (address "
+        << static_cast<const void*>(linear_parameter_blocks[k])
+        << ") is not a parameter block of the problem";
+      *error = s.str();
+      return false;
+    }
+    ParameterBlock& pb = program->parameter_blocks_[it->second];
+    if (pb.linear) {
+      std::ostringstream s;
+      s << "linear_parameter_blocks[" << k
+        << "] repeats linear_parameter_blocks[" << pb.linear_index << "]";
+      *error = s.str();
+      return false;
+    }
+    pb.linear = true;
+    pb.linear_index = static_cast<int>(k);
+  }
+
+  std::vector<ceres::ResidualBlockId> residual_ids;
+  problem.GetResidualBlocks(&residual_ids);
+  program->residual_blocks_.reserve(residual_ids.size());
+  std::vector<double*> params;
+  for (size_t i = 0; i < residual_ids.size(); ++i) {
+    ResidualBlock rb;
+    rb.id = residual_ids[i];
+    rb.cost_function = problem.GetCostFunctionForResidualBlock(rb.id);
+    rb.loss_function = problem.GetLossFunctionForResidualBlock(rb.id);
+    rb.num_residuals = rb.cost_function->num_residuals();
+    rb.problem_index = static_cast<int>(i);
+    problem.GetParameterBlocksForResidualBlock(rb.id, &params);
+    for (double* p : params) rb.parameter_blocks.push_back(index_of.at(p));
+    program->residual_blocks_.push_back(std::move(rb));
+  }
+  return true;
+}
+
+void Program::SetLayout() {
+  column_blocks_.clear();
+  active_residuals_.clear();
+  num_theta_ambient_ = num_theta_tangent_ = num_linear_parameters_ = 0;
+  for (ParameterBlock& pb : parameter_blocks_) {
+    pb.col_block = -1;
+    pb.col_offset = -1;
+    pb.state_offset = -1;
+  }
+  for (int i = 0; i < static_cast<int>(parameter_blocks_.size()); ++i) {
+    ParameterBlock& pb = parameter_blocks_[i];
+    if (pb.linear || pb.constant || pb.tangent_size == 0) continue;
+    pb.col_block = static_cast<int>(column_blocks_.size());
+    pb.state_offset = num_theta_ambient_;
+    pb.col_offset = num_theta_tangent_;
+    num_theta_ambient_ += pb.size;
+    num_theta_tangent_ += pb.tangent_size;
+    column_blocks_.push_back(i);
+  }
+  num_nonlinear_columns_ = static_cast<int>(column_blocks_.size());
+  for (int i = 0; i < static_cast<int>(parameter_blocks_.size()); ++i) {
+    ParameterBlock& pb = parameter_blocks_[i];
+    if (!pb.linear || pb.constant || pb.pinned) continue;
+    pb.col_block = static_cast<int>(column_blocks_.size());
+    pb.state_offset = num_linear_parameters_;
+    pb.col_offset = num_theta_tangent_ + num_linear_parameters_;
+    num_linear_parameters_ += pb.size;
+    column_blocks_.push_back(i);
+  }
+  for (int r = 0; r < static_cast<int>(residual_blocks_.size()); ++r) {
+    ResidualBlock& rb = residual_blocks_[r];
+    rb.row_block = -1;
+    for (int p : rb.parameter_blocks) {
+      if (parameter_blocks_[p].col_block >= 0) {
+        rb.row_block = static_cast<int>(active_residuals_.size());
+        active_residuals_.push_back(r);
+        break;
+      }
+    }
+  }
+}
+
+void Program::GetTheta(double* x) const {
+  for (int c = 0; c < num_nonlinear_columns_; ++c) {
+    const ParameterBlock& pb = parameter_blocks_[column_blocks_[c]];
+    std::copy(pb.values, pb.values + pb.size, x + pb.state_offset);
+  }
+}
+
+void Program::SetTheta(const double* x) {
+  for (int c = 0; c < num_nonlinear_columns_; ++c) {
+    const ParameterBlock& pb = parameter_blocks_[column_blocks_[c]];
+    std::copy(x + pb.state_offset, x + pb.state_offset + pb.size, pb.values);
+  }
+}
+
+void Program::GetLinear(double* l) const {
+  for (int c = num_nonlinear_columns_; c < num_column_blocks(); ++c) {
+    const ParameterBlock& pb = parameter_blocks_[column_blocks_[c]];
+    std::copy(pb.values, pb.values + pb.size, l + pb.state_offset);
+  }
+}
+
+void Program::SetLinear(const double* l) {
+  for (int c = num_nonlinear_columns_; c < num_column_blocks(); ++c) {
+    const ParameterBlock& pb = parameter_blocks_[column_blocks_[c]];
+    std::copy(l + pb.state_offset, l + pb.state_offset + pb.size, pb.values);
+  }
+}
+
+bool Program::Plus(const double* x, const double* delta, double* x_plus,
+                   int num_threads) const {
+  bool ok = true;
+  ParallelFor(num_threads, 0, num_nonlinear_columns_, [&](int, int c) {
+    const ParameterBlock& pb = parameter_blocks_[column_blocks_[c]];
+    const double* xb = x + pb.state_offset;
+    const double* db = delta + pb.col_offset;
+    double* yb = x_plus + pb.state_offset;
+    if (pb.manifold == nullptr) {
+      for (int k = 0; k < pb.size; ++k) yb[k] = xb[k] + db[k];
+    } else if (!pb.manifold->Plus(xb, db, yb)) {
+#pragma omp atomic write
+      ok = false;
+    }
+  });
+  return ok;
+}
+
+std::string Program::DescribeParameterBlock(int index) const {
+  const ParameterBlock& pb = parameter_blocks_[index];
+  std::ostringstream s;
+  if (pb.linear) {
+    s << "linear parameter block #" << pb.linear_index
+      << " (linear_parameter_blocks[" << pb.linear_index << "], ";
+  } else {
+    s << "parameter block #" << pb.problem_index << " (";
+  }
+  s << "size " << pb.size << ", address " << static_cast<const void*>(pb.values)
+    << ")";
+  return s.str();
+}
+
+std::string Program::DescribeResidualBlock(int index) const {
+  const ResidualBlock& rb = residual_blocks_[index];
+  std::ostringstream s;
+  s << "residual block #" << rb.problem_index << " (" << rb.num_residuals
+    << " residuals, parameter blocks";
+  for (int p : rb.parameter_blocks) {
+    const ParameterBlock& pb = parameter_blocks_[p];
+    s << " " << (pb.linear ? "L" : "#")
+      << (pb.linear ? pb.linear_index : pb.problem_index);
+  }
+  s << ")";
+  return s.str();
+}
+
+}  // namespace ceres_varpro::internal

@@ -1,0 +1,113 @@
+#ifndef CERES_VARPRO_ENGINE_PROGRAM_H_
+#define CERES_VARPRO_ENGINE_PROGRAM_H_
+
+#include <string>
+#include <vector>
+
+#include "ceres/cost_function.h"
+#include "ceres/loss_function.h"
+#include "ceres/manifold.h"
+#include "ceres/problem.h"
+
+namespace ceres_varpro::internal {
+
+// A read-only snapshot of a ceres::Problem's structure, taken through Ceres's
+// public accessors, and the column layout the engine uses:
+//   column blocks [0, num_nonlinear_columns)  variable nonlinear blocks (θ),
+//                                               in tangent coordinates;
+//   column blocks [num_nonlinear_columns, ...) variable linear blocks (l)
+//                                               that are not pinned.
+// The live state is the user's memory: the engine writes candidate points
+// there and restores the best point at the end, as Ceres itself does when an
+// EvaluationCallback is present.
+class Program {
+ public:
+  struct ParameterBlock {
+    double* values = nullptr;
+    int size = 0;
+    int tangent_size = 0;
+    const ceres::Manifold* manifold = nullptr;
+    bool constant = false;    // Set constant by the user.
+    bool has_bounds = false;  // Any finite bound.
+    bool linear = false;      // Named in linear_parameter_blocks.
+    int linear_index = -1;    // Its position in linear_parameter_blocks.
+    int problem_index = -1;   // Position in Problem::GetParameterBlocks().
+    bool pinned = false;      // Held fixed by the gauge fix.
+    int col_block = -1;       // -1 when held fixed.
+    int col_offset = -1;      // First column in the Jacobian (tangent).
+    int state_offset = -1;    // Offset in the ambient θ state vector.
+  };
+
+  struct ResidualBlock {
+    ceres::ResidualBlockId id = nullptr;
+    const ceres::CostFunction* cost_function = nullptr;
+    const ceres::LossFunction* loss_function = nullptr;
+    std::vector<int> parameter_blocks;
+    int num_residuals = 0;
+    int problem_index = -1;  // Position in Problem::GetResidualBlocks().
+    int row_block = -1;      // -1 when it touches no variable block.
+  };
+
+  // Returns false (with the reason) if a named linear block is not in the
+  // problem or is named twice.
+  static bool Build(const ceres::Problem& problem,
+                    const std::vector<double*>& linear_parameter_blocks,
+                    Program* program, std::string* error);
+
+  // Assigns columns and rows once the analysis has chosen the pins.
+  void SetLayout();
+
+  std::vector<ParameterBlock>& parameter_blocks() { return parameter_blocks_; }
+  const std::vector<ParameterBlock>& parameter_blocks() const {
+    return parameter_blocks_;
+  }
+  const std::vector<ResidualBlock>& residual_blocks() const {
+    return residual_blocks_;
+  }
+
+  // Valid after SetLayout().
+  const std::vector<int>& column_parameter_blocks() const {
+    return column_blocks_;
+  }
+  const std::vector<int>& active_residual_blocks() const {
+    return active_residuals_;
+  }
+  int num_nonlinear_columns() const { return num_nonlinear_columns_; }
+  int num_column_blocks() const {
+    return static_cast<int>(column_blocks_.size());
+  }
+  int num_theta_ambient() const { return num_theta_ambient_; }
+  int num_theta_tangent() const { return num_theta_tangent_; }
+  int num_linear_parameters() const { return num_linear_parameters_; }
+  bool is_nonlinear_column(int col_block) const {
+    return col_block < num_nonlinear_columns_;
+  }
+
+  // θ state: ambient values of the variable nonlinear blocks, concatenated.
+  void GetTheta(double* x) const;
+  void SetTheta(const double* x);
+  // Values of the eliminated (column) linear blocks, concatenated.
+  void GetLinear(double* l) const;
+  void SetLinear(const double* l);
+  // x_plus = Plus(x, delta) block by block; false if a manifold fails.
+  bool Plus(const double* x, const double* delta, double* x_plus,
+            int num_threads) const;
+
+  // Human-readable names used in every error message.
+  std::string DescribeParameterBlock(int index) const;
+  std::string DescribeResidualBlock(int index) const;
+
+ private:
+  std::vector<ParameterBlock> parameter_blocks_;
+  std::vector<ResidualBlock> residual_blocks_;
+  std::vector<int> column_blocks_;
+  std::vector<int> active_residuals_;
+  int num_nonlinear_columns_ = 0;
+  int num_theta_ambient_ = 0;
+  int num_theta_tangent_ = 0;
+  int num_linear_parameters_ = 0;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_PROGRAM_H_

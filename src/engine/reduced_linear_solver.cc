@@ -1,0 +1,140 @@
+#include "engine/reduced_linear_solver.h"
+
+#include <utility>
+
+#include "Eigen/Cholesky"
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+namespace {
+
+using RowMajorMatrix =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
+
+}  // namespace
+
+IterativeReducedSolver::IterativeReducedSolver(
+    std::unique_ptr<Preconditioner> preconditioner, int max_iterations)
+    : preconditioner_(std::move(preconditioner)),
+      max_iterations_(max_iterations) {}
+
+ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
+    ReducedProblem* problem, const double* scale, const double* d2,
+    const double* gradient, double eta, bool jacobian_changed, double* y) {
+  Summary summary;
+  const int n = problem->num_tangent();
+  if (!preconditioner_->Update(problem, scale, d2, jacobian_changed,
+                               &summary.message)) {
+    return summary;
+  }
+  b_.resize(n);
+  scaled_.resize(n);
+  for (int i = 0; i < n; ++i) b_[i] = -scale[i] * gradient[i];
+  auto multiply = [&](const double* v, double* out) {
+    for (int i = 0; i < n; ++i) scaled_[i] = scale[i] * v[i];
+    problem->SchurMultiply(scaled_.data(), out);
+    for (int i = 0; i < n; ++i) out[i] = scale[i] * out[i] + d2[i] * v[i];
+  };
+  auto precondition = [&](const double* v, double* out) {
+    preconditioner_->Apply(v, out);
+  };
+  const ConjugateGradients::Summary cg =
+      cg_.Solve(multiply, precondition, b_, eta, /*min_iterations=*/0,
+                max_iterations_, &x_);
+  preconditioner_->NotifyIterations(cg.num_iterations);
+  summary.num_iterations = cg.num_iterations;
+  summary.success = cg.success && x_.allFinite();
+  summary.message = cg.message;
+  Eigen::Map<Eigen::VectorXd>(y, n) = x_;
+  return summary;
+}
+
+DenseReducedSolver::DenseReducedSolver(const ReducedProblem& problem)
+    : theta_assembler_(problem.jacobian(), 0, problem.num_nonlinear_columns(),
+                       problem.num_threads()),
+      theta_values_(theta_assembler_.num_nonzeros()) {}
+
+void DenseReducedSolver::FormSchurComplement(ReducedProblem* problem) {
+  const BlockSparseMatrix& j = problem->jacobian();
+  const int nt = problem->num_tangent();
+  const int nl = problem->num_linear();
+  const int nc = problem->num_nonlinear_columns();
+  theta_assembler_.Assemble(j, nullptr, nullptr, theta_values_.data());
+  schur_.setZero(nt, nt);
+  const auto& col_ptr = theta_assembler_.col_ptr();
+  const auto& rows = theta_assembler_.row_index();
+  for (int col = 0; col < nt; ++col) {
+    for (int k = col_ptr[col]; k < col_ptr[col + 1]; ++k) {
+      schur_(rows[k], col) = schur_(col, rows[k]) = theta_values_[k];
+    }
+  }
+  if (nl == 0) return;
+  // B = AᵀJ_θ (nl x nt, column-major), row block by row block.
+  Eigen::MatrixXd b = Eigen::MatrixXd::Zero(nl, nt);
+  for (int r = 0; r < j.num_row_blocks(); ++r) {
+    const int m = j.row_block_size(r);
+    for (auto* lc = j.row_cells_begin(r); lc != j.row_cells_end(r); ++lc) {
+      if (lc->col_block < nc) continue;
+      const int lo = j.col_block_offset(lc->col_block) - nt;
+      const int ls = j.col_block_size(lc->col_block);
+      const ConstMatrixRef a(j.values() + lc->position, m, ls);
+      for (auto* tc = j.row_cells_begin(r); tc != j.row_cells_end(r); ++tc) {
+        if (tc->col_block >= nc) continue;
+        const int to = j.col_block_offset(tc->col_block);
+        const int ts = j.col_block_size(tc->col_block);
+        b.block(lo, to, ls, ts).noalias() +=
+            a.transpose() * ConstMatrixRef(j.values() + tc->position, m, ts);
+      }
+    }
+  }
+  Eigen::MatrixXd z(nl, nt);
+  problem->gram()->SolveMultiple(b.data(), z.data(), nt);
+  schur_.noalias() -= b.transpose() * z;
+}
+
+ReducedLinearSolver::Summary DenseReducedSolver::Solve(
+    ReducedProblem* problem, const double* scale, const double* d2,
+    const double* gradient, double /*eta*/, bool jacobian_changed, double* y) {
+  Summary summary;
+  const int n = problem->num_tangent();
+  if (jacobian_changed || schur_.rows() != n) FormSchurComplement(problem);
+  const Eigen::Map<const Eigen::VectorXd> s(scale, n);
+  Eigen::MatrixXd m = s.asDiagonal() * schur_ * s.asDiagonal();
+  m.diagonal() += Eigen::Map<const Eigen::VectorXd>(d2, n);
+  Eigen::LLT<Eigen::MatrixXd> llt(m);
+  if (llt.info() != Eigen::Success) {
+    summary.message = "dense Cholesky of the reduced system failed";
+    return summary;
+  }
+  Eigen::Map<Eigen::VectorXd> out(y, n);
+  out = -llt.solve(
+      s.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(gradient, n)));
+  summary.num_iterations = 1;
+  summary.success = out.allFinite();
+  return summary;
+}
+
+SparseJointReducedSolver::SparseJointReducedSolver(
+    const ReducedProblem& problem, SparseCholesky::Mode mode)
+    : factor_(problem, /*max_cg_iterations=*/0, /*always_refactor=*/true,
+              mode) {}
+
+ReducedLinearSolver::Summary SparseJointReducedSolver::Solve(
+    ReducedProblem* problem, const double* scale, const double* d2,
+    const double* gradient, double /*eta*/, bool jacobian_changed, double* y) {
+  Summary summary;
+  const int n = problem->num_tangent();
+  if (!factor_.Update(problem, scale, d2, jacobian_changed, &summary.message)) {
+    return summary;
+  }
+  // The θ part of H⁻¹[-s g; 0] is exactly -(s S s + D²)⁻¹ s g.
+  Eigen::VectorXd rhs(n);
+  for (int i = 0; i < n; ++i) rhs[i] = -scale[i] * gradient[i];
+  factor_.Apply(rhs.data(), y);
+  summary.num_iterations = 1;
+  summary.success = Eigen::Map<Eigen::VectorXd>(y, n).allFinite();
+  return summary;
+}
+
+}  // namespace ceres_varpro::internal

@@ -1,0 +1,90 @@
+#include "engine/reduced_problem.h"
+
+#include <cmath>
+
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+
+ReducedProblem::ReducedProblem(Program* program, Eliminator* eliminator,
+                               int num_threads, double fixed_cost)
+    : program_(program),
+      eliminator_(eliminator),
+      num_threads_(num_threads),
+      fixed_cost_(fixed_cost) {
+  rows_ = Eigen::VectorXd::Zero(eliminator_->current().residuals.size());
+  cols_ = Eigen::VectorXd::Zero(program_->num_theta_tangent() +
+                                program_->num_linear_parameters());
+}
+
+bool ReducedProblem::Evaluate(const double* x, double* cost) {
+  program_->SetTheta(x);
+  eliminator_->PrepareForEvaluation(/*evaluate_jacobians=*/false,
+                                    /*new_evaluation_point=*/true);
+  if (!eliminator_->ok()) return false;
+  *cost = eliminator_->last().cost + fixed_cost_;
+  return std::isfinite(*cost);
+}
+
+bool ReducedProblem::EvaluateJacobian(const double* x, bool new_point,
+                                      double* cost, double* gradient) {
+  if (new_point) program_->SetTheta(x);
+  eliminator_->PrepareForEvaluation(/*evaluate_jacobians=*/true, new_point);
+  if (!eliminator_->ok()) return false;
+  const Eliminator::Workspace& w = eliminator_->current();
+  *cost = w.cost + fixed_cost_;
+  // ∇f = J_θᵀ r at (θ, l*): exact because ∂F/∂l = Aᵀr = 0 there.
+  Eigen::Map<Eigen::VectorXd>(gradient, num_tangent()).setZero();
+  w.jacobian->LeftMultiply(w.residuals.data(), gradient, 0,
+                           program_->num_nonlinear_columns(), num_threads_);
+  return std::isfinite(*cost);
+}
+
+bool ReducedProblem::Plus(const double* x, const double* delta,
+                          double* x_plus) const {
+  return program_->Plus(x, delta, x_plus, num_threads_);
+}
+
+// rows_ = (I - A G⁻¹ Aᵀ) J_θ x.
+void ReducedProblem::ProjectedProduct(const double* x) {
+  const BlockSparseMatrix& j = jacobian();
+  const int nc = program_->num_nonlinear_columns();
+  const int end = program_->num_column_blocks();
+  rows_.setZero();
+  j.RightMultiply(x, rows_.data(), 0, nc, num_threads_);
+  if (num_linear() == 0) return;
+  double* linear = cols_.data() + num_tangent();
+  Eigen::Map<Eigen::VectorXd>(linear, num_linear()).setZero();
+  j.LeftMultiply(rows_.data(), cols_.data(), nc, end, num_threads_);
+  gram()->Solve(linear, linear);
+  for (int i = 0; i < num_linear(); ++i) linear[i] = -linear[i];
+  j.RightMultiply(cols_.data(), rows_.data(), nc, end, num_threads_);
+}
+
+void ReducedProblem::SchurMultiply(const double* x, double* y) {
+  ProjectedProduct(x);
+  Eigen::Map<Eigen::VectorXd>(y, num_tangent()).setZero();
+  jacobian().LeftMultiply(rows_.data(), y, 0, program_->num_nonlinear_columns(),
+                          num_threads_);
+}
+
+double ReducedProblem::SchurQuadraticForm(const double* x) {
+  // xᵀSx = ‖P⊥ J_θ x‖² since P⊥ is an orthogonal projector.
+  ProjectedProduct(x);
+  return rows_.squaredNorm();
+}
+
+void ReducedProblem::SquaredColumnNorm(double* out) const {
+  // Only the θ columns are wanted; compute all and copy the head.
+  Eigen::VectorXd all(jacobian().num_cols());
+  jacobian().SquaredColumnNorm(all.data(), num_threads_);
+  Eigen::Map<Eigen::VectorXd>(out, num_tangent()) = all.head(num_tangent());
+}
+
+void ReducedProblem::WriteCurrentToUser(const double* x) {
+  program_->SetTheta(x);
+  if (num_linear() > 0)
+    program_->SetLinear(eliminator_->current().linear.data());
+}
+
+}  // namespace ceres_varpro::internal

@@ -1,0 +1,67 @@
+#ifndef CERES_VARPRO_ENGINE_REDUCED_PROBLEM_H_
+#define CERES_VARPRO_ENGINE_REDUCED_PROBLEM_H_
+
+#include "Eigen/Core"
+#include "engine/eliminator.h"
+#include "engine/program.h"
+
+namespace ceres_varpro::internal {
+
+// The reduced problem f(θ) = min_l F(θ, l), seen by the trust-region loop:
+// cost, exact gradient J_θᵀr at (θ, l*(θ)), and the Gauss-Newton model
+// S = J_θᵀ(I - A G⁻¹ Aᵀ)J_θ applied matrix-free. θ lives in ambient
+// coordinates (x), steps in tangent coordinates. Products use the point where
+// Jacobians were last evaluated (the eliminator's current()).
+class ReducedProblem {
+ public:
+  ReducedProblem(Program* program, Eliminator* eliminator, int num_threads,
+                 double fixed_cost);
+
+  int num_ambient() const { return program_->num_theta_ambient(); }
+  int num_tangent() const { return program_->num_theta_tangent(); }
+  int num_linear() const { return program_->num_linear_parameters(); }
+  int num_nonlinear_columns() const {
+    return program_->num_nonlinear_columns();
+  }
+
+  // Cost at x (θ written to the user's memory, l* computed). False if the
+  // cost functions or the elimination failed there.
+  bool Evaluate(const double* x, double* cost);
+  // Jacobian, gradient (tangent) and cost at x. With new_point=false, x must
+  // be the point of the last Evaluate().
+  bool EvaluateJacobian(const double* x, bool new_point, double* cost,
+                        double* gradient);
+  bool Plus(const double* x, const double* delta, double* x_plus) const;
+
+  // y = S x, and xᵀ S x, at the current point.
+  void SchurMultiply(const double* x, double* y);
+  double SchurQuadraticForm(const double* x);
+  // Squared column norms of J_θ at the current point.
+  void SquaredColumnNorm(double* out) const;
+
+  const BlockSparseMatrix& jacobian() const {
+    return *eliminator_->current().jacobian;
+  }
+  GramSolver* gram() { return eliminator_->mutable_current()->gram; }
+  const Eliminator& eliminator() const { return *eliminator_; }
+  Program* program() { return program_; }
+  int num_threads() const { return num_threads_; }
+  double fixed_cost() const { return fixed_cost_; }
+
+  // Writes θ = x and the current point's l* into the user's memory.
+  void WriteCurrentToUser(const double* x);
+
+ private:
+  // u = J_θ x; returns Aᵀ u ... in scratch; see .cc.
+  void ProjectedProduct(const double* x);
+
+  Program* program_;
+  Eliminator* eliminator_;
+  int num_threads_;
+  double fixed_cost_;
+  Eigen::VectorXd rows_, cols_;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_REDUCED_PROBLEM_H_

@@ -1,0 +1,247 @@
+#include "engine/residual_evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "engine/parallel_for.h"
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+namespace {
+
+using RowMajorMatrix =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixRef = Eigen::Map<RowMajorMatrix>;
+using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
+
+bool AllFinite(const double* x, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
+    : program_(program), num_threads_(std::max(1, num_threads)) {
+  const auto& residuals = program_->residual_blocks();
+  const auto& params = program_->parameter_blocks();
+  const auto& active = program_->active_residual_blocks();
+  std::unique_ptr<BlockSparseMatrix> layout = CreateJacobian();
+  int max_jacobian_size = 0;
+  int max_parameters = 0;
+  for (size_t r = 0; r < active.size(); ++r) {
+    const Program::ResidualBlock& rb = residuals[active[r]];
+    row_offsets_.push_back(num_residuals_);
+    num_residuals_ += rb.num_residuals;
+    cell_positions_begin_.push_back(static_cast<int>(cell_positions_.size()));
+    int jacobian_size = 0;
+    for (int p : rb.parameter_blocks) {
+      jacobian_size += rb.num_residuals * params[p].size;
+      int position = -1;
+      for (const auto* cell = layout->row_cells_begin(r);
+           cell != layout->row_cells_end(r); ++cell) {
+        if (cell->col_block == params[p].col_block) position = cell->position;
+      }
+      cell_positions_.push_back(params[p].col_block >= 0 ? position : -1);
+    }
+    max_jacobian_size = std::max(max_jacobian_size, jacobian_size);
+    max_parameters =
+        std::max(max_parameters, static_cast<int>(rb.parameter_blocks.size()));
+  }
+  cell_positions_begin_.push_back(static_cast<int>(cell_positions_.size()));
+
+  plus_jacobians_.resize(program_->num_nonlinear_columns());
+  for (int c = 0; c < program_->num_nonlinear_columns(); ++c) {
+    const auto& pb = params[program_->column_parameter_blocks()[c]];
+    if (pb.manifold != nullptr) {
+      plus_jacobians_[c].resize(pb.size * pb.tangent_size);
+    }
+  }
+
+  scratch_.resize(num_threads_);
+  for (Scratch& s : scratch_) {
+    s.jacobians.resize(max_jacobian_size);
+    s.jacobian_pointers.resize(max_parameters);
+    s.parameters.resize(max_parameters);
+  }
+}
+
+std::unique_ptr<BlockSparseMatrix> ResidualEvaluator::CreateJacobian() const {
+  const auto& residuals = program_->residual_blocks();
+  const auto& params = program_->parameter_blocks();
+  std::vector<int> row_sizes, col_sizes;
+  std::vector<std::vector<int>> row_cols;
+  for (int r : program_->active_residual_blocks()) {
+    row_sizes.push_back(residuals[r].num_residuals);
+    std::vector<int> cols;
+    for (int p : residuals[r].parameter_blocks) {
+      const int c = params[p].col_block;
+      // A block may appear once per residual block in Ceres, so no dups.
+      if (c >= 0) cols.push_back(c);
+    }
+    row_cols.push_back(std::move(cols));
+  }
+  for (int p : program_->column_parameter_blocks()) {
+    col_sizes.push_back(params[p].tangent_size);
+  }
+  return std::make_unique<BlockSparseMatrix>(row_sizes, col_sizes, row_cols);
+}
+
+bool ResidualEvaluator::UpdatePlusJacobians() {
+  const auto& params = program_->parameter_blocks();
+  bool ok = true;
+  ParallelFor(
+      num_threads_, 0, program_->num_nonlinear_columns(), [&](int, int c) {
+        if (plus_jacobians_[c].empty()) return;
+        const auto& pb = params[program_->column_parameter_blocks()[c]];
+        if (!pb.manifold->PlusJacobian(pb.values, plus_jacobians_[c].data()) ||
+            !AllFinite(plus_jacobians_[c].data(),
+                       static_cast<int>(plus_jacobians_[c].size()))) {
+#pragma omp atomic write
+          ok = false;
+        }
+      });
+  if (!ok) error_ = "a manifold's PlusJacobian failed or was not finite";
+  return ok;
+}
+
+void ResidualEvaluator::RecordFailure(int residual_block, const char* what) {
+#pragma omp critical(ceres_varpro_evaluator_failure)
+  {
+    if (failed_residual_block_ < 0 || residual_block < failed_residual_block_) {
+      failed_residual_block_ = residual_block;
+      error_ = program_->DescribeResidualBlock(residual_block) + ": " + what;
+    }
+  }
+}
+
+bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
+                                         int thread_id, double* cost,
+                                         double* residuals,
+                                         BlockSparseMatrix* jacobian) {
+  const int r = program_->active_residual_blocks()[row_block];
+  const Program::ResidualBlock& rb = program_->residual_blocks()[r];
+  const auto& params = program_->parameter_blocks();
+  Scratch& s = scratch_[thread_id];
+  const int num_params = static_cast<int>(rb.parameter_blocks.size());
+  const int* positions = &cell_positions_[cell_positions_begin_[row_block]];
+  const int m = rb.num_residuals;
+
+  bool any_jacobian = false;
+  int offset = 0;
+  for (int k = 0; k < num_params; ++k) {
+    const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
+    s.parameters[k] = pb.values;
+    const bool wanted =
+        positions[k] >= 0 && (columns == Columns::kAll ||
+                              (columns == Columns::kLinear &&
+                               !program_->is_nonlinear_column(pb.col_block)));
+    if (wanted) {
+      s.jacobian_pointers[k] = s.jacobians.data() + offset;
+      offset += m * pb.size;
+      any_jacobian = true;
+    } else {
+      s.jacobian_pointers[k] = nullptr;
+    }
+  }
+  if (!rb.cost_function->Evaluate(
+          s.parameters.data(), residuals,
+          any_jacobian ? s.jacobian_pointers.data() : nullptr)) {
+    RecordFailure(r, "the CostFunction returned false");
+    return false;
+  }
+  if (!AllFinite(residuals, m)) {
+    RecordFailure(r, "the CostFunction produced a non-finite residual");
+    return false;
+  }
+  double* values = jacobian != nullptr ? jacobian->values() : nullptr;
+  for (int k = 0; k < num_params && any_jacobian; ++k) {
+    const double* ambient = s.jacobian_pointers[k];
+    if (ambient == nullptr) continue;
+    const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
+    if (!AllFinite(ambient, m * pb.size)) {
+      RecordFailure(r, "the CostFunction produced a non-finite Jacobian");
+      return false;
+    }
+    double* cell = values + positions[k];
+    if (program_->is_nonlinear_column(pb.col_block) && pb.manifold != nullptr) {
+      MatrixRef(cell, m, pb.tangent_size).noalias() =
+          ConstMatrixRef(ambient, m, pb.size) *
+          ConstMatrixRef(plus_jacobians_[pb.col_block].data(), pb.size,
+                         pb.tangent_size);
+    } else {
+      std::copy(ambient, ambient + m * pb.size, cell);
+    }
+  }
+
+  const double sq_norm =
+      Eigen::Map<const Eigen::VectorXd>(residuals, m).squaredNorm();
+  if (rb.loss_function == nullptr) {
+    *cost = 0.5 * sq_norm;
+    return true;
+  }
+  double rho[3];
+  rb.loss_function->Evaluate(sq_norm, rho);
+  *cost = 0.5 * rho[0];
+  if (!std::isfinite(rho[0]) || !std::isfinite(rho[1]) ||
+      !std::isfinite(rho[2]) || rho[1] < 0.0) {
+    RecordFailure(r, "the LossFunction produced an invalid value");
+    return false;
+  }
+  // Ceres's correction: with ρ'' > 0 the model includes the curvature of ρ
+  // along r; otherwise (the usual robust case) plain √ρ' scaling.
+  const double sqrt_rho1 = std::sqrt(rho[1]);
+  double residual_scaling = sqrt_rho1;
+  double alpha_sq_norm = 0.0;
+  if (sq_norm > 0.0 && rho[2] > 0.0) {
+    const double d = 1.0 + 2.0 * sq_norm * rho[2] / rho[1];
+    const double alpha = 1.0 - std::sqrt(d);
+    residual_scaling = sqrt_rho1 / (1.0 - alpha);
+    alpha_sq_norm = alpha / sq_norm;
+  }
+  Eigen::Map<Eigen::VectorXd> rvec(residuals, m);
+  for (int k = 0; k < num_params && any_jacobian; ++k) {
+    if (s.jacobian_pointers[k] == nullptr) continue;
+    const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
+    const int cols =
+        program_->is_nonlinear_column(pb.col_block) ? pb.tangent_size : pb.size;
+    MatrixRef cell(values + positions[k], m, cols);
+    if (alpha_sq_norm != 0.0) {
+      const Eigen::RowVectorXd rt_j = rvec.transpose() * cell;
+      cell -= alpha_sq_norm * rvec * rt_j;
+    }
+    cell *= sqrt_rho1;
+  }
+  rvec *= residual_scaling;
+  return true;
+}
+
+bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
+                                 double* residuals,
+                                 BlockSparseMatrix* jacobian) {
+  failed_residual_block_ = -1;
+  error_.clear();
+  if (columns == Columns::kAll && !UpdatePlusJacobians()) return false;
+  std::vector<double> partial(num_threads_, 0.0);
+  bool ok = true;
+  const int n = static_cast<int>(row_offsets_.size());
+  ParallelFor(num_threads_, 0, n, [&](int thread_id, int r) {
+    double c = 0.0;
+    if (!EvaluateRowBlock(r, columns, thread_id, &c,
+                          residuals + row_offsets_[r], jacobian)) {
+#pragma omp atomic write
+      ok = false;
+      return;
+    }
+    partial[thread_id] += c;
+  });
+  double total = 0.0;
+  for (double p : partial) total += p;
+  *cost = total;
+  return ok && std::isfinite(total);
+}
+
+}  // namespace ceres_varpro::internal

@@ -1,0 +1,74 @@
+#ifndef CERES_VARPRO_ENGINE_RESIDUAL_EVALUATOR_H_
+#define CERES_VARPRO_ENGINE_RESIDUAL_EVALUATOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/block_sparse_matrix.h"
+#include "engine/program.h"
+
+namespace ceres_varpro::internal {
+
+// Calls the user's CostFunctions directly (Problem::Evaluate must not be used
+// during a solve), in parallel, at the point held in the user's memory.
+// Jacobians of nonlinear blocks are mapped to the tangent space through each
+// manifold's PlusJacobian, and robust losses are applied with the same
+// second-order correction Ceres uses (Triggs et al.), so residuals and
+// Jacobians are the "corrected" ones whose Gauss-Newton model Ceres's own
+// trust region would use.
+class ResidualEvaluator {
+ public:
+  enum class Columns { kNone, kLinear, kAll };
+
+  ResidualEvaluator(const Program* program, int num_threads);
+
+  // A Jacobian with one row block per active residual block and the
+  // program's column blocks.
+  std::unique_ptr<BlockSparseMatrix> CreateJacobian() const;
+  int num_residuals() const { return num_residuals_; }
+  int num_threads() const { return num_threads_; }
+
+  // Evaluates every active residual block. Jacobian cells of the requested
+  // columns are overwritten, others are left alone. Returns false if a cost
+  // function fails or produces a non-finite value; error() then names it.
+  bool Evaluate(Columns columns, double* cost, double* residuals,
+                BlockSparseMatrix* jacobian);
+
+  // Evaluates one row block on behalf of thread `thread_id` (inner per-block
+  // solves). With kAll, the PlusJacobians from the last Evaluate(kAll) are
+  // used. residuals points at the row block's own residuals.
+  bool EvaluateRowBlock(int row_block, Columns columns, int thread_id,
+                        double* cost, double* residuals,
+                        BlockSparseMatrix* jacobian);
+
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Scratch {
+    std::vector<double> jacobians;
+    std::vector<double*> jacobian_pointers;
+    std::vector<const double*> parameters;
+  };
+  bool UpdatePlusJacobians();
+  void RecordFailure(int residual_block, const char* what);
+
+  const Program* program_;
+  int num_threads_;
+  int num_residuals_ = 0;
+  std::vector<int> row_offsets_;
+  // For row block r, its k-th parameter's cell position (or -1) starts at
+  // cell_positions_[cell_positions_begin_[r] + k].
+  std::vector<int> cell_positions_begin_;
+  std::vector<int> cell_positions_;
+  // PlusJacobian (ambient x tangent, row-major) of every nonlinear column
+  // block with a manifold; empty otherwise.
+  std::vector<std::vector<double>> plus_jacobians_;
+  std::vector<Scratch> scratch_;
+  std::string error_;
+  int failed_residual_block_ = -1;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_RESIDUAL_EVALUATOR_H_

@@ -1,0 +1,54 @@
+#ifndef CERES_VARPRO_ENGINE_SPARSE_CHOLESKY_H_
+#define CERES_VARPRO_ENGINE_SPARSE_CHOLESKY_H_
+
+#include <string>
+#include <vector>
+
+#include "cholmod.h"
+
+namespace ceres_varpro::internal {
+
+// CHOLMOD sparse Cholesky of a symmetric positive definite matrix given by
+// the upper triangle of a fixed sparsity pattern (compressed columns). The
+// fill-reducing ordering and symbolic factorisation are computed once in
+// Analyze(); Factorize() only redoes the numeric part; Solve() reuses its
+// workspace, so repeated solves do not allocate.
+class SparseCholesky {
+ public:
+  enum class Mode { kAuto, kSupernodal, kSimplicial };
+
+  explicit SparseCholesky(Mode mode = Mode::kAuto);
+  ~SparseCholesky();
+  SparseCholesky(const SparseCholesky&) = delete;
+  SparseCholesky& operator=(const SparseCholesky&) = delete;
+
+  bool Analyze(int n, const std::vector<int>& col_ptr,
+               const std::vector<int>& row_index, std::string* error);
+  // values follow the pattern given to Analyze. On failure *failed_column is
+  // the column where a non-positive pivot appeared (-1 if not a pivot issue).
+  bool Factorize(const double* values, int* failed_column, std::string* error);
+  // x = A^-1 b; x and b may be the same array.
+  void Solve(const double* b, double* x);
+  // Same for num_rhs right-hand sides stored column-major (n x num_rhs).
+  void SolveMultiple(const double* b, double* x, int num_rhs);
+
+  int n() const { return n_; }
+  bool is_supernodal() const;
+  long factor_nonzeros() const;
+
+ private:
+  Mode mode_;
+  int n_ = 0;
+  cholmod_common common_;
+  cholmod_sparse* matrix_ = nullptr;
+  cholmod_factor* factor_ = nullptr;
+  cholmod_dense* rhs_ = nullptr;
+  cholmod_dense* solution_ = nullptr;
+  cholmod_dense* workspace_y_ = nullptr;
+  cholmod_dense* workspace_e_ = nullptr;
+  int rhs_columns_ = 0;
+};
+
+}  // namespace ceres_varpro::internal
+
+#endif  // CERES_VARPRO_ENGINE_SPARSE_CHOLESKY_H_
