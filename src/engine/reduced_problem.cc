@@ -33,6 +33,7 @@ bool ReducedProblem::EvaluateJacobian(const double* x, bool new_point,
   if (!eliminator_->ok()) return false;
   const Eliminator::Workspace& w = eliminator_->current();
   *cost = w.cost + fixed_cost_;
+  if (gradient == nullptr) return std::isfinite(*cost);
   // ∇f = J_θᵀ r at (θ, l*): exact because ∂F/∂l = Aᵀr = 0 there.
   Eigen::Map<Eigen::VectorXd>(gradient, num_tangent()).setZero();
   w.jacobian->LeftMultiply(w.residuals.data(), gradient, 0,

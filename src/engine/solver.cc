@@ -341,6 +341,15 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   }
   summary->fixed_cost = fixed_cost;
 
+  if (program.num_column_blocks() == 0) {
+    // As Ceres: nothing can move, the cost is what it is.
+    summary->initial_cost = summary->final_cost = fixed_cost;
+    summary->termination_type = ceres::CONVERGENCE;
+    summary->message = "No non-constant parameter blocks found.";
+    summary->total_time_in_seconds = WallTimeInSeconds() - start;
+    return;
+  }
+
   ResidualEvaluator evaluator(&program, options.num_threads);
   summary->num_residuals_reduced = evaluator.num_residuals();
   {
@@ -380,6 +389,29 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   // Reduced problem and trust-region loop.
   ReducedProblem reduced(&program, &eliminator, options.num_threads,
                          fixed_cost);
+  if (program.num_theta_tangent() == 0) {
+    // A linear least-squares problem: one elimination solves it exactly.
+    double cost = 0.0;
+    if (!reduced.EvaluateJacobian(x.data(), /*new_point=*/true, &cost,
+                                  nullptr)) {
+      program.SetLinear(l0.data());
+      Fail("Elimination failed at the initial point: " + eliminator.error(),
+           summary);
+      return;
+    }
+    reduced.WriteCurrentToUser(x.data());
+    ceres::IterationSummary it;
+    it.cost = cost;
+    it.step_is_valid = it.step_is_successful = true;
+    summary->iterations.push_back(it);
+    summary->final_cost = cost;
+    summary->termination_type = ceres::CONVERGENCE;
+    summary->message =
+        "No nonlinear parameter blocks: the linear blocks were solved exactly "
+        "by elimination.";
+    summary->total_time_in_seconds = WallTimeInSeconds() - start;
+    return;
+  }
   std::unique_ptr<ReducedLinearSolver> linear_solver =
       CreateLinearSolver(options, analysis, reduced, &stats);
   summary->linear_solver_type_used = CeresEquivalent(stats.linear_solver_used);
