@@ -3,6 +3,7 @@
 
 // Umbrella header: everything a user of ceres_varpro needs, as ceres/ceres.h
 // is for Ceres.
+#include "ceres_varpro/ceres_native_problem.h"
 #include "ceres_varpro/solver.h"
 #include "ceres_varpro/types.h"
 #include "ceres_varpro/version.h"

@@ -79,6 +79,7 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
     *w = std::make_unique<Workspace>();
     (*w)->jacobian = evaluator_->CreateJacobian();
     (*w)->residuals = Eigen::VectorXd::Zero(evaluator_->num_residuals());
+    (*w)->row_costs = Eigen::VectorXd::Zero((*w)->jacobian->num_row_blocks());
     (*w)->linear = Eigen::VectorXd::Zero(num_linear_);
   }
   last_ = current_.get();
@@ -155,7 +156,7 @@ bool Eliminator::Initialize(std::string* error) {
   double cost = 0.0;
   for (auto* w : {current_.get(), candidate_.get()}) {
     if (!evaluator_->Evaluate(Columns::kLinear, &cost, w->residuals.data(),
-                              w->jacobian.get())) {
+                              w->jacobian.get(), w->row_costs.data())) {
       *error = "evaluation at the initial point failed: " + evaluator_->error();
       return false;
     }
@@ -190,14 +191,15 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
     last_ = candidate_.get();
   }
   if (evaluate_jacobians) {
-    CHECK(last_ == candidate_.get())
-        << "Jacobians requested at a point that was not prepared";
-    ok_ = ok_ && EvaluateJacobian(candidate_.get());
-    if (ok_) {
+    // Usually the candidate just solved; Ceres may also ask again at the
+    // point whose Jacobian it already has.
+    Workspace* w = last_;
+    ok_ = ok_ && EvaluateJacobian(w);
+    if (ok_ && w == candidate_.get()) {
       std::swap(current_, candidate_);
       last_ = current_.get();
-      has_current_ = true;
     }
+    has_current_ = has_current_ || ok_;
   }
 }
 
@@ -205,7 +207,7 @@ bool Eliminator::Solve(Workspace* w, const Eigen::VectorXd& base) {
   if (num_linear_ == 0) {
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     if (!evaluator_->Evaluate(Columns::kNone, &w->cost, w->residuals.data(),
-                              w->jacobian.get())) {
+                              w->jacobian.get(), w->row_costs.data())) {
       return Fail(evaluator_->error());
     }
     return true;
@@ -239,7 +241,7 @@ bool Eliminator::SolveExact(Workspace* w, const Eigen::VectorXd& base) {
   {
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     if (!evaluator_->Evaluate(columns, &cost0, w->residuals.data(),
-                              w->jacobian.get())) {
+                              w->jacobian.get(), w->row_costs.data())) {
       return Fail(evaluator_->error());
     }
   }
@@ -278,7 +280,7 @@ bool Eliminator::SolveCoupledIterative(Workspace* w,
   auto evaluate = [&](double* cost) {
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     return evaluator_->Evaluate(Columns::kLinear, cost, w->residuals.data(),
-                                w->jacobian.get());
+                                w->jacobian.get(), w->row_costs.data());
   };
   double cost = 0.0;
   if (!evaluate(&cost)) return Fail(evaluator_->error());
@@ -338,6 +340,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
 #pragma omp atomic write
                   ok = false;
                 }
+                w->row_costs[r] = c;
                 theta_cost[tid] += c;
               });
   if (!ok) return Fail(evaluator_->error());
@@ -362,6 +365,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
                 jacobian)) {
           return false;
         }
+        w->row_costs[r] = rc;
         total += rc;
       }
       *cost = total;
@@ -437,7 +441,7 @@ bool Eliminator::EvaluateJacobian(Workspace* w) {
   {
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     if (!evaluator_->Evaluate(Columns::kAll, &w->cost, w->residuals.data(),
-                              w->jacobian.get())) {
+                              w->jacobian.get(), w->row_costs.data())) {
       return Fail(evaluator_->error());
     }
   }

@@ -44,6 +44,10 @@ class Eliminator : public ceres::EvaluationCallback {
   struct Workspace {
     std::unique_ptr<BlockSparseMatrix> jacobian;
     Eigen::VectorXd residuals;
+    // Cost of each row block where the elimination last evaluated it. Valid
+    // for rows with a loss function; without one, ½‖r‖² from `residuals` is
+    // the authority (the exact step updates residuals, not these).
+    Eigen::VectorXd row_costs;
     Eigen::VectorXd linear;  // l* over the eliminated linear parameters.
     double cost = 0.0;       // Of the active residual blocks.
     std::unique_ptr<GramSolver> own_gram;
@@ -73,6 +77,12 @@ class Eliminator : public ceres::EvaluationCallback {
   bool has_current() const { return has_current_; }
 
   bool has_linear_blocks() const { return num_linear_ > 0; }
+  // Row blocks touching each eliminated block (column block
+  // num_nonlinear_columns() + k), and the rows touching none.
+  const std::vector<std::vector<int>>& block_rows() const {
+    return block_rows_;
+  }
+  const std::vector<int>& theta_only_rows() const { return theta_only_rows_; }
   // True when the Gram factor of current() must be refreshed after the
   // Jacobian there changed (robust or nonlinear regimes).
   const StructureAnalysis& analysis() const { return analysis_; }

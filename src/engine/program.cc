@@ -78,7 +78,8 @@ bool Program::Build(const ceres::Problem& problem,
   return true;
 }
 
-void Program::SetLayout() {
+void Program::SetLayout(bool ambient_theta) {
+  ambient_theta_ = ambient_theta;
   column_blocks_.clear();
   active_residuals_.clear();
   num_theta_ambient_ = num_theta_tangent_ = num_linear_parameters_ = 0;
@@ -94,7 +95,7 @@ void Program::SetLayout() {
     pb.state_offset = num_theta_ambient_;
     pb.col_offset = num_theta_tangent_;
     num_theta_ambient_ += pb.size;
-    num_theta_tangent_ += pb.tangent_size;
+    num_theta_tangent_ += ambient_theta ? pb.size : pb.tangent_size;
     column_blocks_.push_back(i);
   }
   num_nonlinear_columns_ = static_cast<int>(column_blocks_.size());
@@ -164,6 +165,41 @@ bool Program::Plus(const double* x, const double* delta, double* x_plus,
     }
   });
   return ok;
+}
+
+bool Program::EvaluateFixedCost(double* cost, std::string* error) const {
+  *cost = 0.0;
+  std::vector<double> residuals;
+  std::vector<const double*> parameters;
+  for (size_t r = 0; r < residual_blocks_.size(); ++r) {
+    const ResidualBlock& rb = residual_blocks_[r];
+    if (rb.row_block >= 0) continue;
+    residuals.resize(rb.num_residuals);
+    parameters.clear();
+    for (int p : rb.parameter_blocks)
+      parameters.push_back(parameter_blocks_[p].values);
+    if (!rb.cost_function->Evaluate(parameters.data(), residuals.data(),
+                                    nullptr)) {
+      *error = DescribeResidualBlock(static_cast<int>(r)) +
+               ": the CostFunction returned false at the initial point";
+      return false;
+    }
+    double sq = 0.0;
+    for (double v : residuals) sq += v * v;
+    double c = 0.5 * sq;
+    if (rb.loss_function != nullptr) {
+      double rho[3];
+      rb.loss_function->Evaluate(sq, rho);
+      c = 0.5 * rho[0];
+    }
+    if (!std::isfinite(c)) {
+      *error = DescribeResidualBlock(static_cast<int>(r)) +
+               ": non-finite cost at the initial point";
+      return false;
+    }
+    *cost += c;
+  }
+  return true;
 }
 
 std::string Program::DescribeParameterBlock(int index) const {

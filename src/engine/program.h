@@ -54,8 +54,11 @@ class Program {
                     const std::vector<double*>& linear_parameter_blocks,
                     Program* program, std::string* error);
 
-  // Assigns columns and rows once the analysis has chosen the pins.
-  void SetLayout();
+  // Assigns columns and rows once the analysis has chosen the pins. With
+  // ambient_theta the θ columns are the ambient coordinates (Jacobians are
+  // not mapped through PlusJacobian): what a Ceres CostFunction returns.
+  void SetLayout(bool ambient_theta = false);
+  bool ambient_theta() const { return ambient_theta_; }
 
   std::vector<ParameterBlock>& parameter_blocks() { return parameter_blocks_; }
   const std::vector<ParameterBlock>& parameter_blocks() const {
@@ -93,6 +96,11 @@ class Program {
   bool Plus(const double* x, const double* delta, double* x_plus,
             int num_threads) const;
 
+  // Cost of the residual blocks that touch no variable block (valid after
+  // SetLayout): constant during a solve. False, naming the block, if one
+  // cannot be evaluated.
+  bool EvaluateFixedCost(double* cost, std::string* error) const;
+
   // Human-readable names used in every error message.
   std::string DescribeParameterBlock(int index) const;
   std::string DescribeResidualBlock(int index) const;
@@ -106,6 +114,7 @@ class Program {
   int num_theta_ambient_ = 0;
   int num_theta_tangent_ = 0;
   int num_linear_parameters_ = 0;
+  bool ambient_theta_ = false;
 };
 
 }  // namespace ceres_varpro::internal

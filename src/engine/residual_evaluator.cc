@@ -56,7 +56,7 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
   plus_jacobians_.resize(program_->num_nonlinear_columns());
   for (int c = 0; c < program_->num_nonlinear_columns(); ++c) {
     const auto& pb = params[program_->column_parameter_blocks()[c]];
-    if (pb.manifold != nullptr) {
+    if (pb.manifold != nullptr && !program_->ambient_theta()) {
       plus_jacobians_[c].resize(pb.size * pb.tangent_size);
     }
   }
@@ -84,8 +84,9 @@ std::unique_ptr<BlockSparseMatrix> ResidualEvaluator::CreateJacobian() const {
     }
     row_cols.push_back(std::move(cols));
   }
-  for (int p : program_->column_parameter_blocks()) {
-    col_sizes.push_back(params[p].tangent_size);
+  for (int c = 0; c < program_->num_column_blocks(); ++c) {
+    const auto& pb = params[program_->column_parameter_blocks()[c]];
+    col_sizes.push_back(program_->ambient_theta() ? pb.size : pb.tangent_size);
   }
   return std::make_unique<BlockSparseMatrix>(row_sizes, col_sizes, row_cols);
 }
@@ -167,7 +168,8 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
       return false;
     }
     double* cell = values + positions[k];
-    if (program_->is_nonlinear_column(pb.col_block) && pb.manifold != nullptr) {
+    if (program_->is_nonlinear_column(pb.col_block) &&
+        !plus_jacobians_[pb.col_block].empty()) {
       MatrixRef(cell, m, pb.tangent_size).noalias() =
           ConstMatrixRef(ambient, m, pb.size) *
           ConstMatrixRef(plus_jacobians_[pb.col_block].data(), pb.size,
@@ -206,8 +208,7 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
   for (int k = 0; k < num_params && any_jacobian; ++k) {
     if (s.jacobian_pointers[k] == nullptr) continue;
     const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
-    const int cols =
-        program_->is_nonlinear_column(pb.col_block) ? pb.tangent_size : pb.size;
+    const int cols = jacobian->col_block_size(pb.col_block);
     MatrixRef cell(values + positions[k], m, cols);
     if (alpha_sq_norm != 0.0) {
       const Eigen::RowVectorXd rt_j = rvec.transpose() * cell;
@@ -220,8 +221,8 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
 }
 
 bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
-                                 double* residuals,
-                                 BlockSparseMatrix* jacobian) {
+                                 double* residuals, BlockSparseMatrix* jacobian,
+                                 double* row_costs) {
   failed_residual_block_ = -1;
   error_.clear();
   if (columns == Columns::kAll && !UpdatePlusJacobians()) return false;
@@ -236,6 +237,7 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
       ok = false;
       return;
     }
+    if (row_costs != nullptr) row_costs[r] = c;
     partial[thread_id] += c;
   });
   double total = 0.0;

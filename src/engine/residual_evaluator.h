@@ -32,8 +32,9 @@ class ResidualEvaluator {
   // Evaluates every active residual block. Jacobian cells of the requested
   // columns are overwritten, others are left alone. Returns false if a cost
   // function fails or produces a non-finite value; error() then names it.
+  // row_costs (optional) receives each row block's cost.
   bool Evaluate(Columns columns, double* cost, double* residuals,
-                BlockSparseMatrix* jacobian);
+                BlockSparseMatrix* jacobian, double* row_costs = nullptr);
 
   // Evaluates one row block on behalf of thread `thread_id` (inner per-block
   // solves). With kAll, the PlusJacobians from the last Evaluate(kAll) are

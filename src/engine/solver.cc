@@ -168,44 +168,6 @@ void Fail(const std::string& message, Solver::Summary* summary) {
   LOG_IF(WARNING, true) << "ceres_varpro::Solve: " << message;
 }
 
-// Cost of the residual blocks that touch only fixed blocks (constant,
-// pinned): they never change during the solve.
-bool FixedCost(const Program& program, double* cost, std::string* error) {
-  *cost = 0.0;
-  std::vector<double> residuals;
-  std::vector<const double*> parameters;
-  for (size_t r = 0; r < program.residual_blocks().size(); ++r) {
-    const Program::ResidualBlock& rb = program.residual_blocks()[r];
-    if (rb.row_block >= 0) continue;
-    residuals.resize(rb.num_residuals);
-    parameters.clear();
-    for (int p : rb.parameter_blocks) {
-      parameters.push_back(program.parameter_blocks()[p].values);
-    }
-    if (!rb.cost_function->Evaluate(parameters.data(), residuals.data(),
-                                    nullptr)) {
-      *error = program.DescribeResidualBlock(static_cast<int>(r)) +
-               ": the CostFunction returned false at the initial point";
-      return false;
-    }
-    double sq = 0.0;
-    for (double v : residuals) sq += v * v;
-    double c = 0.5 * sq;
-    if (rb.loss_function != nullptr) {
-      double rho[3];
-      rb.loss_function->Evaluate(sq, rho);
-      c = 0.5 * rho[0];
-    }
-    if (!std::isfinite(c)) {
-      *error = program.DescribeResidualBlock(static_cast<int>(r)) +
-               ": non-finite cost at the initial point";
-      return false;
-    }
-    *cost += c;
-  }
-  return true;
-}
-
 SparseCholesky::Mode CholeskyMode() { return SparseCholesky::Mode::kAuto; }
 
 std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
@@ -335,7 +297,7 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   const std::vector<double> x0 = x;
 
   double fixed_cost = 0.0;
-  if (!FixedCost(program, &fixed_cost, &error)) {
+  if (!program.EvaluateFixedCost(&fixed_cost, &error)) {
     Fail(error, summary);
     return;
   }

@@ -89,7 +89,8 @@ bool Close(const RowMajorMatrix& a, const RowMajorMatrix& b, double tolerance) {
 }  // namespace
 
 bool AnalyzeStructure(const Solver::Options& options, Program* program,
-                      StructureAnalysis* analysis, std::string* error) {
+                      StructureAnalysis* analysis, std::string* error,
+                      bool ambient_theta) {
   *analysis = StructureAnalysis();
   auto& params = program->parameter_blocks();
   const auto& residuals = program->residual_blocks();
@@ -133,7 +134,7 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
   for (int i = 0; i < num_params; ++i) any_free_linear |= is_free_linear(i);
   if (!any_free_linear) {
     analysis->regime = EliminationRegime::NO_LINEAR_BLOCKS;
-    program->SetLayout();
+    program->SetLayout(ambient_theta);
     return true;
   }
 
@@ -385,7 +386,7 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
   } else {
     analysis->regime = EliminationRegime::COUPLED_VARYING_GRAM;
   }
-  program->SetLayout();
+  program->SetLayout(ambient_theta);
   return true;
 }
 

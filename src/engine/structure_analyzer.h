@@ -34,7 +34,8 @@ struct StructureAnalysis {
 // it (copies; the user's memory is not modified). Errors name the residual
 // block and the parameter block concerned.
 bool AnalyzeStructure(const Solver::Options& options, Program* program,
-                      StructureAnalysis* analysis, std::string* error);
+                      StructureAnalysis* analysis, std::string* error,
+                      bool ambient_theta = false);
 
 }  // namespace ceres_varpro::internal
 
