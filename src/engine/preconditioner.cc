@@ -4,6 +4,7 @@
 
 #include "Eigen/Cholesky"
 #include "Eigen/Core"
+#include "engine/gram_solver.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
 
@@ -70,6 +71,126 @@ bool BlockJacobiPreconditioner::Update(ReducedProblem* problem,
 }
 
 void BlockJacobiPreconditioner::Apply(const double* x, double* y) {
+  ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
+              [&](int, int c) {
+                const int n = sizes_[c];
+                Eigen::Map<Eigen::VectorXd>(y + offsets_[c], n).noalias() =
+                    ConstMatrixRef(&inverses_[storage_[c]], n, n) *
+                    Eigen::Map<const Eigen::VectorXd>(x + offsets_[c], n);
+              });
+}
+
+SchurJacobiPreconditioner::SchurJacobiPreconditioner(
+    const ReducedProblem& problem)
+    : num_threads_(problem.num_threads()) {
+  const BlockSparseMatrix& j = problem.jacobian();
+  const int nc = problem.num_nonlinear_columns();
+  int total = 0;
+  for (int c = 0; c < nc; ++c) {
+    offsets_.push_back(j.col_block_offset(c));
+    sizes_.push_back(j.col_block_size(c));
+    storage_.push_back(total);
+    total += sizes_.back() * sizes_.back();
+    max_size_ = std::max(max_size_, sizes_.back());
+  }
+  links_.resize(nc);
+  for (int r = 0; r < j.num_row_blocks(); ++r) {
+    int linear_col = -1, linear_position = -1;
+    for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+         ++cell) {
+      if (cell->col_block >= nc) {
+        linear_col = cell->col_block;
+        linear_position = cell->position;
+      }
+    }
+    if (linear_col < 0) continue;
+    for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+         ++cell) {
+      if (cell->col_block < nc) {
+        links_[cell->col_block].push_back(
+            {linear_col - nc, r, cell->position, linear_position});
+      }
+    }
+  }
+  for (auto& l : links_) {
+    std::stable_sort(l.begin(), l.end(), [](const Link& a, const Link& b) {
+      return a.group < b.group;
+    });
+  }
+  schur_blocks_.assign(total, 0.0);
+  inverses_.assign(total, 0.0);
+}
+
+bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
+                                       const double* scale, const double* d2,
+                                       bool jacobian_changed,
+                                       std::string* error) {
+  auto* gram = dynamic_cast<BlockDiagonalGramSolver*>(problem->gram());
+  if (gram == nullptr) {
+    *error = "SCHUR_JACOBI needs independent linear blocks";
+    return false;
+  }
+  const BlockSparseMatrix& j = problem->jacobian();
+  const double* v = j.values();
+  bool ok = true;
+  ParallelFor(
+      num_threads_, 0, static_cast<int>(sizes_.size()), [&](int, int c) {
+        const int n = sizes_[c];
+        MatrixRef s(&schur_blocks_[storage_[c]], n, n);
+        if (jacobian_changed) {
+          s.setZero();
+          for (const auto& e : j.column_entries(c)) {
+            const ConstMatrixRef a(v + e.position,
+                                   j.row_block_size(e.row_block), n);
+            s.noalias() += a.transpose() * a;
+          }
+          // Subtract E_gcᵀ G_g⁻¹ E_gc group by group (links are sorted by
+          // group).
+          const std::vector<Link>& links = links_[c];
+          Eigen::MatrixXd e, z;
+          for (size_t k = 0; k < links.size();) {
+            const int g = links[k].group;
+            const int p = gram->block_size(g);
+            e.setZero(p, n);
+            for (; k < links.size() && links[k].group == g; ++k) {
+              const int m = j.row_block_size(links[k].row);
+              e.noalias() += ConstMatrixRef(v + links[k].linear_position, m, p)
+                                 .transpose() *
+                             ConstMatrixRef(v + links[k].theta_position, m, n);
+            }
+            z.resize(p, n);
+            for (int col = 0; col < n; ++col) {
+              const Eigen::VectorXd ecol = e.col(col);
+              Eigen::VectorXd zcol(p);
+              gram->SolveBlock(g, ecol.data(), zcol.data());
+              z.col(col) = zcol;
+            }
+            s.noalias() -= e.transpose() * z;
+          }
+        }
+        const double* sc = scale + offsets_[c];
+        Eigen::MatrixXd m(n, n);
+        for (int a = 0; a < n; ++a) {
+          for (int b = 0; b < n; ++b) m(a, b) = sc[a] * s(a, b) * sc[b];
+          m(a, a) += d2[offsets_[c] + a];
+        }
+        Eigen::LLT<Eigen::MatrixXd> llt(m);
+        if (llt.info() != Eigen::Success) {
+#pragma omp atomic write
+          ok = false;
+          return;
+        }
+        MatrixRef(&inverses_[storage_[c]], n, n) =
+            llt.solve(Eigen::MatrixXd::Identity(n, n));
+      });
+  if (!ok)
+    *error =
+        "Schur-Jacobi preconditioner: a diagonal block is not positive "
+        "definite";
+  return ok;
+}
+
+void SchurJacobiPreconditioner::Apply(const double* x, double* y) {
   ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
               [&](int, int c) {
                 const int n = sizes_[c];

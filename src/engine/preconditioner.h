@@ -43,6 +43,32 @@ class BlockJacobiPreconditioner : public Preconditioner {
   int num_threads_;
 };
 
+// Inverse of the diagonal blocks of s S s + D² (independent linear blocks,
+// where each block of S is cheap: J_cᵀJ_c minus, for every linear block g the
+// θ block c shares rows with, E_gcᵀ G_g⁻¹ E_gc with E_gc = A_gᵀJ_c). The
+// bundle-adjustment "Schur-Jacobi" preconditioner.
+class SchurJacobiPreconditioner : public Preconditioner {
+ public:
+  explicit SchurJacobiPreconditioner(const ReducedProblem& problem);
+  bool Update(ReducedProblem* problem, const double* scale, const double* d2,
+              bool jacobian_changed, std::string* error) override;
+  void Apply(const double* x, double* y) override;
+
+ private:
+  struct Link {  // Row `row` couples θ block c with linear block `group`.
+    int group;
+    int row;
+    int theta_position;   // Cell of c in the row.
+    int linear_position;  // Cell of the linear block in the row.
+  };
+  std::vector<std::vector<Link>> links_;  // Per θ block, sorted by group.
+  std::vector<int> offsets_, sizes_, storage_;
+  std::vector<double> schur_blocks_;  // Unscaled diagonal blocks of S.
+  std::vector<double> inverses_;
+  int num_threads_;
+  int max_size_ = 0;
+};
+
 // A sparse Cholesky factor of the joint Gauss-Newton matrix
 //   H = [ s J_θᵀJ_θ s + D²   s J_θᵀA ]
 //       [ Aᵀ J_θ s            AᵀA    ],

@@ -1,8 +1,11 @@
 #include "engine/reduced_linear_solver.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "Eigen/Cholesky"
+#include "engine/gram_solver.h"
+#include "engine/parallel_for.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
@@ -70,6 +73,11 @@ void DenseReducedSolver::FormSchurComplement(ReducedProblem* problem) {
     }
   }
   if (nl == 0) return;
+  if (auto* block_gram =
+          dynamic_cast<BlockDiagonalGramSolver*>(problem->gram())) {
+    SubtractIndependentCorrection(problem, *block_gram);
+    return;
+  }
   // B = AᵀJ_θ (nl x nt, column-major), row block by row block.
   Eigen::MatrixXd b = Eigen::MatrixXd::Zero(nl, nt);
   for (int r = 0; r < j.num_row_blocks(); ++r) {
@@ -91,6 +99,82 @@ void DenseReducedSolver::FormSchurComplement(ReducedProblem* problem) {
   Eigen::MatrixXd z(nl, nt);
   problem->gram()->SolveMultiple(b.data(), z.data(), nt);
   schur_.noalias() -= b.transpose() * z;
+}
+
+// S -= Σ_g E_gᵀ G_g⁻¹ E_g, E_g = A_gᵀJ_θ restricted to the θ blocks that
+// share rows with linear block g: the classic bundle-adjustment reduction,
+// one small dense product per linear block, accumulated per thread.
+void DenseReducedSolver::SubtractIndependentCorrection(
+    ReducedProblem* problem, const BlockDiagonalGramSolver& gram) {
+  const BlockSparseMatrix& j = problem->jacobian();
+  const int nt = problem->num_tangent();
+  const int nc = problem->num_nonlinear_columns();
+  const int threads = problem->num_threads();
+  const auto& block_rows = problem->eliminator().block_rows();
+  if (thread_schur_.size() != static_cast<size_t>(threads)) {
+    thread_schur_.assign(threads, Eigen::MatrixXd::Zero(nt, nt));
+  }
+  for (auto& t : thread_schur_) t.setZero(nt, nt);
+  ParallelFor(
+      threads, 0, static_cast<int>(block_rows.size()), [&](int tid, int g) {
+        if (gram.block_is_frozen(g)) return;
+        const int p = gram.block_size(g);
+        // Which θ columns the group touches, and E_g over them.
+        std::vector<int> cols;
+        for (int r : block_rows[g]) {
+          for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+               ++cell) {
+            if (cell->col_block < nc) cols.push_back(cell->col_block);
+          }
+        }
+        std::sort(cols.begin(), cols.end());
+        cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+        std::vector<int> local(cols.size());
+        int width = 0;
+        for (size_t i = 0; i < cols.size(); ++i) {
+          local[i] = width;
+          width += j.col_block_size(cols[i]);
+        }
+        Eigen::MatrixXd e = Eigen::MatrixXd::Zero(p, width);
+        for (int r : block_rows[g]) {
+          const int m = j.row_block_size(r);
+          const double* a = nullptr;
+          for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+               ++cell) {
+            if (cell->col_block >= nc) a = j.values() + cell->position;
+          }
+          for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+               ++cell) {
+            if (cell->col_block >= nc) continue;
+            const size_t i =
+                std::lower_bound(cols.begin(), cols.end(), cell->col_block) -
+                cols.begin();
+            const int size = j.col_block_size(cell->col_block);
+            e.middleCols(local[i], size).noalias() +=
+                ConstMatrixRef(a, m, p).transpose() *
+                ConstMatrixRef(j.values() + cell->position, m, size);
+          }
+        }
+        Eigen::MatrixXd z(p, width);
+        Eigen::VectorXd in(p), out(p);
+        for (int k = 0; k < width; ++k) {
+          in = e.col(k);
+          gram.SolveBlock(g, in.data(), out.data());
+          z.col(k) = out;
+        }
+        const Eigen::MatrixXd correction = e.transpose() * z;
+        Eigen::MatrixXd& target = thread_schur_[tid];
+        for (size_t a = 0; a < cols.size(); ++a) {
+          for (size_t b = 0; b < cols.size(); ++b) {
+            target.block(j.col_block_offset(cols[a]),
+                         j.col_block_offset(cols[b]), j.col_block_size(cols[a]),
+                         j.col_block_size(cols[b])) +=
+                correction.block(local[a], local[b], j.col_block_size(cols[a]),
+                                 j.col_block_size(cols[b]));
+          }
+        }
+      });
+  for (const auto& t : thread_schur_) schur_ -= t;
 }
 
 ReducedLinearSolver::Summary DenseReducedSolver::Solve(

@@ -7,6 +7,7 @@
 #include "Eigen/Core"
 #include "ceres_varpro/types.h"
 #include "engine/conjugate_gradients.h"
+#include "engine/gram_solver.h"
 #include "engine/preconditioner.h"
 #include "engine/reduced_problem.h"
 
@@ -60,7 +61,10 @@ class DenseReducedSolver : public ReducedLinearSolver {
 
  private:
   void FormSchurComplement(ReducedProblem* problem);
+  void SubtractIndependentCorrection(ReducedProblem* problem,
+                                     const BlockDiagonalGramSolver& gram);
   GramAssembler theta_assembler_;
+  std::vector<Eigen::MatrixXd> thread_schur_;
   std::vector<double> theta_values_;
   Eigen::MatrixXd schur_;
 };

@@ -195,11 +195,22 @@ std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
   }
   ReducedPreconditionerType preconditioner =
       options.reduced_preconditioner_type;
-  if (preconditioner == ReducedPreconditionerType::AUTO ||
-      preconditioner == ReducedPreconditionerType::SCHUR_JACOBI) {
-    preconditioner = analysis.coupled
-                         ? ReducedPreconditionerType::JOINT_CHOLESKY
-                         : ReducedPreconditionerType::BLOCK_JACOBI;
+  const bool independent =
+      analysis.regime == EliminationRegime::INDEPENDENT_AFFINE ||
+      analysis.regime == EliminationRegime::INDEPENDENT_NONLINEAR;
+  if (preconditioner == ReducedPreconditionerType::AUTO) {
+    if (analysis.coupled) {
+      preconditioner = ReducedPreconditionerType::JOINT_CHOLESKY;
+    } else if (independent) {
+      preconditioner = ReducedPreconditionerType::SCHUR_JACOBI;
+    } else {
+      preconditioner = ReducedPreconditionerType::BLOCK_JACOBI;
+    }
+  }
+  if (preconditioner == ReducedPreconditionerType::SCHUR_JACOBI &&
+      !independent) {
+    // Only independent blocks make the diagonal blocks of S cheap.
+    preconditioner = ReducedPreconditionerType::BLOCK_JACOBI;
   }
   stats->preconditioner_used = preconditioner;
   std::unique_ptr<internal::Preconditioner> p;
@@ -207,11 +218,26 @@ std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
     p = std::make_unique<internal::JointCholeskyPreconditioner>(
         problem, options.lagged_factorization_max_cg_iterations,
         /*always_refactor=*/false, CholeskyMode());
+  } else if (preconditioner == ReducedPreconditionerType::SCHUR_JACOBI) {
+    p = std::make_unique<internal::SchurJacobiPreconditioner>(problem);
   } else {
     p = std::make_unique<internal::BlockJacobiPreconditioner>(problem);
   }
   return std::make_unique<internal::IterativeReducedSolver>(
       std::move(p), options.max_linear_solver_iterations);
+}
+
+ceres::PreconditionerType CeresEquivalent(ReducedPreconditionerType type) {
+  switch (type) {
+    case ReducedPreconditionerType::JOINT_CHOLESKY:
+      return ceres::SUBSET;
+    case ReducedPreconditionerType::SCHUR_JACOBI:
+      return ceres::SCHUR_JACOBI;
+    case ReducedPreconditionerType::BLOCK_JACOBI:
+      return ceres::JACOBI;
+    default:
+      return ceres::IDENTITY;
+  }
 }
 
 ceres::LinearSolverType CeresEquivalent(ReducedLinearSolverType type) {
@@ -378,12 +404,7 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
       CreateLinearSolver(options, analysis, reduced, &stats);
   summary->linear_solver_type_used = CeresEquivalent(stats.linear_solver_used);
   summary->preconditioner_type_used =
-      stats.preconditioner_used == ReducedPreconditionerType::JOINT_CHOLESKY
-          ? ceres::SUBSET
-          : (stats.preconditioner_used ==
-                     ReducedPreconditionerType::BLOCK_JACOBI
-                 ? ceres::JACOBI
-                 : ceres::IDENTITY);
+      CeresEquivalent(stats.preconditioner_used);
   summary->preprocessor_time_in_seconds = WallTimeInSeconds() - start;
 
   const double minimizer_start = WallTimeInSeconds();
