@@ -1,8 +1,55 @@
-// Flags shared by every command.
+// Flags shared by every command that solves something.
+#include "common_flags.h"
+
 #include "gflags/gflags.h"
 
-DEFINE_int32(num_threads, 2, "Threads for evaluation and linear algebra.");
-DEFINE_int32(max_num_iterations, 200,
-             "Maximum outer (trust-region) iterations.");
+DEFINE_int32(num_threads, 2,
+             "Threads for evaluation and linear algebra (both solvers).");
+DEFINE_int32(max_num_iterations, 200, "Maximum trust-region iterations.");
+DEFINE_double(function_tolerance, 1e-6,
+              "Ceres's function_tolerance, for both solvers.");
+DEFINE_double(gradient_tolerance, 1e-10,
+              "Ceres's gradient_tolerance, for both solvers.");
+DEFINE_double(parameter_tolerance, 1e-8,
+              "Ceres's parameter_tolerance, for both solvers.");
+DEFINE_double(max_solver_time, 1e9, "Wall-time limit per solve, in seconds.");
+DEFINE_bool(progress, true, "Print Ceres-style per-iteration progress lines.");
+DEFINE_string(report, "brief",
+              "Report printed after each solve: full, brief or none.");
 DEFINE_string(json, "",
               "Write machine-readable results to this file (atomically).");
+
+namespace ceres_varpro::tools {
+
+void ApplyCommonFlags(ceres::Solver::Options* options) {
+  options->num_threads = FLAGS_num_threads;
+  options->max_num_iterations = FLAGS_max_num_iterations;
+  options->function_tolerance = FLAGS_function_tolerance;
+  options->gradient_tolerance = FLAGS_gradient_tolerance;
+  options->parameter_tolerance = FLAGS_parameter_tolerance;
+  options->max_solver_time_in_seconds = FLAGS_max_solver_time;
+  options->minimizer_progress_to_stdout = FLAGS_progress;
+  options->logging_type = ceres::SILENT;
+}
+
+bool ValidateCommonFlags(std::string* error) {
+  if (FLAGS_num_threads < 1) {
+    *error = "--num_threads must be at least 1";
+    return false;
+  }
+  if (FLAGS_max_num_iterations < 0) {
+    *error = "--max_num_iterations must not be negative";
+    return false;
+  }
+  if (FLAGS_report != "full" && FLAGS_report != "brief" &&
+      FLAGS_report != "none") {
+    *error = "--report must be full, brief or none";
+    return false;
+  }
+  return true;
+}
+
+const std::string& JsonPath() { return FLAGS_json; }
+const std::string& ReportKind() { return FLAGS_report; }
+
+}  // namespace ceres_varpro::tools

@@ -82,7 +82,8 @@ void BlockSparseMatrix::RightMultiply(const double* x, double* y, int cb_begin,
     for (int k = row_cell_begin_[r]; k < row_cell_begin_[r + 1]; ++k) {
       const Cell& cell = cells_[k];
       if (cell.col_block < cb_begin || cell.col_block >= cb_end) continue;
-      CellMultiply(&values_[cell.position], rows, col_block_sizes_[cell.col_block],
+      CellMultiply(&values_[cell.position], rows,
+                   col_block_sizes_[cell.col_block],
                    x + col_block_offsets_[cell.col_block], yr);
     }
   });
@@ -94,8 +95,8 @@ void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
     const int cols = col_block_sizes_[c];
     double* yc = y + col_block_offsets_[c];
     for (const ColumnEntry& e : col_entries_[c]) {
-      CellTransposeMultiply(&values_[e.position], row_block_sizes_[e.row_block], cols,
-                            x + row_block_offsets_[e.row_block], yc);
+      CellTransposeMultiply(&values_[e.position], row_block_sizes_[e.row_block],
+                            cols, x + row_block_offsets_[e.row_block], yc);
     }
   });
 }

@@ -6,6 +6,7 @@
 #include "Eigen/Core"
 #include "engine/gram_solver.h"
 #include "engine/parallel_for.h"
+#include "engine/wall_time.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
@@ -231,11 +232,14 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   assembler_.Assemble(problem->jacobian(), column_scale_.data(),
                       diagonal_.data(), values_.data());
   int failed_column = -1;
+  const double start = WallTimeInSeconds();
   if (!cholesky_.Factorize(values_.data(), &failed_column, error)) {
     *error = "joint Cholesky preconditioner: " + *error;
     factored_ = false;
     return false;
   }
+  factorization_seconds_ = WallTimeInSeconds() - start;
+  cg_seconds_since_factorization_ = 0.0;
   ++num_factorizations_;
   factored_ = true;
   refactor_ = false;
@@ -249,8 +253,17 @@ void JointCholeskyPreconditioner::Apply(const double* x, double* y) {
   std::copy(rhs_.begin(), rhs_.begin() + num_tangent_, y);
 }
 
-void JointCholeskyPreconditioner::NotifyIterations(int cg_iterations) {
+void JointCholeskyPreconditioner::NotifyIterations(int cg_iterations,
+                                                   double seconds) {
+  cg_seconds_since_factorization_ += seconds;
   if (cg_iterations > max_cg_iterations_) refactor_ = true;
+  // A stale factor (the LM diagonal and the point have moved on) costs CG
+  // iterations; refactor once they have cost as much as a factorisation.
+  constexpr int kFewIterations = 3;
+  if (cg_iterations > kFewIterations &&
+      cg_seconds_since_factorization_ > factorization_seconds_) {
+    refactor_ = true;
+  }
 }
 
 }  // namespace ceres_varpro::internal

@@ -23,8 +23,9 @@ class Preconditioner {
                       const double* d2, bool jacobian_changed,
                       std::string* error) = 0;
   virtual void Apply(const double* x, double* y) = 0;
-  // How many CG iterations the last solve needed (lagged strategies use it).
-  virtual void NotifyIterations(int /*cg_iterations*/) {}
+  // How many CG iterations the last solve needed and how long it took
+  // (lagged strategies use it).
+  virtual void NotifyIterations(int /*cg_iterations*/, double /*seconds*/) {}
   virtual int num_factorizations() const { return 0; }
 };
 
@@ -73,8 +74,10 @@ class SchurJacobiPreconditioner : public Preconditioner {
 //   H = [ s J_θᵀJ_θ s + D²   s J_θᵀA ]
 //       [ Aᵀ J_θ s            AᵀA    ],
 // whose θ block of H⁻¹ is exactly (s S s + D²)⁻¹. Lagged: it is refactored
-// only when the previous CG solve needed more than max_cg_iterations, so a
-// whole solve typically needs a handful of factorisations.
+// when the previous CG solve needed more than max_cg_iterations, or when the
+// CG time spent since the last factorisation exceeds what that factorisation
+// cost (and CG is not already down to a few iterations), so a whole solve
+// typically needs a handful of factorisations.
 class JointCholeskyPreconditioner : public Preconditioner {
  public:
   JointCholeskyPreconditioner(const ReducedProblem& problem,
@@ -83,7 +86,7 @@ class JointCholeskyPreconditioner : public Preconditioner {
   bool Update(ReducedProblem* problem, const double* scale, const double* d2,
               bool jacobian_changed, std::string* error) override;
   void Apply(const double* x, double* y) override;
-  void NotifyIterations(int cg_iterations) override;
+  void NotifyIterations(int cg_iterations, double seconds) override;
   int num_factorizations() const override { return num_factorizations_; }
 
  private:
@@ -97,6 +100,8 @@ class JointCholeskyPreconditioner : public Preconditioner {
   bool factored_ = false;
   bool refactor_ = true;
   int num_factorizations_ = 0;
+  double factorization_seconds_ = 0.0;
+  double cg_seconds_since_factorization_ = 0.0;
 };
 
 }  // namespace ceres_varpro::internal

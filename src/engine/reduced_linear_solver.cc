@@ -6,6 +6,7 @@
 #include "Eigen/Cholesky"
 #include "engine/gram_solver.h"
 #include "engine/parallel_for.h"
+#include "engine/wall_time.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
@@ -42,10 +43,12 @@ ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
   auto precondition = [&](const double* v, double* out) {
     preconditioner_->Apply(v, out);
   };
+  const double start = WallTimeInSeconds();
   const ConjugateGradients::Summary cg =
       cg_.Solve(multiply, precondition, b_, eta, /*min_iterations=*/0,
                 max_iterations_, &x_);
-  preconditioner_->NotifyIterations(cg.num_iterations);
+  preconditioner_->NotifyIterations(cg.num_iterations,
+                                    WallTimeInSeconds() - start);
   summary.num_iterations = cg.num_iterations;
   summary.success = cg.success && x_.allFinite();
   summary.message = cg.message;

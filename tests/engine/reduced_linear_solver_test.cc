@@ -170,7 +170,7 @@ TEST(Preconditioners, JointCholeskyIsTheExactInverseWhereFactored) {
   ASSERT_TRUE(
       joint.Update(reduced, ref.scale.data(), ref.d2.data(), true, &error));
   EXPECT_EQ(joint.num_factorizations(), 1);
-  joint.NotifyIterations(11);
+  joint.NotifyIterations(11, 0.0);
   ASSERT_TRUE(
       joint.Update(reduced, ref.scale.data(), ref.d2.data(), true, &error));
   EXPECT_EQ(joint.num_factorizations(), 2);

@@ -1,0 +1,70 @@
+// ceres_varpro generate: the project's own sample problems.
+
+#include <iostream>
+
+#include "ceres_varpro/io/g2o_io.h"
+#include "ceres_varpro/io/pose_graph_generator.h"
+#include "command.h"
+#include "gflags/gflags.h"
+
+DEFINE_string(kind, "pose_graph_3d",
+              "What to generate: pose_graph_3d or pose_graph_2d.");
+DEFINE_string(out, "", "Output file (written atomically).");
+DEFINE_int32(poses, 2500, "Number of poses.");
+DEFINE_int32(poses_per_ring, 50,
+             "Poses per ring (loop closures connect rings).");
+DEFINE_double(radius, 100.0, "Radius of the sphere (3D) or outer spiral (2D).");
+DEFINE_double(rotation_noise, 0.01, "Rotation noise per axis, radians.");
+DEFINE_double(translation_noise, 0.05, "Translation noise per axis.");
+DEFINE_uint64(seed, 1,
+              "Random seed; the same seed gives the same file everywhere.");
+
+namespace ceres_varpro::tools {
+namespace {
+
+int RunGenerate() {
+  if (FLAGS_out.empty()) {
+    std::cerr << "ceres_varpro generate: --out=FILE is required\n";
+    return 2;
+  }
+  if (FLAGS_kind != "pose_graph_3d" && FLAGS_kind != "pose_graph_2d") {
+    std::cerr << "ceres_varpro generate: unknown --kind " << FLAGS_kind << "\n";
+    return 2;
+  }
+  if (FLAGS_poses < 2 || FLAGS_poses_per_ring < 3 ||
+      !(FLAGS_rotation_noise > 0) || !(FLAGS_translation_noise > 0)) {
+    std::cerr << "ceres_varpro generate: need --poses >= 2, --poses_per_ring "
+                 ">= 3 and "
+                 "positive noise\n";
+    return 2;
+  }
+  PoseGraphGeneratorOptions options;
+  options.dimension = FLAGS_kind == "pose_graph_2d" ? 2 : 3;
+  options.num_poses = FLAGS_poses;
+  options.poses_per_ring = FLAGS_poses_per_ring;
+  options.radius = FLAGS_radius;
+  options.rotation_noise = FLAGS_rotation_noise;
+  options.translation_noise = FLAGS_translation_noise;
+  options.seed = FLAGS_seed;
+  SlamGraph graph;
+  GeneratePoseGraph(options, &graph);
+  std::string error;
+  if (!WriteG2oFile(FLAGS_out, graph, &error)) {
+    std::cerr << "ceres_varpro generate: " << error << "\n";
+    return 1;
+  }
+  std::cout << "Wrote " << FLAGS_out << ": " << graph.num_poses() << " poses, "
+            << graph.pose_edges.size() << " edges\n";
+  return 0;
+}
+
+const CommandRegistrar kRegistrar({
+    "generate",
+    "write one of the project's synthetic sample problems",
+    "--kind=pose_graph_3d|pose_graph_2d --out=FILE [flags]",
+    "generate_command.cc",
+    &RunGenerate,
+});
+
+}  // namespace
+}  // namespace ceres_varpro::tools

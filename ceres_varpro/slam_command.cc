@@ -1,0 +1,243 @@
+// ceres_varpro slam: read a g2o / TORO / pyfg file, build the SLAM problem,
+// solve it with VarPro, stock Ceres, or both from the same start.
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ceres/ceres.h"
+#include "ceres_varpro/ceres_varpro.h"
+#include "ceres_varpro/io/atomic_file_writer.h"
+#include "ceres_varpro/io/g2o_io.h"
+#include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/slam/slam_problem.h"
+#include "command.h"
+#include "common_flags.h"
+#include "gflags/gflags.h"
+#include "json_writer.h"
+#include "solver_run.h"
+
+DEFINE_string(input, "",
+              "The problem: a .g2o, TORO (.graph, .txt) or .pyfg file.");
+DEFINE_string(solver, "both",
+              "varpro, ceres, or both (same problem, same start).");
+DEFINE_string(
+    model, "isotropic",
+    "isotropic: SE-Sync model (rotation chordal term, isotropic translation "
+    "weights; Gram matrix constant). full: full-information residuals "
+    "(Gram matrix varies).");
+DEFINE_string(
+    init, "auto",
+    "auto: the file's vertices when they are an initial guess (g2o/TORO "
+    "with VERTEX lines), otherwise odometry. file: the vertices (for pyfg "
+    "these are reference values). odometry: relative poses chained along a "
+    "spanning forest preferring consecutive ids; landmarks from their first "
+    "relative measurement or the centroid of the poses ranging to them; "
+    "range bearings from the initial positions.");
+DEFINE_string(
+    ceres_linear_solver, "sparse_normal_cholesky",
+    "Stock Ceres's linear solver (any ceres::LinearSolverType name).");
+DEFINE_string(ceres_preconditioner, "jacobi",
+              "Stock Ceres's preconditioner for iterative solvers.");
+DEFINE_string(varpro_linear_solver, "auto",
+              "VarPro: auto, iterative, dense, sparse_joint.");
+DEFINE_string(varpro_preconditioner, "auto",
+              "VarPro: auto, block_jacobi, schur_jacobi, joint_cholesky.");
+DEFINE_string(
+    output, "",
+    "Write the optimised graph here, in the input's format (atomically; "
+    "VarPro's result when both solvers run).");
+
+namespace ceres_varpro::tools {
+namespace {
+
+double WallTime() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "ceres_varpro slam: " << message << "\n";
+  return 2;
+}
+
+int RunSlam() {
+  std::string error;
+  if (FLAGS_input.empty()) return Fail("--input=FILE is required (see --help)");
+  if (!ValidateCommonFlags(&error)) return Fail(error);
+  if (FLAGS_solver != "varpro" && FLAGS_solver != "ceres" &&
+      FLAGS_solver != "both") {
+    return Fail("--solver must be varpro, ceres or both");
+  }
+  SlamProblemOptions problem_options;
+  if (FLAGS_model == "isotropic") {
+    problem_options.model = SlamModel::kIsotropic;
+  } else if (FLAGS_model == "full") {
+    problem_options.model = SlamModel::kFull;
+  } else {
+    return Fail("--model must be isotropic or full");
+  }
+  if (FLAGS_init == "auto") {
+    problem_options.initialization = SlamInitialization::kAuto;
+  } else if (FLAGS_init == "file") {
+    problem_options.initialization = SlamInitialization::kFile;
+  } else if (FLAGS_init == "odometry") {
+    problem_options.initialization = SlamInitialization::kOdometry;
+  } else {
+    return Fail("--init must be auto, file or odometry");
+  }
+  ceres::Solver::Options ceres_options;
+  ApplyCommonFlags(&ceres_options);
+  if (!ceres::StringToLinearSolverType(FLAGS_ceres_linear_solver,
+                                       &ceres_options.linear_solver_type)) {
+    return Fail("unknown --ceres_linear_solver " + FLAGS_ceres_linear_solver);
+  }
+  if (!ceres::StringToPreconditionerType(FLAGS_ceres_preconditioner,
+                                         &ceres_options.preconditioner_type)) {
+    return Fail("unknown --ceres_preconditioner " + FLAGS_ceres_preconditioner);
+  }
+  Solver::Options varpro_options;
+  static_cast<ceres::Solver::Options&>(varpro_options) = ceres_options;
+  if (!StringToReducedLinearSolverType(
+          FLAGS_varpro_linear_solver,
+          &varpro_options.reduced_linear_solver_type)) {
+    return Fail("unknown --varpro_linear_solver " + FLAGS_varpro_linear_solver);
+  }
+  if (!StringToReducedPreconditionerType(
+          FLAGS_varpro_preconditioner,
+          &varpro_options.reduced_preconditioner_type)) {
+    return Fail("unknown --varpro_preconditioner " +
+                FLAGS_varpro_preconditioner);
+  }
+
+  SlamGraph graph;
+  const bool pyfg = EndsWith(FLAGS_input, ".pyfg");
+  if (!(pyfg ? ReadPyfgFile(FLAGS_input, &graph, &error)
+             : ReadG2oFile(FLAGS_input, &graph, &error))) {
+    return Fail(error);
+  }
+  SlamProblem problem;
+  if (!problem.Build(graph, problem_options, &error)) return Fail(error);
+  varpro_options.linear_parameter_blocks = problem.linear_blocks();
+
+  std::cout << "Problem: " << FLAGS_input << " ("
+            << SlamGraphFormatName(graph.format) << ", " << graph.dimension
+            << "D): " << graph.num_poses() << " poses, "
+            << graph.num_landmarks() << " landmarks, "
+            << graph.pose_edges.size() << " relative poses, "
+            << graph.landmark_edges.size() << " relative landmarks, "
+            << graph.range_edges.size() << " ranges\n"
+            << "Model: " << problem.model_name()
+            << "; initialisation: " << problem.initialization_used() << "\n";
+  for (const std::string& note : graph.notes)
+    std::cout << "Note: " << note << "\n";
+
+  const std::vector<double> start = problem.State();
+  std::vector<double> varpro_result;
+  std::vector<SolverRun> runs;
+  if (FLAGS_solver != "ceres") {
+    SolverRun run;
+    run.solver = "varpro";
+    run.is_varpro = true;
+    run.configuration =
+        FLAGS_varpro_linear_solver + "/" + FLAGS_varpro_preconditioner;
+    PrintRunHeader(run);
+    const double t0 = WallTime();
+    Solve(varpro_options, problem.problem(), &run.summary);
+    run.wall_time_seconds = WallTime() - t0;
+    run.configuration = std::string(ReducedLinearSolverTypeToString(
+                            run.summary.varpro.linear_solver_used)) +
+                        "/" +
+                        ReducedPreconditionerTypeToString(
+                            run.summary.varpro.preconditioner_used);
+    PrintRunReport(run);
+    varpro_result = problem.State();
+    runs.push_back(std::move(run));
+  }
+  if (FLAGS_solver != "varpro") {
+    problem.SetState(start);
+    SolverRun run;
+    run.solver = "ceres";
+    run.configuration =
+        ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
+    PrintRunHeader(run);
+    const double t0 = WallTime();
+    ceres::Solver::Summary summary;
+    ceres::Solve(ceres_options, problem.problem(), &summary);
+    run.wall_time_seconds = WallTime() - t0;
+    static_cast<ceres::Solver::Summary&>(run.summary) = summary;
+    PrintRunReport(run);
+    runs.push_back(std::move(run));
+  }
+  if (runs.size() > 1) {
+    std::cout << "\n" << SideBySideTable(runs);
+    problem.SetState(varpro_result);  // The output is VarPro's solution.
+  }
+
+  const bool usable = runs[0].summary.IsSolutionUsable();
+  int status = 0;
+  for (const SolverRun& r : runs) {
+    if (!r.summary.IsSolutionUsable()) status = 1;
+  }
+  if (!FLAGS_output.empty()) {
+    if (!usable) {
+      std::cerr << "ceres_varpro slam: the solve failed; " << FLAGS_output
+                << " was not written\n";
+      status = 1;
+    } else {
+      problem.WriteTo(&graph);
+      if (!(pyfg ? WritePyfgFile(FLAGS_output, graph, &error)
+                 : WriteG2oFile(FLAGS_output, graph, &error))) {
+        std::cerr << "ceres_varpro slam: " << error << "\n";
+        status = 1;
+      } else {
+        std::cout << "Wrote " << FLAGS_output << "\n";
+      }
+    }
+  }
+  if (!JsonPath().empty()) {
+    JsonWriter json;
+    json.BeginObject()
+        .String("command", "slam")
+        .String("input", FLAGS_input)
+        .String("format", SlamGraphFormatName(graph.format))
+        .Int("dimension", graph.dimension)
+        .Int("poses", graph.num_poses())
+        .Int("landmarks", graph.num_landmarks())
+        .Int("pose_edges", static_cast<long long>(graph.pose_edges.size()))
+        .Int("landmark_edges",
+             static_cast<long long>(graph.landmark_edges.size()))
+        .Int("range_edges", static_cast<long long>(graph.range_edges.size()))
+        .String("model", problem.model_name())
+        .String("initialization", problem.initialization_used());
+    json.BeginArray("runs");
+    for (const SolverRun& r : runs) WriteRunJson(r, &json);
+    json.EndArray();
+    WriteComparisonJson(runs, &json);
+    json.EndObject();
+    if (!WriteFileAtomically(JsonPath(), json.str(), &error)) {
+      std::cerr << "ceres_varpro slam: " << error << "\n";
+      status = 1;
+    }
+  }
+  return status;
+}
+
+const CommandRegistrar kRegistrar({
+    "slam",
+    "solve a pose-graph / landmark / range-aided SLAM file (g2o, TORO, pyfg)",
+    "--input=FILE [--solver=varpro|ceres|both] [--model=isotropic|full] "
+    "[flags]",
+    "slam_command.cc",
+    &RunSlam,
+});
+
+}  // namespace
+}  // namespace ceres_varpro::tools

@@ -1,0 +1,175 @@
+#include "solver_run.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "common_flags.h"
+
+namespace ceres_varpro::tools {
+
+int Iterations(const ceres::Solver::Summary& summary) {
+  return summary.iterations.empty() ? 0 : summary.iterations.back().iteration;
+}
+
+void PrintRunHeader(const SolverRun& run) {
+  std::cout << "\n=== " << run.solver << " (" << run.configuration << ") ===\n";
+  std::cout.flush();
+}
+
+void PrintRunReport(const SolverRun& run) {
+  // Stock Ceres runs get Ceres's own reports, VarPro runs add their section.
+  const ceres::Solver::Summary& ceres_summary = run.summary;
+  if (ReportKind() == "full") {
+    std::cout << (run.is_varpro ? run.summary.FullReport()
+                                : ceres_summary.FullReport())
+              << "\n";
+  } else if (ReportKind() == "brief") {
+    std::cout << (run.is_varpro ? run.summary.BriefReport()
+                                : ceres_summary.BriefReport())
+              << "\n";
+    std::printf("Wall time: %.3f s\n", run.wall_time_seconds);
+  }
+  std::cout.flush();
+}
+
+void WriteRunJson(const SolverRun& run, JsonWriter* json) {
+  const Solver::Summary& s = run.summary;
+  json->BeginObject()
+      .String("solver", run.solver)
+      .String("configuration", run.configuration)
+      .Number("initial_cost", s.initial_cost)
+      .Number("final_cost", s.final_cost)
+      .Int("iterations", Iterations(s))
+      .Int("successful_steps", s.num_successful_steps)
+      .Int("unsuccessful_steps", s.num_unsuccessful_steps)
+      .Number("wall_time_seconds", run.wall_time_seconds)
+      .Number("solver_time_seconds", s.total_time_in_seconds)
+      .String("termination", ceres::TerminationTypeToString(s.termination_type))
+      .String("message", s.message)
+      .Bool("solution_usable", s.IsSolutionUsable())
+      .Int("num_threads", s.num_threads_used);
+  json->BeginArray("trace");
+  for (const auto& it : s.iterations) {
+    json->BeginObject()
+        .Int("iteration", it.iteration)
+        .Number("cost", it.cost)
+        .Number("cumulative_time_seconds", it.cumulative_time_in_seconds)
+        .Bool("successful", it.step_is_successful)
+        .Int("linear_solver_iterations", it.linear_solver_iterations)
+        .EndObject();
+  }
+  json->EndArray();
+  if (run.is_varpro) {
+    const VarProStatistics& v = s.varpro;
+    json->BeginObject("varpro")
+        .String("regime", EliminationRegimeToString(v.regime))
+        .String("linear_solver",
+                ReducedLinearSolverTypeToString(v.linear_solver_used))
+        .String("preconditioner",
+                ReducedPreconditionerTypeToString(v.preconditioner_used))
+        .Int("eliminated_blocks", v.num_eliminated_blocks)
+        .Int("eliminated_parameters", v.num_eliminated_parameters)
+        .Int("components", v.num_components)
+        .Int("gauge_pins", v.num_gauge_pins)
+        .Int("gram_factorizations", v.num_gram_factorizations)
+        .Int("preconditioner_factorizations",
+             v.num_preconditioner_factorizations)
+        .Int("cg_iterations", v.num_cg_iterations)
+        .Int("inner_iterations", v.num_inner_iterations)
+        .Int("degenerate_blocks", v.num_degenerate_blocks)
+        .Number("analysis_seconds", v.analysis_time_in_seconds)
+        .Number("factorization_seconds", v.factorization_time_in_seconds)
+        .Number("evaluation_seconds", v.evaluation_time_in_seconds)
+        .Number("elimination_seconds", v.elimination_time_in_seconds)
+        .Number("linear_solver_seconds", v.linear_solver_time_in_seconds)
+        .EndObject();
+  }
+  json->EndObject();
+}
+
+namespace {
+
+bool SameMinimum(double a, double b) {
+  return std::abs(a - b) <= 1e-6 * std::max(std::abs(a), std::abs(b));
+}
+
+}  // namespace
+
+std::string SideBySideTable(const std::vector<SolverRun>& runs) {
+  std::string out;
+  char line[256];
+  auto row = [&](const char* name, auto value) {
+    std::snprintf(line, sizeof(line), "%-22s", name);
+    out += line;
+    for (const SolverRun& r : runs) {
+      out += value(r);
+    }
+    out += "\n";
+  };
+  auto cell = [](const std::string& s) {
+    char b[64];
+    std::snprintf(b, sizeof(b), " %24s", s.c_str());
+    return std::string(b);
+  };
+  auto num = [&](const char* fmt, double v) {
+    char b[64];
+    std::snprintf(b, sizeof(b), fmt, v);
+    return cell(b);
+  };
+  row("", [&](const SolverRun& r) { return cell(r.solver); });
+  row("configuration",
+      [&](const SolverRun& r) { return cell(r.configuration); });
+  row("initial cost",
+      [&](const SolverRun& r) { return num("%.10e", r.summary.initial_cost); });
+  row("final cost",
+      [&](const SolverRun& r) { return num("%.10e", r.summary.final_cost); });
+  row("iterations",
+      [&](const SolverRun& r) { return num("%.0f", Iterations(r.summary)); });
+  row("wall time (s)",
+      [&](const SolverRun& r) { return num("%.3f", r.wall_time_seconds); });
+  row("termination", [&](const SolverRun& r) {
+    return cell(ceres::TerminationTypeToString(r.summary.termination_type));
+  });
+  if (runs.size() > 1) {
+    row("time / first", [&](const SolverRun& r) {
+      return num("%.2f", r.wall_time_seconds / runs[0].wall_time_seconds);
+    });
+    const double a = runs[0].summary.final_cost;
+    bool same = true;
+    for (const SolverRun& r : runs)
+      same = same && SameMinimum(a, r.summary.final_cost);
+    out += same ? "final costs agree to 1e-6 relative\n"
+                : "final costs differ by more than 1e-6 relative: different "
+                  "local minima\n";
+  }
+  return out;
+}
+
+void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json) {
+  if (runs.size() < 2) return;
+  const SolverRun& first = runs[0];
+  json->BeginObject("comparison");
+  bool same = true;
+  double best_cost = first.summary.final_cost;
+  for (const SolverRun& r : runs) {
+    same = same && SameMinimum(first.summary.final_cost, r.summary.final_cost);
+    best_cost = std::min(best_cost, r.summary.final_cost);
+  }
+  json->Bool("same_minimum", same)
+      .Bool("different_local_minima", !same)
+      .Number("best_final_cost", best_cost);
+  json->BeginArray("time_ratio_vs_first");
+  for (const SolverRun& r : runs) {
+    json->BeginObject()
+        .String("solver", r.solver)
+        .String("configuration", r.configuration)
+        .Number("ratio", r.wall_time_seconds / first.wall_time_seconds)
+        .Number("final_cost", r.summary.final_cost)
+        .EndObject();
+  }
+  json->EndArray();
+  json->EndObject();
+}
+
+}  // namespace ceres_varpro::tools

@@ -1,0 +1,45 @@
+#ifndef CERES_VARPRO_TOOLS_SOLVER_RUN_H_
+#define CERES_VARPRO_TOOLS_SOLVER_RUN_H_
+
+#include <string>
+#include <vector>
+
+#include "ceres/solver.h"
+#include "ceres_varpro/solver.h"
+#include "json_writer.h"
+
+namespace ceres_varpro::tools {
+
+// One solve of one problem by one solver configuration, as the runners
+// report it.
+struct SolverRun {
+  std::string solver;  // "varpro", "varpro_ceres" or "ceres".
+  std::string
+      configuration;  // E.g. "SPARSE_SCHUR" or "ITERATIVE/JOINT_CHOLESKY".
+  Solver::Summary summary;  // Ceres's fields, plus VarPro statistics.
+  bool is_varpro = false;
+  double wall_time_seconds = 0.0;
+};
+
+// Prints the header line before a solve and the chosen report after it.
+void PrintRunHeader(const SolverRun& run);
+void PrintRunReport(const SolverRun& run);
+
+// Per run: initial/final cost, iterations, wall time, termination, trace
+// (cumulative time, cost) and, for VarPro, its statistics and time breakdown.
+void WriteRunJson(const SolverRun& run, JsonWriter* json);
+
+// The runs side by side, with the ratio of wall times against the first run
+// and whether the final costs agree to 1e-6 relative.
+std::string SideBySideTable(const std::vector<SolverRun>& runs);
+
+// Comparison block for the JSON: best run, ratios, and the verdict on the
+// final costs ("same minimum" within 1e-6, or "different local minima").
+void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json);
+
+// Number of iterations as Ceres counts them (iteration 0 excluded).
+int Iterations(const ceres::Solver::Summary& summary);
+
+}  // namespace ceres_varpro::tools
+
+#endif  // CERES_VARPRO_TOOLS_SOLVER_RUN_H_

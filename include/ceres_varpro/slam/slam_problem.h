@@ -1,0 +1,94 @@
+#ifndef CERES_VARPRO_SLAM_SLAM_PROBLEM_H_
+#define CERES_VARPRO_SLAM_SLAM_PROBLEM_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ceres/problem.h"
+#include "ceres_varpro/io/slam_graph.h"
+
+namespace ceres_varpro {
+
+enum class SlamModel {
+  // SE-Sync / "Sparse Variable Projection" model: √κ(R_j - R_i R̃),
+  // √τ(t_j - t_i - R_i t̃), √ν(l_j - t_i - R_i t̃), isotropic weights from
+  // the information matrices as SE-Sync derives them. Gram matrix constant.
+  kIsotropic,
+  // Full information: U[R_iᵀ(t_j - t_i) - t̃; Log(R̃ᵀR_iᵀR_j)] and
+  // U(R_iᵀ(l_j - t_i) - t̃). Translations still linear, Gram varies.
+  kFull,
+};
+
+enum class SlamInitialization {
+  // kFile when every pose has a value that is an initial guess (g2o, TORO
+  // with vertices), kOdometry otherwise (edges-only files, pyfg).
+  kAuto,
+  kFile,
+  // Relative poses chained along a spanning forest that prefers consecutive
+  // ids (odometry), inverting edges stored backwards; each tree starts at
+  // its first pose's file value (or the origin).
+  kOdometry,
+};
+
+struct SlamProblemOptions {
+  SlamModel model = SlamModel::kIsotropic;
+  SlamInitialization initialization = SlamInitialization::kAuto;
+};
+
+// Isotropic weights from a pose-edge information matrix (translation first),
+// as SE-Sync: τ = d / tr(I_tt⁻¹); κ = I_θθ in 2D, 3 / (2 tr(I_RR⁻¹)) in 3D.
+struct IsotropicWeights {
+  double kappa = 0.0;
+  double tau = 0.0;
+};
+IsotropicWeights IsotropicWeightsFromInformation(
+    const Eigen::MatrixXd& information);
+
+// A SlamGraph as an ordinary ceres::Problem: rotations are d x d matrices on
+// SpecialOrthogonalManifold<d>, translations and landmarks plain vectors
+// (the linear blocks), range bearings unit vectors on ceres::SphereManifold.
+// The first pose is held constant (gauge). Both ceres::Solve and
+// ceres_varpro::Solve can solve it; State()/SetState() restart either from
+// the same point.
+class SlamProblem {
+ public:
+  bool Build(const SlamGraph& graph, const SlamProblemOptions& options,
+             std::string* error);
+
+  ceres::Problem* problem() { return problem_.get(); }
+  // Translations and landmark positions.
+  const std::vector<double*>& linear_blocks() const { return linear_blocks_; }
+  std::vector<double> State() const;
+  void SetState(const std::vector<double>& state);
+  // Current values into the graph's poses and landmarks (rotations are
+  // projected back onto SO(d) exactly).
+  void WriteTo(SlamGraph* graph) const;
+
+  const std::string& initialization_used() const {
+    return initialization_used_;
+  }
+  const char* model_name() const;
+  int dimension() const { return d_; }
+
+ private:
+  bool Initialize(const SlamGraph& graph, SlamInitialization init,
+                  std::string* error);
+  double* rotation(int i) { return &rotations_[i * d_ * d_]; }
+  double* translation(int i) { return &translations_[i * d_]; }
+  double* landmark(int i) { return &landmarks_[i * d_]; }
+  double* position(const SlamGraph::Endpoint& e) {
+    return e.is_landmark ? landmark(e.index) : translation(e.index);
+  }
+
+  int d_ = 0;
+  SlamModel model_ = SlamModel::kIsotropic;
+  std::vector<double> rotations_, translations_, landmarks_, bearings_;
+  std::unique_ptr<ceres::Problem> problem_;
+  std::vector<double*> linear_blocks_;
+  std::string initialization_used_;
+};
+
+}  // namespace ceres_varpro
+
+#endif  // CERES_VARPRO_SLAM_SLAM_PROBLEM_H_
