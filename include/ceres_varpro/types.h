@@ -8,7 +8,8 @@ namespace ceres_varpro {
 // How the reduced Gauss-Newton system (S + D) δ = -g is solved, where S is the
 // Schur complement of the linear blocks.
 enum class ReducedLinearSolverType {
-  // ITERATIVE for large problems, DENSE for small ones.
+  // DENSE for small problems whose linear blocks are independent (or
+  // absent), SPARSE_JOINT without linear blocks, ITERATIVE otherwise.
   AUTO,
   // Matrix-free preconditioned conjugate gradients: S is never formed.
   ITERATIVE,

@@ -6,8 +6,8 @@ namespace ceres_varpro::internal {
 
 ConjugateGradients::Summary ConjugateGradients::Solve(
     const Operator& multiply, const Operator& precondition,
-    const Eigen::VectorXd& b, double q_tolerance, int min_iterations,
-    int max_iterations, Eigen::VectorXd* x) {
+    const Eigen::VectorXd& b, double q_tolerance, double r_tolerance,
+    int min_iterations, int max_iterations, Eigen::VectorXd* x) {
   const int n = static_cast<int>(b.size());
   Summary summary;
   x->setZero(n);
@@ -57,7 +57,8 @@ ConjugateGradients::Summary ConjugateGradients::Solve(
     // Q(x) = -½ xᵀ(b + r) for the current iterate.
     const double q_current = -0.5 * x->dot(b + r_);
     const double zeta = i * (q_current - q_previous) / q_current;
-    if (i >= min_iterations && zeta < q_tolerance) {
+    if (i >= min_iterations && zeta < q_tolerance &&
+        r_.norm() <= r_tolerance * b_norm) {
       summary.success = true;
       summary.message = "q-criterion satisfied";
       return summary;

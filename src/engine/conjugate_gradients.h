@@ -12,7 +12,11 @@ namespace ceres_varpro::internal {
 // termination rule Ceres uses inside Levenberg-Marquardt: stop when the
 // quadratic model Q(x) = ½xᵀAx - bᵀx stalls (Nash & Sofer),
 //   i (Q_i - Q_{i-1}) / Q_i < q_tolerance,
-// or after max_iterations. Work vectors are allocated once per size.
+// and, in addition, the residual is small: ‖b - Ax‖ ≤ r_tolerance ‖b‖. The
+// Q test alone stops while directions of small curvature (range bearings the
+// linear blocks almost absorb) are still unresolved, and those steps lead
+// Levenberg-Marquardt astray. Or stop after max_iterations. Work vectors are
+// allocated once per size.
 class ConjugateGradients {
  public:
   struct Summary {
@@ -25,7 +29,8 @@ class ConjugateGradients {
   // x = 0 initially; x receives the solution.
   Summary Solve(const Operator& multiply, const Operator& precondition,
                 const Eigen::VectorXd& b, double q_tolerance,
-                int min_iterations, int max_iterations, Eigen::VectorXd* x);
+                double r_tolerance, int min_iterations, int max_iterations,
+                Eigen::VectorXd* x);
 
  private:
   Eigen::VectorXd r_, z_, p_, q_;

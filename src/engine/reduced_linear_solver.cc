@@ -45,8 +45,8 @@ ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
   };
   const double start = WallTimeInSeconds();
   const ConjugateGradients::Summary cg =
-      cg_.Solve(multiply, precondition, b_, eta, /*min_iterations=*/0,
-                max_iterations_, &x_);
+      cg_.Solve(multiply, precondition, b_, eta, /*r_tolerance=*/0.1 * eta,
+                /*min_iterations=*/0, max_iterations_, &x_);
   preconditioner_->NotifyIterations(cg.num_iterations,
                                     WallTimeInSeconds() - start);
   summary.num_iterations = cg.num_iterations;

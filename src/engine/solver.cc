@@ -175,7 +175,12 @@ std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
     const ReducedProblem& problem, VarProStatistics* stats) {
   ReducedLinearSolverType type = options.reduced_linear_solver_type;
   if (type == ReducedLinearSolverType::AUTO) {
-    if (problem.num_tangent() <= options.max_dense_reduced_parameters) {
+    // Forming S densely costs one Gram solve per θ column when the linear
+    // blocks are coupled; it only pays when they are independent (S then
+    // assembles block by block) or absent.
+    const bool cheap_dense = !analysis.coupled;
+    if (cheap_dense &&
+        problem.num_tangent() <= options.max_dense_reduced_parameters) {
       type = ReducedLinearSolverType::DENSE;
     } else if (analysis.regime == EliminationRegime::NO_LINEAR_BLOCKS) {
       type = ReducedLinearSolverType::SPARSE_JOINT;

@@ -32,21 +32,28 @@ Matrix3 Exp3(const Eigen::Vector3d& w) {
   return Matrix3::Identity() + a * h + b * h * h;
 }
 
+// Log from the skew-symmetric part v and atan2, which equals the usual
+// logarithm on SO(3) and is smooth around it (so MinusJacobian, half the
+// transposed PlusJacobian, is its derivative there too).
 Eigen::Vector3d Log3(const Matrix3& r) {
-  const double c = std::max(-1.0, std::min(1.0, 0.5 * (r.trace() - 1.0)));
-  const double theta = std::acos(c);
   const Eigen::Vector3d v(r(2, 1) - r(1, 2), r(0, 2) - r(2, 0),
                           r(1, 0) - r(0, 1));
-  if (theta < 1e-6) return 0.5 * v;  // sin θ ≈ θ.
-  if (M_PI - theta > 1e-6) return theta / (2.0 * std::sin(theta)) * v;
-  // Near π: the axis from the symmetric part.
-  const Matrix3 s = 0.5 * (r + Matrix3::Identity());
-  int k = 0;
-  s.diagonal().maxCoeff(&k);
-  Eigen::Vector3d axis = s.col(k) / std::sqrt(std::max(s(k, k), 1e-300));
-  axis.normalize();
-  if (axis.dot(v) < 0) axis = -axis;
-  return theta * axis;
+  const double s = 0.5 * v.norm();           // sin θ
+  const double c = 0.5 * (r.trace() - 1.0);  // cos θ
+  const double theta = std::atan2(s, c);
+  if (s < 1e-8) {
+    if (c > 0.0)
+      return 0.5 * (1.0 + theta * theta / 6.0) * v;  // θ/(2 sin θ) → 1/2.
+    // Near π: the axis from the symmetric part.
+    const Matrix3 sym = 0.5 * (r + Matrix3::Identity());
+    int k = 0;
+    sym.diagonal().maxCoeff(&k);
+    Eigen::Vector3d axis = sym.col(k) / std::sqrt(std::max(sym(k, k), 1e-300));
+    axis.normalize();
+    if (axis.dot(v) < 0) axis = -axis;
+    return theta * axis;
+  }
+  return theta / (2.0 * s) * v;
 }
 
 }  // namespace
@@ -101,7 +108,9 @@ bool SpecialOrthogonalManifold<2>::Minus(const double* y, const double* x,
                                          double* y_minus_x) const {
   const Matrix2 d =
       Eigen::Map<const Matrix2>(x).transpose() * Eigen::Map<const Matrix2>(y);
-  y_minus_x[0] = std::atan2(d(1, 0), d(0, 0));
+  // Skew and symmetric parts: the angle on SO(2), smooth around it.
+  y_minus_x[0] =
+      std::atan2(0.5 * (d(1, 0) - d(0, 1)), 0.5 * (d(0, 0) + d(1, 1)));
   return true;
 }
 
