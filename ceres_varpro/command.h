@@ -17,6 +17,8 @@ struct Command {
   std::string source_file;  // __FILE__ of the command, to filter its flags
   // Runs with gflags already parsed; returns the process exit code.
   int (*run)();
+  // Whether the shared solver flags (common_flags.cc) apply and are listed.
+  bool uses_common_flags = true;
 };
 
 std::vector<Command>& CommandRegistry();

@@ -18,6 +18,24 @@ DEFINE_string(report, "brief",
               "Report printed after each solve: full, brief or none.");
 DEFINE_string(json, "",
               "Write machine-readable results to this file (atomically).");
+DEFINE_string(
+    input, "",
+    "The problem file (slam: .g2o, TORO .graph/.txt, .pyfg; ba: BAL).");
+DEFINE_string(
+    solver, "both",
+    "varpro (ceres_varpro::Solve), ceres (stock ceres::Solve), both (the two "
+    "from the same start); ba also accepts varpro_ceres (Ceres-native VarPro: "
+    "ceres::Solve on the reduced problem).");
+DEFINE_string(
+    output, "",
+    "Write the solution here, in the input's format (atomically; the first "
+    "solver's result when several run).");
+DEFINE_string(
+    varpro_linear_solver, "auto",
+    "VarPro's reduced linear solver: auto, iterative, dense, sparse_joint.");
+DEFINE_string(varpro_preconditioner, "auto",
+              "VarPro's preconditioner: auto, block_jacobi, schur_jacobi, "
+              "joint_cholesky.");
 
 namespace ceres_varpro::tools {
 

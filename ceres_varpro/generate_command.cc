@@ -2,13 +2,17 @@
 
 #include <iostream>
 
+#include "ceres_varpro/io/bal_generator.h"
+#include "ceres_varpro/io/bal_io.h"
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pose_graph_generator.h"
 #include "command.h"
 #include "gflags/gflags.h"
 
 DEFINE_string(kind, "pose_graph_3d",
-              "What to generate: pose_graph_3d or pose_graph_2d.");
+              "What to generate: pose_graph_3d, pose_graph_2d or bal.");
+DEFINE_int32(cameras, 20, "bal: number of cameras.");
+DEFINE_int32(points, 2000, "bal: number of points.");
 DEFINE_string(out, "", "Output file (written atomically).");
 DEFINE_int32(poses, 2500, "Number of poses.");
 DEFINE_int32(poses_per_ring, 50,
@@ -26,6 +30,28 @@ int RunGenerate() {
   if (FLAGS_out.empty()) {
     std::cerr << "ceres_varpro generate: --out=FILE is required\n";
     return 2;
+  }
+  std::string error;
+  if (FLAGS_kind == "bal") {
+    if (FLAGS_cameras < 2 || FLAGS_points < 1) {
+      std::cerr
+          << "ceres_varpro generate: need --cameras >= 2 and --points >= 1\n";
+      return 2;
+    }
+    BalGeneratorOptions options;
+    options.num_cameras = FLAGS_cameras;
+    options.num_points = FLAGS_points;
+    options.seed = FLAGS_seed;
+    BalProblem bal;
+    GenerateBalProblem(options, &bal);
+    if (!WriteBalFile(FLAGS_out, bal, &error)) {
+      std::cerr << "ceres_varpro generate: " << error << "\n";
+      return 1;
+    }
+    std::cout << "Wrote " << FLAGS_out << ": " << bal.num_cameras
+              << " cameras, " << bal.num_points << " points, "
+              << bal.observations.size() << " observations\n";
+    return 0;
   }
   if (FLAGS_kind != "pose_graph_3d" && FLAGS_kind != "pose_graph_2d") {
     std::cerr << "ceres_varpro generate: unknown --kind " << FLAGS_kind << "\n";
@@ -48,7 +74,6 @@ int RunGenerate() {
   options.seed = FLAGS_seed;
   SlamGraph graph;
   GeneratePoseGraph(options, &graph);
-  std::string error;
   if (!WriteG2oFile(FLAGS_out, graph, &error)) {
     std::cerr << "ceres_varpro generate: " << error << "\n";
     return 1;
@@ -61,9 +86,10 @@ int RunGenerate() {
 const CommandRegistrar kRegistrar({
     "generate",
     "write one of the project's synthetic sample problems",
-    "--kind=pose_graph_3d|pose_graph_2d --out=FILE [flags]",
+    "--kind=pose_graph_3d|pose_graph_2d|bal --out=FILE [flags]",
     "generate_command.cc",
     &RunGenerate,
+    /*uses_common_flags=*/false,
 });
 
 }  // namespace

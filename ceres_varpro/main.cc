@@ -44,7 +44,8 @@ void PrintCommandHelp(const Command& command) {
   gflags::GetAllFlags(&flags);
   for (const auto& flag : flags) {
     if (!EndsWith(flag.filename, command.source_file) &&
-        !EndsWith(flag.filename, "common_flags.cc")) {
+        !(command.uses_common_flags &&
+          EndsWith(flag.filename, "common_flags.cc"))) {
       continue;
     }
     std::cout << "  --" << flag.name << " (" << flag.description

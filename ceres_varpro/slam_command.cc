@@ -18,10 +18,6 @@
 #include "json_writer.h"
 #include "solver_run.h"
 
-DEFINE_string(input, "",
-              "The problem: a .g2o, TORO (.graph, .txt) or .pyfg file.");
-DEFINE_string(solver, "both",
-              "varpro, ceres, or both (same problem, same start).");
 DEFINE_string(
     model, "isotropic",
     "isotropic: SE-Sync model (rotation chordal term, isotropic translation "
@@ -40,14 +36,12 @@ DEFINE_string(
     "Stock Ceres's linear solver (any ceres::LinearSolverType name).");
 DEFINE_string(ceres_preconditioner, "jacobi",
               "Stock Ceres's preconditioner for iterative solvers.");
-DEFINE_string(varpro_linear_solver, "auto",
-              "VarPro: auto, iterative, dense, sparse_joint.");
-DEFINE_string(varpro_preconditioner, "auto",
-              "VarPro: auto, block_jacobi, schur_jacobi, joint_cholesky.");
-DEFINE_string(
-    output, "",
-    "Write the optimised graph here, in the input's format (atomically; "
-    "VarPro's result when both solvers run).");
+
+DECLARE_string(input);
+DECLARE_string(solver);
+DECLARE_string(output);
+DECLARE_string(varpro_linear_solver);
+DECLARE_string(varpro_preconditioner);
 
 namespace ceres_varpro::tools {
 namespace {

@@ -78,6 +78,7 @@ void WriteRunJson(const SolverRun& run, JsonWriter* json) {
         .Int("cg_iterations", v.num_cg_iterations)
         .Int("inner_iterations", v.num_inner_iterations)
         .Int("degenerate_blocks", v.num_degenerate_blocks)
+        .Int("safeguard_rejections", v.num_safeguard_rejections)
         .Number("analysis_seconds", v.analysis_time_in_seconds)
         .Number("factorization_seconds", v.factorization_time_in_seconds)
         .Number("evaluation_seconds", v.evaluation_time_in_seconds)
@@ -90,7 +91,11 @@ void WriteRunJson(const SolverRun& run, JsonWriter* json) {
 
 namespace {
 
-bool SameMinimum(double a, double b) {
+// Equal to 1e-6 relative, or both negligible next to the starting cost
+// (a problem fitted exactly: 1e-15 against 1e-25 is not a different minimum).
+bool SameMinimum(double a, double b, double initial) {
+  if (std::max(std::abs(a), std::abs(b)) <= 1e-12 * std::abs(initial))
+    return true;
   return std::abs(a - b) <= 1e-6 * std::max(std::abs(a), std::abs(b));
 }
 
@@ -138,7 +143,8 @@ std::string SideBySideTable(const std::vector<SolverRun>& runs) {
     const double a = runs[0].summary.final_cost;
     bool same = true;
     for (const SolverRun& r : runs)
-      same = same && SameMinimum(a, r.summary.final_cost);
+      same = same &&
+             SameMinimum(a, r.summary.final_cost, runs[0].summary.initial_cost);
     out += same ? "final costs agree to 1e-6 relative\n"
                 : "final costs differ by more than 1e-6 relative: different "
                   "local minima\n";
@@ -153,7 +159,8 @@ void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json) {
   bool same = true;
   double best_cost = first.summary.final_cost;
   for (const SolverRun& r : runs) {
-    same = same && SameMinimum(first.summary.final_cost, r.summary.final_cost);
+    same = same && SameMinimum(first.summary.final_cost, r.summary.final_cost,
+                               first.summary.initial_cost);
     best_cost = std::min(best_cost, r.summary.final_cost);
   }
   json->Bool("same_minimum", same)

@@ -33,6 +33,9 @@ struct VarProStatistics {
   int num_evaluations = 0;  // Points at which l*(θ) was computed.
   int num_degenerate_blocks = 0;  // Nonlinear regime: blocks kept at their
                                   // previous value because their solve failed.
+  // Nonlinear regime: candidate steps rejected because they made many more
+  // blocks fail their inner solve (point run-away safeguard).
+  int num_safeguard_rejections = 0;
 
   double analysis_time_in_seconds = 0.0;
   double factorization_time_in_seconds = 0.0;  // Gram and preconditioner.

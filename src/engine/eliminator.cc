@@ -189,6 +189,23 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
     ++statistics_->num_evaluations;
     ok_ = Solve(candidate_.get(), base);
     last_ = candidate_.get();
+    // Nonlinear elimination: a step that sends many more points off to
+    // where their inner solve fails (run-away, behind a camera) is rejected
+    // as if the cost function had failed there, so the trust region shrinks.
+    if (ok_ && blockwise_ && has_current_) {
+      const int allowed =
+          current_->num_bad_blocks +
+          std::max(10, static_cast<int>(block_rows_.size()) / 1000);
+      if (candidate_->num_bad_blocks > allowed) {
+        ++num_safeguard_rejections_;
+        ok_ = false;
+        error_ = std::to_string(candidate_->num_bad_blocks) +
+                 " linear blocks failed their inner solve at the candidate (" +
+                 std::to_string(current_->num_bad_blocks) +
+                 " at the current point)";
+        program_->SetLinear(base.data());
+      }
+    }
   }
   if (evaluate_jacobians) {
     // Usually the candidate just solved; Ceres may also ask again at the
@@ -346,6 +363,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   if (!ok) return Fail(evaluator_->error());
 
   std::vector<int> inner_passes(nt, 0);
+  std::vector<int> bad(nt, 0);
   const int num_blocks = static_cast<int>(block_rows_.size());
   ParallelFor(nt, 0, num_blocks, [&](int tid, int k) {
     const int c = first + k;
@@ -380,6 +398,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
     SmallMatrix h(n, n);
     SmallVector g(n), step(n), saved(n);
     double mu = 0.0;
+    bool converged = false;
     for (int it = 0; it < options_.max_inner_iterations; ++it) {
       h.setZero();
       g.setZero();
@@ -398,7 +417,10 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
         continue;
       }
       const double l_norm = Eigen::Map<const Eigen::VectorXd>(lb, n).norm();
-      if (step.norm() <= tol * (l_norm + tol)) break;
+      if (step.norm() <= tol * (l_norm + tol)) {
+        converged = true;
+        break;
+      }
       for (int i = 0; i < n; ++i) {
         saved(i) = lb[i];
         lb[i] += step(i);
@@ -409,7 +431,10 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
         const double decrease = cost - trial_cost;
         cost = trial_cost;
         mu = mu > 0.0 ? std::max(mu * 0.1, 1e-12) : 0.0;
-        if (decrease <= 1e-15 * cost) break;
+        if (decrease <= 1e-15 * cost) {
+          converged = true;
+          break;
+        }
       } else {
         for (int i = 0; i < n; ++i) lb[i] = saved(i);
         if (!evaluate(&cost)) {
@@ -422,9 +447,12 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
       }
     }
     block_costs_[k] = cost;
+    if (!converged) ++bad[tid];
   });
   if (!ok) return Fail(evaluator_->error());
   for (int p : inner_passes) statistics_->num_inner_iterations += p;
+  w->num_bad_blocks = 0;
+  for (int b : bad) w->num_bad_blocks += b;
 
   double total = 0.0;
   for (double c : theta_cost) total += c;

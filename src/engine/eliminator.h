@@ -52,6 +52,8 @@ class Eliminator : public ceres::EvaluationCallback {
     double cost = 0.0;       // Of the active residual blocks.
     std::unique_ptr<GramSolver> own_gram;
     GramSolver* gram = nullptr;  // Factored at this point (maybe shared).
+    // Blockwise regimes: blocks whose inner solve did not converge.
+    int num_bad_blocks = 0;
   };
 
   Eliminator(Program* program, const StructureAnalysis& analysis,
@@ -123,6 +125,10 @@ class Eliminator : public ceres::EvaluationCallback {
 
   bool ok_ = false;
   std::string error_;
+  int num_safeguard_rejections_ = 0;
+
+ public:
+  int num_safeguard_rejections() const { return num_safeguard_rejections_; }
 };
 
 }  // namespace ceres_varpro::internal

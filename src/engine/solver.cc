@@ -141,6 +141,8 @@ std::string Solver::Summary::FullReport() const {
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
     row("Degenerate blocks (last point)",
         std::to_string(varpro.num_degenerate_blocks));
+    row("Safeguard rejections",
+        std::to_string(varpro.num_safeguard_rejections));
     s << "  (non-affine blocks: inner Gauss-Newton elimination, the nonlinear\n"
          "   extension of VarPro, not exact variable projection)\n";
   }
@@ -442,6 +444,7 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
     stats.linear_solver_time_in_seconds += it.step_solver_time_in_seconds;
   }
   stats.num_preconditioner_factorizations = linear_solver->num_factorizations();
+  stats.num_safeguard_rejections = eliminator.num_safeguard_rejections();
   summary->linear_solver_time_in_seconds = stats.linear_solver_time_in_seconds;
   summary->residual_evaluation_time_in_seconds =
       stats.elimination_time_in_seconds;

@@ -1,0 +1,240 @@
+// ceres_varpro ba: bundle adjustment of a BAL file with VarPro (points
+// eliminated by inner Gauss-Newton), the Ceres-native VarPro mode, or stock
+// Ceres, from the same start.
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ceres/ceres.h"
+#include "ceres_varpro/ba/bal_problem_builder.h"
+#include "ceres_varpro/ceres_varpro.h"
+#include "ceres_varpro/io/atomic_file_writer.h"
+#include "ceres_varpro/io/bal_io.h"
+#include "command.h"
+#include "common_flags.h"
+#include "gflags/gflags.h"
+#include "json_writer.h"
+#include "solver_run.h"
+
+DEFINE_string(linear_solver, "sparse_schur",
+              "Ceres's linear solver, for stock Ceres and for varpro_ceres.");
+DEFINE_string(
+    preconditioner, "jacobi",
+    "Ceres's preconditioner for iterative linear solvers (e.g. schur_jacobi).");
+DEFINE_int32(num_iterations, -1,
+             "bundle_adjuster's name for --max_num_iterations (takes "
+             "precedence when >= 0).");
+DEFINE_bool(robustify, false,
+            "Huber loss (scale 1 pixel) on every observation.");
+DEFINE_bool(inner_iterations, false, "Stock Ceres only: use inner iterations.");
+DEFINE_string(initial_ply, "", "Write the initial cameras and points as PLY.");
+DEFINE_string(final_ply, "", "Write the solution's cameras and points as PLY.");
+
+DECLARE_string(input);
+DECLARE_string(solver);
+DECLARE_string(output);
+DECLARE_string(varpro_linear_solver);
+DECLARE_string(varpro_preconditioner);
+
+namespace ceres_varpro::tools {
+namespace {
+
+double WallTime() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "ceres_varpro ba: " << message << "\n";
+  return 2;
+}
+
+int RunBa() {
+  std::string error;
+  if (FLAGS_input.empty()) return Fail("--input=FILE is required (see --help)");
+  if (!ValidateCommonFlags(&error)) return Fail(error);
+  if (FLAGS_solver != "varpro" && FLAGS_solver != "varpro_ceres" &&
+      FLAGS_solver != "ceres" && FLAGS_solver != "both") {
+    return Fail("--solver must be varpro, varpro_ceres, ceres or both");
+  }
+  ceres::Solver::Options ceres_options;
+  ApplyCommonFlags(&ceres_options);
+  if (FLAGS_num_iterations >= 0)
+    ceres_options.max_num_iterations = FLAGS_num_iterations;
+  if (!ceres::StringToLinearSolverType(FLAGS_linear_solver,
+                                       &ceres_options.linear_solver_type)) {
+    return Fail("unknown --linear_solver " + FLAGS_linear_solver);
+  }
+  if (!ceres::StringToPreconditionerType(FLAGS_preconditioner,
+                                         &ceres_options.preconditioner_type)) {
+    return Fail("unknown --preconditioner " + FLAGS_preconditioner);
+  }
+
+  BalProblem bal;
+  if (!ReadBalFile(FLAGS_input, &bal, &error)) return Fail(error);
+  if (!FLAGS_initial_ply.empty() &&
+      !WritePlyFile(FLAGS_initial_ply, bal, &error)) {
+    return Fail(error);
+  }
+  BalBuildOptions build;
+  build.robustify = FLAGS_robustify;
+  ceres::Problem problem;
+  std::vector<double*> points, cameras;
+  BuildBalProblem(&bal, build, &problem, &points, &cameras);
+
+  Solver::Options varpro_options;
+  static_cast<ceres::Solver::Options&>(varpro_options) = ceres_options;
+  varpro_options.linear_parameter_blocks = points;
+  varpro_options.allow_nonlinear_elimination = true;
+  if (!StringToReducedLinearSolverType(
+          FLAGS_varpro_linear_solver,
+          &varpro_options.reduced_linear_solver_type)) {
+    return Fail("unknown --varpro_linear_solver " + FLAGS_varpro_linear_solver);
+  }
+  if (!StringToReducedPreconditionerType(
+          FLAGS_varpro_preconditioner,
+          &varpro_options.reduced_preconditioner_type)) {
+    return Fail("unknown --varpro_preconditioner " +
+                FLAGS_varpro_preconditioner);
+  }
+
+  std::cout << "Problem: " << FLAGS_input << ": " << bal.num_cameras
+            << " cameras, " << bal.num_points << " points, "
+            << bal.observations.size() << " observations"
+            << (FLAGS_robustify ? ", Huber loss" : "") << "\n";
+
+  const std::vector<double> start_cameras = bal.cameras,
+                            start_points = bal.points;
+  std::vector<double> first_cameras, first_points;
+  std::vector<SolverRun> runs;
+  auto restart = [&]() {
+    bal.cameras = start_cameras;
+    bal.points = start_points;
+  };
+  auto keep_first = [&]() {
+    if (runs.size() == 1) {
+      first_cameras = bal.cameras;
+      first_points = bal.points;
+    }
+  };
+  if (FLAGS_solver == "varpro" || FLAGS_solver == "both") {
+    SolverRun run;
+    run.solver = "varpro";
+    run.is_varpro = true;
+    run.configuration = "nonlinear elimination";
+    PrintRunHeader(run);
+    const double t0 = WallTime();
+    Solve(varpro_options, &problem, &run.summary);
+    run.wall_time_seconds = WallTime() - t0;
+    run.configuration = std::string(ReducedLinearSolverTypeToString(
+                            run.summary.varpro.linear_solver_used)) +
+                        "/" +
+                        ReducedPreconditionerTypeToString(
+                            run.summary.varpro.preconditioner_used);
+    PrintRunReport(run);
+    runs.push_back(std::move(run));
+    keep_first();
+  }
+  if (FLAGS_solver == "varpro_ceres") {
+    restart();
+    SolverRun run;
+    run.solver = "varpro_ceres";
+    run.is_varpro = true;
+    run.configuration =
+        ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
+    PrintRunHeader(run);
+    const double t0 = WallTime();
+    SolveWithCeres(varpro_options, &problem, &run.summary);
+    run.wall_time_seconds = WallTime() - t0;
+    PrintRunReport(run);
+    runs.push_back(std::move(run));
+    keep_first();
+  }
+  if (FLAGS_solver == "ceres" || FLAGS_solver == "both") {
+    restart();
+    ceres::Solver::Options o = ceres_options;
+    SetBalOrdering(points, cameras, &o);
+    if (FLAGS_inner_iterations) o.use_inner_iterations = true;
+    SolverRun run;
+    run.solver = "ceres";
+    run.configuration =
+        std::string(ceres::LinearSolverTypeToString(o.linear_solver_type)) +
+        (o.linear_solver_type == ceres::ITERATIVE_SCHUR
+             ? std::string("+") +
+                   ceres::PreconditionerTypeToString(o.preconditioner_type)
+             : std::string()) +
+        (FLAGS_inner_iterations ? "+inner" : "");
+    PrintRunHeader(run);
+    const double t0 = WallTime();
+    ceres::Solver::Summary summary;
+    ceres::Solve(o, &problem, &summary);
+    run.wall_time_seconds = WallTime() - t0;
+    static_cast<ceres::Solver::Summary&>(run.summary) = summary;
+    PrintRunReport(run);
+    runs.push_back(std::move(run));
+    keep_first();
+  }
+  if (runs.size() > 1) {
+    std::cout << "\n" << SideBySideTable(runs);
+    bal.cameras = first_cameras;  // Outputs are the first solver's result.
+    bal.points = first_points;
+  }
+
+  int status = 0;
+  for (const SolverRun& r : runs) {
+    if (!r.summary.IsSolutionUsable()) status = 1;
+  }
+  const bool usable = runs[0].summary.IsSolutionUsable();
+  for (const auto& [path, ply] :
+       {std::pair(FLAGS_final_ply, true), std::pair(FLAGS_output, false)}) {
+    if (path.empty()) continue;
+    if (!usable) {
+      std::cerr << "ceres_varpro ba: the solve failed; " << path
+                << " was not written\n";
+      status = 1;
+      continue;
+    }
+    if (!(ply ? WritePlyFile(path, bal, &error)
+              : WriteBalFile(path, bal, &error))) {
+      std::cerr << "ceres_varpro ba: " << error << "\n";
+      status = 1;
+    } else {
+      std::cout << "Wrote " << path << "\n";
+    }
+  }
+  if (!JsonPath().empty()) {
+    JsonWriter json;
+    json.BeginObject()
+        .String("command", "ba")
+        .String("input", FLAGS_input)
+        .Int("cameras", bal.num_cameras)
+        .Int("points", bal.num_points)
+        .Int("observations", static_cast<long long>(bal.observations.size()))
+        .Bool("robustify", FLAGS_robustify);
+    json.BeginArray("runs");
+    for (const SolverRun& r : runs) WriteRunJson(r, &json);
+    json.EndArray();
+    WriteComparisonJson(runs, &json);
+    json.EndObject();
+    if (!WriteFileAtomically(JsonPath(), json.str(), &error)) {
+      std::cerr << "ceres_varpro ba: " << error << "\n";
+      status = 1;
+    }
+  }
+  return status;
+}
+
+const CommandRegistrar kRegistrar({
+    "ba",
+    "bundle adjustment of a BAL file (VarPro, Ceres-native VarPro, stock "
+    "Ceres)",
+    "--input=FILE [--solver=varpro|varpro_ceres|ceres|both] [flags]",
+    "ba_command.cc",
+    &RunBa,
+});
+
+}  // namespace
+}  // namespace ceres_varpro::tools

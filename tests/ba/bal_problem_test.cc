@@ -1,0 +1,207 @@
+// The BAL model, VarPro's nonlinear elimination of points, the Ceres-native
+// mode, against references.
+
+#include <fstream>
+
+#include "ceres/ceres.h"
+#include "ceres_varpro/ba/bal_problem_builder.h"
+#include "ceres_varpro/ba/bal_reprojection_cost.h"
+#include "ceres_varpro/ceres_varpro.h"
+#include "ceres_varpro/io/bal_generator.h"
+#include "ceres_varpro/io/bal_io.h"
+#include "gtest/gtest.h"
+
+namespace ceres_varpro {
+namespace {
+
+std::string Shared(const std::string& name) {
+  return std::string(CERES_VARPRO_SHARED_DATASETS_DIR) + "/bal/" + name;
+}
+
+double Cost(ceres::Problem* problem) {
+  double cost = 0.0;
+  problem->Evaluate(ceres::Problem::EvaluateOptions(), &cost, nullptr, nullptr,
+                    nullptr);
+  return cost;
+}
+
+TEST(BalReprojectionCost, JacobiansMatchNumericDifferentiation) {
+  const double camera[9] = {0.1,  -0.2,  0.05,  0.3,  -0.1,
+                            -5.0, 700.0, -0.03, 0.004};
+  const double point[3] = {0.5, -0.4, 1.0};
+  std::unique_ptr<ceres::CostFunction> analytic(
+      BalReprojectionCost::Create(12.0, -7.0));
+  ceres::NumericDiffOptions nd;
+  ceres::NumericDiffCostFunction<BalReprojectionCost, ceres::RIDDERS, 2, 9, 3>
+      numeric(new BalReprojectionCost(12.0, -7.0), ceres::TAKE_OWNERSHIP, 2,
+              nd);
+  const double* params[] = {camera, point};
+  double r1[2], r2[2], ja[18], jb[6], na[18], nb[6];
+  double* j1[] = {ja, jb};
+  double* j2[] = {na, nb};
+  ASSERT_TRUE(analytic->Evaluate(params, r1, j1));
+  ASSERT_TRUE(numeric.Evaluate(params, r2, j2));
+  for (int i = 0; i < 18; ++i)
+    EXPECT_NEAR(ja[i], na[i], 1e-6 * std::max(1.0, std::abs(na[i])));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_NEAR(jb[i], nb[i], 1e-6 * std::max(1.0, std::abs(nb[i])));
+}
+
+// ½‖r‖² at the files' initial points equals the published values (checks
+// the reader and the model together).
+TEST(BalReprojectionCost, InitialCostsOfTheSharedFiles) {
+  if (!std::ifstream(Shared("problem-49-7776-pre.txt")))
+    GTEST_SKIP() << "no shared data";
+  for (const auto& [name, expected] :
+       {std::pair<const char*, double>{"problem-16-22106-pre.txt",
+                                       4.18565951824972e+06},
+        {"problem-21-11315-pre.txt", 4.41323931443221e+06},
+        {"problem-49-7776-pre.txt", 8.50912460680840e+05},
+        {"dubrovnik-3-7-pre.txt", 2.7642199844e+03}}) {
+    BalProblem bal;
+    std::string error;
+    ASSERT_TRUE(ReadBalFile(Shared(name), &bal, &error)) << error;
+    ceres::Problem problem;
+    std::vector<double*> points, cameras;
+    BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+    EXPECT_NEAR(Cost(&problem), expected, 1e-9 * expected) << name;
+  }
+}
+
+Solver::Options Tight(const std::vector<double*>& points) {
+  Solver::Options o;
+  o.linear_parameter_blocks = points;
+  o.allow_nonlinear_elimination = true;
+  o.function_tolerance = 1e-12;
+  o.gradient_tolerance = 1e-12;
+  o.parameter_tolerance = 1e-12;
+  o.max_num_iterations = 100;
+  o.num_threads = 2;
+  return o;
+}
+
+// f(θ) = min_X F(θ, X); its gradient J_θᵀr at the inner optimum against
+// central differences of f itself.
+TEST(BalVarPro, ReducedGradientMatchesFiniteDifferences) {
+  BalGeneratorOptions go;
+  go.num_cameras = 3;
+  go.num_points = 30;
+  BalProblem bal;
+  GenerateBalProblem(go, &bal);
+  ceres::Problem problem;
+  std::vector<double*> points, cameras;
+  BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+  Solver::Options o = Tight(points);
+  o.max_num_iterations = 0;
+  o.max_inner_iterations = 100;
+  o.inner_iteration_tolerance = 1e-14;
+  // f and its gradient through a 0-iteration solve (iteration 0 evaluates
+  // both); cameras are moved by hand for the differences.
+  auto reduced = [&](double* gradient_max) {
+    Solver::Summary s;
+    Solve(o, &problem, &s);
+    if (gradient_max) *gradient_max = s.iterations[0].gradient_max_norm;
+    return s.iterations[0].cost;
+  };
+  // Analytic gradient from ceres::Problem::Evaluate at the inner optimum,
+  // restricted to the cameras (∂F/∂X = 0 there).
+  reduced(nullptr);
+  ceres::Problem::EvaluateOptions eo;
+  eo.parameter_blocks = cameras;
+  double cost;
+  std::vector<double> gradient;
+  ASSERT_TRUE(problem.Evaluate(eo, &cost, nullptr, &gradient, nullptr));
+  const std::vector<double> saved = bal.cameras;
+  const std::vector<double> saved_points = bal.points;
+  const double h = 1e-6;
+  double max_error = 0.0, max_gradient = 0.0;
+  for (int c = 0; c < 3; ++c) {
+    for (int k = 0; k < 9; k += 2) {
+      const double step = h * std::max(1.0, std::abs(saved[9 * c + k]));
+      bal.cameras = saved;
+      bal.points = saved_points;
+      bal.camera(c)[k] += step;
+      const double fp = reduced(nullptr);
+      bal.cameras = saved;
+      bal.points = saved_points;
+      bal.camera(c)[k] -= step;
+      const double fm = reduced(nullptr);
+      const double numeric = (fp - fm) / (2 * step);
+      max_error = std::max(max_error, std::abs(numeric - gradient[9 * c + k]));
+      max_gradient = std::max(max_gradient, std::abs(gradient[9 * c + k]));
+    }
+  }
+  EXPECT_GT(max_gradient, 1.0);
+  EXPECT_LE(max_error, 1e-5 * max_gradient);
+}
+
+TEST(BalVarPro, CeresNativeModeAgreesWithTheEngineLoop) {
+  BalGeneratorOptions go;
+  go.num_cameras = 8;
+  go.num_points = 300;
+  BalProblem bal;
+  GenerateBalProblem(go, &bal);
+  ceres::Problem problem;
+  std::vector<double*> points, cameras;
+  BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+  const BalProblem start = bal;
+  Solver::Summary engine, native;
+  Solve(Tight(points), &problem, &engine);
+  ASSERT_TRUE(engine.IsSolutionUsable()) << engine.FullReport();
+  EXPECT_EQ(engine.varpro.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
+  bal.cameras = start.cameras;
+  bal.points = start.points;
+  Solver::Options o = Tight(points);
+  o.linear_solver_type = ceres::DENSE_SCHUR;
+  SolveWithCeres(o, &problem, &native);
+  ASSERT_TRUE(native.IsSolutionUsable()) << native.FullReport();
+  EXPECT_NEAR(native.final_cost, engine.final_cost, 1e-6 * engine.final_cost);
+  EXPECT_NEAR(Cost(&problem), native.final_cost, 1e-8 * native.final_cost);
+}
+
+TEST(BalVarPro, GeneratedSceneMatchesStockCeres) {
+  for (bool robust : {false, true}) {
+    BalGeneratorOptions go;
+    go.num_cameras = 10;
+    go.num_points = 500;
+    BalProblem bal;
+    GenerateBalProblem(go, &bal);
+    BalBuildOptions bo;
+    bo.robustify = robust;
+    ceres::Problem problem;
+    std::vector<double*> points, cameras;
+    BuildBalProblem(&bal, bo, &problem, &points, &cameras);
+    const BalProblem start = bal;
+    ceres::Solver::Options co = Tight(points);
+    co.linear_solver_type = ceres::SPARSE_SCHUR;
+    SetBalOrdering(points, cameras, &co);
+    ceres::Solver::Summary cs;
+    ceres::Solve(co, &problem, &cs);
+    bal.cameras = start.cameras;
+    bal.points = start.points;
+    Solver::Summary s;
+    Solve(Tight(points), &problem, &s);
+    EXPECT_LE(s.final_cost, cs.final_cost * (1 + 1e-6)) << robust;
+    EXPECT_LE(s.iterations.size(), cs.iterations.size()) << robust;
+  }
+}
+
+TEST(BalVarPro, Dubrovnik37EndToEnd) {
+  BalProblem bal;
+  std::string error;
+  if (!ReadBalFile(Shared("dubrovnik-3-7-pre.txt"), &bal, &error))
+    GTEST_SKIP() << error;
+  ceres::Problem problem;
+  std::vector<double*> points, cameras;
+  BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+  Solver::Summary s;
+  Solve(Tight(points), &problem, &s);
+  ASSERT_TRUE(s.IsSolutionUsable()) << s.FullReport();
+  EXPECT_EQ(s.varpro.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
+  // 19 observations fit exactly by 3 cameras and 7 points.
+  EXPECT_LT(s.final_cost, 1e-8 * s.initial_cost);
+  EXPECT_NEAR(Cost(&problem), s.final_cost, 1e-6 + 1e-8 * s.final_cost);
+}
+
+}  // namespace
+}  // namespace ceres_varpro
