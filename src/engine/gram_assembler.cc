@@ -5,6 +5,7 @@
 
 #include "Eigen/Core"
 #include "engine/parallel_for.h"
+#include "engine/small_kernels.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
@@ -91,10 +92,10 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
       MatrixRef sum(block, size_b, size_c);
       sum.setZero();
       for (const Contribution& k : pair.contributions) {
-        sum.noalias() +=
-            ConstMatrixRef(jv + k.position_b, k.rows, size_b).transpose() *
-            ConstMatrixRef(jv + k.position_c, k.rows, size_c);
+        AddTransposeProduct(jv + k.position_b, jv + k.position_c, k.rows,
+                            size_b, size_c, block, size_c);
       }
+
       if (column_scale != nullptr) {
         const double* sb = column_scale + jacobian.col_block_offset(pair.b);
         const double* sc = column_scale + jacobian.col_block_offset(cb);

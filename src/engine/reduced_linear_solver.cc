@@ -6,6 +6,7 @@
 #include "Eigen/Cholesky"
 #include "engine/gram_solver.h"
 #include "engine/parallel_for.h"
+#include "engine/small_kernels.h"
 #include "engine/wall_time.h"
 #include "glog/logging.h"
 
@@ -114,66 +115,89 @@ void DenseReducedSolver::SubtractIndependentCorrection(
   const int nc = problem->num_nonlinear_columns();
   const int threads = problem->num_threads();
   const auto& block_rows = problem->eliminator().block_rows();
+  if (groups_.empty() && !block_rows.empty()) {
+    // The structure does not change: index it once.
+    groups_.resize(block_rows.size());
+    for (size_t g = 0; g < block_rows.size(); ++g) {
+      Group& group = groups_[g];
+      for (int r : block_rows[g]) {
+        for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+             ++cell) {
+          if (cell->col_block < nc) group.cols.push_back(cell->col_block);
+        }
+      }
+      std::sort(group.cols.begin(), group.cols.end());
+      group.cols.erase(std::unique(group.cols.begin(), group.cols.end()),
+                       group.cols.end());
+      for (int c : group.cols) {
+        group.local.push_back(group.width);
+        group.width += j.col_block_size(c);
+      }
+      group.first_row = static_cast<int>(group_rows_.size());
+      for (int r : block_rows[g]) {
+        GroupRow row;
+        row.rows = j.row_block_size(r);
+        row.first_cell = static_cast<int>(group_cells_.size());
+        for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
+             ++cell) {
+          if (cell->col_block >= nc) {
+            row.linear_position = cell->position;
+            continue;
+          }
+          const size_t i = std::lower_bound(group.cols.begin(),
+                                            group.cols.end(), cell->col_block) -
+                           group.cols.begin();
+          group_cells_.push_back({cell->position, group.local[i],
+                                  j.col_block_size(cell->col_block)});
+        }
+        row.end_cell = static_cast<int>(group_cells_.size());
+        group_rows_.push_back(row);
+      }
+      group.end_row = static_cast<int>(group_rows_.size());
+    }
+    scratch_.resize(threads);
+  }
   if (thread_schur_.size() != static_cast<size_t>(threads)) {
     thread_schur_.assign(threads, Eigen::MatrixXd::Zero(nt, nt));
   }
   for (auto& t : thread_schur_) t.setZero(nt, nt);
+  const double* v = j.values();
   ParallelFor(
-      threads, 0, static_cast<int>(block_rows.size()), [&](int tid, int g) {
+      threads, 0, static_cast<int>(groups_.size()), [&](int tid, int g) {
         if (gram.block_is_frozen(g)) return;
+        const Group& group = groups_[g];
         const int p = gram.block_size(g);
-        // Which θ columns the group touches, and E_g over them.
-        std::vector<int> cols;
-        for (int r : block_rows[g]) {
-          for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
-               ++cell) {
-            if (cell->col_block < nc) cols.push_back(cell->col_block);
+        Scratch& s = scratch_[tid];
+        // E = Σ_rows A_rowᵀ J_θ,row over the group's θ columns; S -= Eᵀ G⁻¹ E.
+        s.e_rows.setZero(p, group.width);  // Row-major, for the small kernel.
+        for (int k = group.first_row; k < group.end_row; ++k) {
+          const GroupRow& row = group_rows_[k];
+          for (int c = row.first_cell; c < row.end_cell; ++c) {
+            const GroupCell& cell = group_cells_[c];
+            AddTransposeProduct(v + row.linear_position, v + cell.position,
+                                row.rows, p, cell.size,
+                                s.e_rows.data() + cell.local, group.width);
           }
         }
-        std::sort(cols.begin(), cols.end());
-        cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
-        std::vector<int> local(cols.size());
-        int width = 0;
-        for (size_t i = 0; i < cols.size(); ++i) {
-          local[i] = width;
-          width += j.col_block_size(cols[i]);
+        s.e = s.e_rows;
+        s.z.resize(p, group.width);
+        s.in.resize(p);
+        s.out.resize(p);
+        for (int k = 0; k < group.width; ++k) {
+          s.in = s.e.col(k);
+          gram.SolveBlock(g, s.in.data(), s.out.data());
+          s.z.col(k) = s.out;
         }
-        Eigen::MatrixXd e = Eigen::MatrixXd::Zero(p, width);
-        for (int r : block_rows[g]) {
-          const int m = j.row_block_size(r);
-          const double* a = nullptr;
-          for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
-               ++cell) {
-            if (cell->col_block >= nc) a = j.values() + cell->position;
-          }
-          for (auto* cell = j.row_cells_begin(r); cell != j.row_cells_end(r);
-               ++cell) {
-            if (cell->col_block >= nc) continue;
-            const size_t i =
-                std::lower_bound(cols.begin(), cols.end(), cell->col_block) -
-                cols.begin();
-            const int size = j.col_block_size(cell->col_block);
-            e.middleCols(local[i], size).noalias() +=
-                ConstMatrixRef(a, m, p).transpose() *
-                ConstMatrixRef(j.values() + cell->position, m, size);
-          }
-        }
-        Eigen::MatrixXd z(p, width);
-        Eigen::VectorXd in(p), out(p);
-        for (int k = 0; k < width; ++k) {
-          in = e.col(k);
-          gram.SolveBlock(g, in.data(), out.data());
-          z.col(k) = out;
-        }
-        const Eigen::MatrixXd correction = e.transpose() * z;
+        s.correction.noalias() = s.e.transpose() * s.z;
         Eigen::MatrixXd& target = thread_schur_[tid];
-        for (size_t a = 0; a < cols.size(); ++a) {
-          for (size_t b = 0; b < cols.size(); ++b) {
-            target.block(j.col_block_offset(cols[a]),
-                         j.col_block_offset(cols[b]), j.col_block_size(cols[a]),
-                         j.col_block_size(cols[b])) +=
-                correction.block(local[a], local[b], j.col_block_size(cols[a]),
-                                 j.col_block_size(cols[b]));
+        for (size_t a = 0; a < group.cols.size(); ++a) {
+          const int oa = j.col_block_offset(group.cols[a]),
+                    sa = j.col_block_size(group.cols[a]);
+          for (size_t b = 0; b < group.cols.size(); ++b) {
+            const int ob = j.col_block_offset(group.cols[b]),
+                      sb = j.col_block_size(group.cols[b]);
+            target.block(oa, ob, sa, sb) +=
+                s.correction.block(group.local[a], group.local[b], sa, sb);
           }
         }
       });

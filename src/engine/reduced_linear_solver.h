@@ -65,6 +65,34 @@ class DenseReducedSolver : public ReducedLinearSolver {
                                      const BlockDiagonalGramSolver& gram);
   GramAssembler theta_assembler_;
   std::vector<Eigen::MatrixXd> thread_schur_;
+  // Independent blocks: per linear block, the θ column blocks it touches
+  // (with their offset in its E matrix) and, per row, where the cells are.
+  struct GroupCell {
+    int position;  // θ cell in the Jacobian.
+    int local;     // Offset of its columns in E.
+    int size;
+  };
+  struct GroupRow {
+    int rows;
+    int linear_position;
+    int first_cell, end_cell;  // Into group_cells_.
+  };
+  struct Group {
+    std::vector<int> cols;  // θ column blocks, sorted.
+    std::vector<int> local;
+    int width = 0;
+    int first_row = 0, end_row = 0;  // Into group_rows_.
+  };
+  std::vector<Group> groups_;
+  std::vector<GroupRow> group_rows_;
+  std::vector<GroupCell> group_cells_;
+  struct Scratch {
+    Eigen::MatrixXd e, z, correction;
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
+        e_rows;
+    Eigen::VectorXd in, out;
+  };
+  std::vector<Scratch> scratch_;
   std::vector<double> theta_values_;
   Eigen::MatrixXd schur_;
 };

@@ -1,6 +1,7 @@
 #include "engine/structure_analyzer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -172,9 +173,26 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
     }
   }
 
-  bool gram_constant = true;
-  bool jacobian_constant = true;
-  for (int r : linear_residuals) {
+  // Each residual block that touches a free linear block is probed on its
+  // own, in parallel. Once a non-affine one is found and nonlinear
+  // elimination is allowed, the regime is settled and the rest is skipped.
+  struct Verdict {
+    char evaluated = 0;  // 1 ok, -1 failed at the initial point.
+    char affine = 1;
+    char gram_constant = 1;
+    char jacobian_constant = 1;
+    int culprit = -1;  // Parameter block that is not affine.
+  };
+  const int num_linear_residuals = static_cast<int>(linear_residuals.size());
+  std::vector<Verdict> verdicts(num_linear_residuals);
+  std::atomic<bool> settled_nonlinear(false);
+  const int num_threads = std::max(1, options.num_threads);
+  std::vector<ProbeEvaluator> probes(num_threads, ProbeEvaluator(*program));
+  ParallelFor(num_threads, 0, num_linear_residuals, [&](int tid, int idx) {
+    if (settled_nonlinear.load(std::memory_order_relaxed)) return;
+    ProbeEvaluator& probe = probes[tid];
+    Verdict& v = verdicts[idx];
+    const int r = linear_residuals[idx];
     const Program::ResidualBlock& rb = residuals[r];
     const int n = static_cast<int>(rb.parameter_blocks.size());
     std::vector<const double*> at(n), moved(n);
@@ -188,13 +206,14 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
     Eigen::VectorXd r0, r1;
     std::vector<RowMajorMatrix> j0, j1;
     if (!probe.Evaluate(r, at, want, &r0, &j0)) {
-      *error = program->DescribeResidualBlock(r) +
-               " could not be evaluated at the initial point (the CostFunction "
-               "returned false or a non-finite value)";
-      return false;
+      v.evaluated = -1;
+      return;
     }
-    if (rb.loss_function != nullptr) analysis->robust = true;
+    v.evaluated = 1;
 
+    // Affinity: the Jacobian w.r.t. the linear blocks does not change when
+    // they move, and the residual moves by exactly that Jacobian times the
+    // step.
     bool affine = probe.Evaluate(r, moved, want, &r1, &j1);
     Eigen::VectorXd predicted = r0;
     for (int k = 0; k < n && affine; ++k) {
@@ -212,9 +231,13 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
       affine = (r1 - predicted).cwiseAbs().maxCoeff() <= tol * scale;
     }
     if (!affine) {
+      v.affine = 0;
+      if (options.allow_nonlinear_elimination) {
+        settled_nonlinear.store(true, std::memory_order_relaxed);
+        return;
+      }
       // Name the block: move the linear blocks one at a time.
-      int culprit = -1;
-      for (int k = 0; k < n && culprit < 0; ++k) {
+      for (int k = 0; k < n && v.culprit < 0; ++k) {
         if (!want[k]) continue;
         std::vector<const double*> one = at;
         one[k] = perturbed[rb.parameter_blocks[k]].data();
@@ -222,31 +245,20 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
         std::vector<RowMajorMatrix> j2;
         if (!probe.Evaluate(r, one, want, &r2, &j2) ||
             !Close(j0[k], j2[k], tol)) {
-          culprit = rb.parameter_blocks[k];
+          v.culprit = rb.parameter_blocks[k];
         }
       }
-      if (culprit < 0) {
-        for (int k = 0; k < n && culprit < 0; ++k) {
-          if (want[k]) culprit = rb.parameter_blocks[k];
-        }
+      for (int k = 0; k < n && v.culprit < 0; ++k) {
+        if (want[k]) v.culprit = rb.parameter_blocks[k];
       }
-      if (!options.allow_nonlinear_elimination) {
-        *error = program->DescribeResidualBlock(r) + " is not affine in " +
-                 program->DescribeParameterBlock(culprit) +
-                 ": a linear block's Jacobian must not depend on its value "
-                 "(set allow_nonlinear_elimination for independent blocks "
-                 "such as bundle-adjustment points)";
-        return false;
-      }
-      analysis->affine = false;
+      return;
     }
 
-    // 3. Does this residual's share of G = AᵀA change with θ?
+    // Does this residual's share of G = AᵀA change with θ?
     if (rb.loss_function != nullptr) {
-      gram_constant = jacobian_constant = false;
-      continue;
+      v.gram_constant = v.jacobian_constant = 0;
+      return;
     }
-    if (!gram_constant && !jacobian_constant) continue;
     std::vector<const double*> at_theta(n);
     bool touches_theta = false;
     for (int k = 0; k < n; ++k) {
@@ -255,13 +267,12 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
       at_theta[k] = moves ? theta_perturbed[p].data() : params[p].values;
       touches_theta |= moves;
     }
-    if (!touches_theta) continue;
+    if (!touches_theta) return;
     Eigen::VectorXd r3;
     std::vector<RowMajorMatrix> j3;
     if (!probe.Evaluate(r, at_theta, want, &r3, &j3)) {
-      // Cannot tell; be safe.
-      gram_constant = jacobian_constant = false;
-      continue;
+      v.gram_constant = v.jacobian_constant = 0;  // Cannot tell; be safe.
+      return;
     }
     RowMajorMatrix a0(rb.num_residuals, 0), a3(rb.num_residuals, 0);
     for (int k = 0; k < n; ++k) {
@@ -273,11 +284,39 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
       t3 << a3, j3[k];
       a3 = t3;
     }
-    if (!Close(a0, a3, tol)) jacobian_constant = false;
+    if (!Close(a0, a3, tol)) v.jacobian_constant = 0;
     const RowMajorMatrix g0 = a0.transpose() * a0;
     const RowMajorMatrix g3 = a3.transpose() * a3;
-    if (!Close(g0, g3, tol)) gram_constant = false;
+    if (!Close(g0, g3, tol)) v.gram_constant = 0;
+  });
+
+  bool gram_constant = true;
+  bool jacobian_constant = true;
+  for (int idx = 0; idx < num_linear_residuals; ++idx) {
+    const Verdict& v = verdicts[idx];
+    const int r = linear_residuals[idx];
+    if (residuals[r].loss_function != nullptr) analysis->robust = true;
+    if (v.evaluated == -1) {
+      *error = program->DescribeResidualBlock(r) +
+               " could not be evaluated at the initial point (the CostFunction "
+               "returned false or a non-finite value)";
+      return false;
+    }
+    if (!v.affine) {
+      if (!options.allow_nonlinear_elimination) {
+        *error = program->DescribeResidualBlock(r) + " is not affine in " +
+                 program->DescribeParameterBlock(v.culprit) +
+                 ": a linear block's Jacobian must not depend on its value "
+                 "(set allow_nonlinear_elimination for independent blocks "
+                 "such as bundle-adjustment points)";
+        return false;
+      }
+      analysis->affine = false;
+    }
+    gram_constant = gram_constant && v.gram_constant;
+    jacobian_constant = jacobian_constant && v.jacobian_constant;
   }
+  if (settled_nonlinear) analysis->affine = false;
   analysis->gram_constant = gram_constant && analysis->affine;
   analysis->jacobian_constant = jacobian_constant && analysis->affine;
 
