@@ -6,7 +6,6 @@
 #include "Eigen/Core"
 #include "engine/gram_solver.h"
 #include "engine/parallel_for.h"
-#include "engine/wall_time.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
@@ -232,14 +231,22 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   assembler_.Assemble(problem->jacobian(), column_scale_.data(),
                       diagonal_.data(), values_.data());
   int failed_column = -1;
-  const double start = WallTimeInSeconds();
   if (!cholesky_.Factorize(values_.data(), &failed_column, error)) {
     *error = "joint Cholesky preconditioner: " + *error;
     factored_ = false;
     return false;
   }
-  factorization_seconds_ = WallTimeInSeconds() - start;
-  cg_seconds_since_factorization_ = 0.0;
+  factorization_flops_ = cholesky_.factorization_flops();
+  cg_flops_since_factorization_ = 0.0;
+  // One CG iteration: four products with J (2 flops per nonzero), two
+  // triangular solves with this factor and two with the Gram factor.
+  double gram_factor = 0.0;
+  if (auto* sparse = dynamic_cast<SparseGramSolver*>(problem->gram())) {
+    gram_factor = static_cast<double>(sparse->cholesky().factor_nonzeros());
+  }
+  flops_per_cg_iteration_ = 8.0 * problem->jacobian().num_nonzeros() +
+                            4.0 * static_cast<double>(cholesky_.factor_nonzeros()) +
+                            4.0 * gram_factor;
   ++num_factorizations_;
   factored_ = true;
   refactor_ = false;
@@ -253,15 +260,14 @@ void JointCholeskyPreconditioner::Apply(const double* x, double* y) {
   std::copy(rhs_.begin(), rhs_.begin() + num_tangent_, y);
 }
 
-void JointCholeskyPreconditioner::NotifyIterations(int cg_iterations,
-                                                   double seconds) {
-  cg_seconds_since_factorization_ += seconds;
+void JointCholeskyPreconditioner::NotifyIterations(int cg_iterations, double /*seconds*/) {
+  cg_flops_since_factorization_ += cg_iterations * flops_per_cg_iteration_;
   if (cg_iterations > max_cg_iterations_) refactor_ = true;
   // A stale factor (the LM diagonal and the point have moved on) costs CG
   // iterations; refactor once they have cost as much as a factorisation.
   constexpr int kFewIterations = 3;
   if (cg_iterations > kFewIterations &&
-      cg_seconds_since_factorization_ > factorization_seconds_) {
+      cg_flops_since_factorization_ > factorization_flops_) {
     refactor_ = true;
   }
 }

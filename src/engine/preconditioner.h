@@ -75,9 +75,10 @@ class SchurJacobiPreconditioner : public Preconditioner {
 //       [ Aᵀ J_θ s            AᵀA    ],
 // whose θ block of H⁻¹ is exactly (s S s + D²)⁻¹. Lagged: it is refactored
 // when the previous CG solve needed more than max_cg_iterations, or when the
-// CG time spent since the last factorisation exceeds what that factorisation
-// cost (and CG is not already down to a few iterations), so a whole solve
-// typically needs a handful of factorisations.
+// CG iterations since the last factorisation have cost more floating-point
+// operations than that factorisation (and CG is not already down to a few
+// iterations), so a whole solve typically needs a handful of factorisations.
+// Operation counts, not timings, keep the solve deterministic.
 class JointCholeskyPreconditioner : public Preconditioner {
  public:
   JointCholeskyPreconditioner(const ReducedProblem& problem,
@@ -100,8 +101,9 @@ class JointCholeskyPreconditioner : public Preconditioner {
   bool factored_ = false;
   bool refactor_ = true;
   int num_factorizations_ = 0;
-  double factorization_seconds_ = 0.0;
-  double cg_seconds_since_factorization_ = 0.0;
+  double factorization_flops_ = 0.0;
+  double cg_flops_since_factorization_ = 0.0;
+  double flops_per_cg_iteration_ = 0.0;
 };
 
 }  // namespace ceres_varpro::internal

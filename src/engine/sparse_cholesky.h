@@ -35,11 +35,14 @@ class SparseCholesky {
   int n() const { return n_; }
   bool is_supernodal() const;
   long factor_nonzeros() const;
+  // Floating-point operations of the last numeric factorisation (CHOLMOD's
+  // count: deterministic, unlike timings).
+  double factorization_flops() const { return common_.fl; }
 
  private:
   Mode mode_;
   int n_ = 0;
-  cholmod_common common_;
+  mutable cholmod_common common_;
   cholmod_sparse* matrix_ = nullptr;
   cholmod_factor* factor_ = nullptr;
   cholmod_dense* rhs_ = nullptr;
