@@ -75,9 +75,14 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   exact_step_ = analysis_.affine && !analysis_.robust;
   blockwise_ = num_linear_ > 0 && !analysis_.coupled && !exact_step_;
 
+  const bool share_jacobian = exact_step_ && analysis_.jacobian_constant;
   for (auto* w : {&current_, &candidate_}) {
     *w = std::make_unique<Workspace>();
-    (*w)->jacobian = evaluator_->CreateJacobian();
+    if (share_jacobian && w == &candidate_) {
+      (*w)->jacobian = current_->jacobian;
+    } else {
+      (*w)->jacobian = evaluator_->CreateJacobian();
+    }
     (*w)->residuals = Eigen::VectorXd::Zero(evaluator_->num_residuals());
     (*w)->row_costs = Eigen::VectorXd::Zero((*w)->jacobian->num_row_blocks());
     (*w)->linear = Eigen::VectorXd::Zero(num_linear_);
@@ -155,6 +160,10 @@ bool Eliminator::Initialize(std::string* error) {
   // never evaluated again.
   double cost = 0.0;
   for (auto* w : {current_.get(), candidate_.get()}) {
+    if (w == candidate_.get() && w->jacobian == current_->jacobian) {
+      w->linear = initial_linear_;
+      continue;
+    }
     if (!evaluator_->Evaluate(Columns::kLinear, &cost, w->residuals.data(),
                               w->jacobian.get(), w->row_costs.data())) {
       *error = "evaluation at the initial point failed: " + evaluator_->error();

@@ -42,7 +42,9 @@ class Eliminator : public ceres::EvaluationCallback {
   };
 
   struct Workspace {
-    std::unique_ptr<BlockSparseMatrix> jacobian;
+    // Shared by both workspaces when A is constant: candidates then only
+    // evaluate residuals, and one Jacobian is enough.
+    std::shared_ptr<BlockSparseMatrix> jacobian;
     Eigen::VectorXd residuals;
     // Cost of each row block where the elimination last evaluated it. Valid
     // for rows with a loss function; without one, ½‖r‖² from `residuals` is

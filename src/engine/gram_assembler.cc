@@ -1,7 +1,6 @@
 #include "engine/gram_assembler.h"
 
 #include <algorithm>
-#include <map>
 
 #include "Eigen/Core"
 #include "engine/parallel_for.h"
@@ -30,10 +29,16 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
     max_block_size_ = std::max(max_block_size_, jacobian.col_block_size(c));
   }
 
-  // Which (b, c) pairs appear, and from which cells. The diagonal pair is
-  // always present so that an added diagonal has a place to go.
-  std::vector<std::map<int, std::vector<Contribution>>> pair_map(nb);
-  for (int c = 0; c < nb; ++c) pair_map[c][c + cb_begin];
+  // Every (c, b, cell of b, cell of c) from the rows, sorted by (c, b): the
+  // pairs of JᵀJ and their contributions. The diagonal pair is always
+  // present so that an added diagonal has a place to go.
+  struct Entry {
+    int c, b;
+    Contribution contribution;
+  };
+  std::vector<Entry> entries;
+  for (int c = cb_begin; c < cb_end; ++c)
+    entries.push_back({c, c, {-1, -1, 0}});
   for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
     const int rows = jacobian.row_block_size(r);
     for (auto* cc = jacobian.row_cells_begin(r);
@@ -41,32 +46,51 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
       if (cc->col_block < cb_begin || cc->col_block >= cb_end) continue;
       for (auto* bb = jacobian.row_cells_begin(r); bb <= cc; ++bb) {
         if (bb->col_block < cb_begin) continue;
-        pair_map[cc->col_block - cb_begin][bb->col_block].push_back(
-            {bb->position, cc->position, rows});
+        entries.push_back(
+            {cc->col_block, bb->col_block, {bb->position, cc->position, rows}});
       }
     }
   }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& x, const Entry& y) {
+                     return x.c != y.c ? x.c < y.c : x.b < y.b;
+                   });
+  pairs_begin_.assign(nb + 1, 0);
+  for (size_t k = 0; k < entries.size();) {
+    const int c = entries[k].c, b = entries[k].b;
+    BlockPair pair;
+    pair.b = b;
+    pair.contributions_begin = static_cast<int>(contributions_.size());
+    for (; k < entries.size() && entries[k].c == c && entries[k].b == b; ++k) {
+      if (entries[k].contribution.rows > 0)
+        contributions_.push_back(entries[k].contribution);
+    }
+    pair.contributions_end = static_cast<int>(contributions_.size());
+    pair.column_start_begin = 0;
+    pairs_.push_back(pair);
+    ++pairs_begin_[c - cb_begin + 1];
+  }
+  for (int c = 0; c < nb; ++c) pairs_begin_[c + 1] += pairs_begin_[c];
+  std::vector<Entry>().swap(entries);
 
   // Compressed columns: column k of block c holds the rows of every b <= c
   // (all of b's rows for b < c, rows up to k for b == c), b ascending.
-  pairs_.resize(nb);
   col_ptr_.assign(1, 0);
   diagonal_position_.resize(n_);
   for (int c = 0; c < nb; ++c) {
     const int cb = c + cb_begin;
     const int size_c = jacobian.col_block_size(cb);
-    for (auto& [b, contributions] : pair_map[c]) {
-      BlockPair pair;
-      pair.b = b;
-      pair.contributions = std::move(contributions);
-      pair.column_start.resize(size_c);
-      pairs_[c].push_back(std::move(pair));
+    for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
+      pairs_[p].column_start_begin = static_cast<int>(column_start_.size());
+      column_start_.resize(column_start_.size() + size_c);
     }
     for (int k = 0; k < size_c; ++k) {
-      for (BlockPair& pair : pairs_[c]) {
+      for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
+        BlockPair& pair = pairs_[p];
         const int b_offset = jacobian.col_block_offset(pair.b) - col_offset_;
         const int rows = pair.b == cb ? k + 1 : jacobian.col_block_size(pair.b);
-        pair.column_start[k] = static_cast<int>(row_index_.size());
+        column_start_[pair.column_start_begin + k] =
+            static_cast<int>(row_index_.size());
         for (int i = 0; i < rows; ++i) row_index_.push_back(b_offset + i);
       }
       const int j = jacobian.col_block_offset(cb) - col_offset_ + k;
@@ -87,15 +111,16 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
     const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
     double* block = scratch_[thread_id].data();
-    for (const BlockPair& pair : pairs_[c]) {
+    for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
+      const BlockPair& pair = pairs_[p];
       const int size_b = jacobian.col_block_size(pair.b);
       MatrixRef sum(block, size_b, size_c);
       sum.setZero();
-      for (const Contribution& k : pair.contributions) {
+      for (int q = pair.contributions_begin; q < pair.contributions_end; ++q) {
+        const Contribution& k = contributions_[q];
         AddTransposeProduct(jv + k.position_b, jv + k.position_c, k.rows,
                             size_b, size_c, block, size_c);
       }
-
       if (column_scale != nullptr) {
         const double* sb = column_scale + jacobian.col_block_offset(pair.b);
         const double* sc = column_scale + jacobian.col_block_offset(cb);
@@ -105,7 +130,7 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
       }
       for (int k = 0; k < size_c; ++k) {
         const int rows = pair.b == cb ? k + 1 : size_b;
-        double* out = values + pair.column_start[k];
+        double* out = values + column_start_[pair.column_start_begin + k];
         for (int i = 0; i < rows; ++i) out[i] = sum(i, k);
       }
     }

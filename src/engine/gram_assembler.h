@@ -39,19 +39,23 @@ class GramAssembler {
     int position_c;  // Cell of column block c in the same row block.
     int rows;
   };
-  // The (b, c) block of JᵀJ, b <= c, stored in column block c.
+  // The (b, c) block of JᵀJ, b <= c, stored in column block c. Flat arrays
+  // keep the structure compact (one allocation each, not one per pair).
   struct BlockPair {
     int b;
-    std::vector<Contribution> contributions;
-    // values index of entry (first row of b, column k of c), per column k.
-    std::vector<int> column_start;
+    int contributions_begin, contributions_end;  // Into contributions_.
+    int column_start_begin;  // Into column_start_: one entry per column of c,
+                             // the values index of (first row of b, column).
   };
 
   int cb_begin_, cb_end_, num_threads_;
   int n_ = 0;
   int col_offset_ = 0;
   std::vector<int> col_ptr_, row_index_, diagonal_position_;
-  std::vector<std::vector<BlockPair>> pairs_;  // Indexed by c - cb_begin.
+  std::vector<BlockPair> pairs_;  // Grouped by c, b ascending within c.
+  std::vector<int> pairs_begin_;  // Per c - cb_begin, into pairs_.
+  std::vector<Contribution> contributions_;
+  std::vector<int> column_start_;
   int max_block_size_ = 0;
   mutable std::vector<std::vector<double>> scratch_;
 };

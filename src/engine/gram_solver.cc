@@ -41,8 +41,7 @@ SparseGramSolver::SparseGramSolver(const Program* program,
     : program_(program),
       assembler_(jacobian, program->num_nonlinear_columns(),
                  program->num_column_blocks(), num_threads),
-      cholesky_(mode),
-      values_(assembler_.num_nonzeros()) {}
+      cholesky_(mode) {}
 
 bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                  std::string* error) {
@@ -53,10 +52,10 @@ bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
     }
     analyzed_ = true;
   }
-  assembler_.Assemble(jacobian, nullptr, nullptr, values_.data());
+  assembler_.Assemble(jacobian, nullptr, nullptr, cholesky_.mutable_values());
   int failed_column = -1;
   std::string cholmod_error;
-  if (!cholesky_.Factorize(values_.data(), &failed_column, &cholmod_error)) {
+  if (!cholesky_.Factorize(&failed_column, &cholmod_error)) {
     const int p =
         failed_column >= 0 ? LinearBlockOfColumn(*program_, failed_column) : -1;
     if (p >= 0) {

@@ -42,7 +42,6 @@ class SparseGramSolver : public GramSolver {
   const Program* program_;
   GramAssembler assembler_;
   SparseCholesky cholesky_;
-  std::vector<double> values_;
   bool analyzed_ = false;
 };
 

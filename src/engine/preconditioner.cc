@@ -206,7 +206,6 @@ JointCholeskyPreconditioner::JointCholeskyPreconditioner(
     : assembler_(problem.jacobian(), 0, problem.jacobian().num_col_blocks(),
                  problem.num_threads()),
       cholesky_(mode),
-      values_(assembler_.num_nonzeros()),
       column_scale_(problem.jacobian().num_cols(), 1.0),
       diagonal_(problem.jacobian().num_cols(), 0.0),
       rhs_(problem.jacobian().num_cols(), 0.0),
@@ -229,9 +228,9 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   std::copy(scale, scale + num_tangent_, column_scale_.begin());
   std::copy(d2, d2 + num_tangent_, diagonal_.begin());
   assembler_.Assemble(problem->jacobian(), column_scale_.data(),
-                      diagonal_.data(), values_.data());
+                      diagonal_.data(), cholesky_.mutable_values());
   int failed_column = -1;
-  if (!cholesky_.Factorize(values_.data(), &failed_column, error)) {
+  if (!cholesky_.Factorize(&failed_column, error)) {
     *error = "joint Cholesky preconditioner: " + *error;
     factored_ = false;
     return false;
@@ -244,9 +243,10 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   if (auto* sparse = dynamic_cast<SparseGramSolver*>(problem->gram())) {
     gram_factor = static_cast<double>(sparse->cholesky().factor_nonzeros());
   }
-  flops_per_cg_iteration_ = 8.0 * problem->jacobian().num_nonzeros() +
-                            4.0 * static_cast<double>(cholesky_.factor_nonzeros()) +
-                            4.0 * gram_factor;
+  flops_per_cg_iteration_ =
+      8.0 * problem->jacobian().num_nonzeros() +
+      4.0 * static_cast<double>(cholesky_.factor_nonzeros()) +
+      4.0 * gram_factor;
   ++num_factorizations_;
   factored_ = true;
   refactor_ = false;
@@ -260,7 +260,8 @@ void JointCholeskyPreconditioner::Apply(const double* x, double* y) {
   std::copy(rhs_.begin(), rhs_.begin() + num_tangent_, y);
 }
 
-void JointCholeskyPreconditioner::NotifyIterations(int cg_iterations, double /*seconds*/) {
+void JointCholeskyPreconditioner::NotifyIterations(int cg_iterations,
+                                                   double /*seconds*/) {
   cg_flops_since_factorization_ += cg_iterations * flops_per_cg_iteration_;
   if (cg_iterations > max_cg_iterations_) refactor_ = true;
   // A stale factor (the LM diagonal and the point have moved on) costs CG

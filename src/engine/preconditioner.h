@@ -93,7 +93,7 @@ class JointCholeskyPreconditioner : public Preconditioner {
  private:
   GramAssembler assembler_;
   SparseCholesky cholesky_;
-  std::vector<double> values_, column_scale_, diagonal_, rhs_;
+  std::vector<double> column_scale_, diagonal_, rhs_;
   int num_tangent_;
   int max_cg_iterations_;
   bool always_refactor_;

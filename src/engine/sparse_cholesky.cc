@@ -61,11 +61,14 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   return true;
 }
 
-bool SparseCholesky::Factorize(const double* values, int* failed_column,
-                               std::string* error) {
+double* SparseCholesky::mutable_values() {
+  CHECK(matrix_ != nullptr) << "Analyze() first";
+  return static_cast<double*>(matrix_->x);
+}
+
+bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   CHECK(factor_ != nullptr);
   *failed_column = -1;
-  std::memcpy(matrix_->x, values, sizeof(double) * matrix_->nzmax);
   const int ok = cholmod_factorize(matrix_, factor_, &common_);
   if (!ok || common_.status == CHOLMOD_NOT_POSDEF ||
       common_.status < CHOLMOD_OK) {

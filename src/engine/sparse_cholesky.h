@@ -24,9 +24,12 @@ class SparseCholesky {
 
   bool Analyze(int n, const std::vector<int>& col_ptr,
                const std::vector<int>& row_index, std::string* error);
-  // values follow the pattern given to Analyze. On failure *failed_column is
-  // the column where a non-positive pivot appeared (-1 if not a pivot issue).
-  bool Factorize(const double* values, int* failed_column, std::string* error);
+  // The matrix's values (pattern given to Analyze), to assemble in place:
+  // no second copy of the matrix is kept.
+  double* mutable_values();
+  // Factors the values in mutable_values(). On failure *failed_column is the
+  // column where a non-positive pivot appeared (-1 if not a pivot issue).
+  bool Factorize(int* failed_column, std::string* error);
   // x = A^-1 b; x and b may be the same array.
   void Solve(const double* b, double* x);
   // Same for num_rhs right-hand sides stored column-major (n x num_rhs).
