@@ -5,25 +5,18 @@
 #include <numeric>
 #include <queue>
 
-#include "Eigen/Eigenvalues"
 #include "Eigen/SVD"
 #include "ceres/ceres.h"
-#include "ceres_varpro/slam/chordal_rotation_cost.h"
+#include "ceres_varpro/slam/information.h"
+#include "ceres_varpro/slam/isotropic_rotation_cost.h"
+#include "ceres_varpro/slam/isotropic_translation_cost.h"
 #include "ceres_varpro/slam/range_cost.h"
+#include "ceres_varpro/slam/relative_landmark_cost.h"
 #include "ceres_varpro/slam/relative_pose_cost.h"
-#include "ceres_varpro/slam/relative_position_cost.h"
-#include "ceres_varpro/slam/special_orthogonal_manifold.h"
+#include "ceres_varpro/slam/rotation_manifold.h"
 
 namespace ceres_varpro {
 namespace {
-
-// U with UᵀU = M for a symmetric M, negative eigenvalues clipped to zero
-// (a few real files have indefinite information matrices).
-Eigen::MatrixXd SquareRoot(const Eigen::MatrixXd& m) {
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m);
-  const Eigen::VectorXd l = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-  return l.asDiagonal() * eig.eigenvectors().transpose();
-}
 
 Eigen::MatrixXd ProjectToRotation(const Eigen::MatrixXd& m) {
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(
@@ -52,15 +45,14 @@ void AddResiduals(const SlamGraph& graph, SlamModel model,
     const Vector t = e.translation;
     if (model == SlamModel::kIsotropic) {
       const IsotropicWeights w = IsotropicWeightsFromInformation(e.information);
-      problem->AddResidualBlock(new ChordalRotationCost<kDim>(r, w.kappa),
+      problem->AddResidualBlock(IsotropicRotationCost<kDim>::Create(r, w.kappa),
                                 nullptr, rotations[e.from], rotations[e.to]);
-      problem->AddResidualBlock(new RelativePositionCost<kDim>(
-                                    t, std::sqrt(w.tau) * Matrix::Identity()),
-                                nullptr, rotations[e.from],
-                                translations[e.from], translations[e.to]);
+      problem->AddResidualBlock(
+          IsotropicTranslationCost<kDim>::Create(t, w.tau), nullptr,
+          rotations[e.from], translations[e.from], translations[e.to]);
     } else {
-      const Eigen::Matrix<double, kPose, kPose> u = SquareRoot(e.information);
-      problem->AddResidualBlock(RelativePoseResidual<kDim>::Create(r, t, u),
+      const Eigen::Matrix<double, kPose, kPose> info = e.information;
+      problem->AddResidualBlock(RelativePoseCost<kDim>::Create(r, t, info),
                                 nullptr, rotations[e.from],
                                 translations[e.from], rotations[e.to],
                                 translations[e.to]);
@@ -69,16 +61,16 @@ void AddResiduals(const SlamGraph& graph, SlamModel model,
   for (const SlamGraph::LandmarkEdge& e : graph.landmark_edges) {
     const Vector t = e.translation;
     if (model == SlamModel::kIsotropic) {
-      const double nu = kDim / e.information.inverse().trace();
-      problem->AddResidualBlock(
-          new RelativePositionCost<kDim>(t, std::sqrt(nu) * Matrix::Identity()),
-          nullptr, rotations[e.pose], translations[e.pose],
-          landmarks[e.landmark]);
-    } else {
-      const Matrix u = SquareRoot(e.information);
-      problem->AddResidualBlock(RelativeLandmarkResidual<kDim>::Create(t, u),
+      const double nu = IsotropicPrecision(e.information);
+      problem->AddResidualBlock(RelativeLandmarkCost<kDim>::Create(
+                                    t, std::sqrt(nu) * Matrix::Identity()),
                                 nullptr, rotations[e.pose],
                                 translations[e.pose], landmarks[e.landmark]);
+    } else {
+      const Matrix u = SqrtInformation(e.information);
+      problem->AddResidualBlock(
+          RelativeLandmarkBodyFrameCost<kDim>::Create(t, u), nullptr,
+          rotations[e.pose], translations[e.pose], landmarks[e.landmark]);
     }
   }
   for (size_t k = 0; k < graph.range_edges.size(); ++k) {
@@ -88,27 +80,12 @@ void AddResiduals(const SlamGraph& graph, SlamModel model,
     double* b =
         e.b.is_landmark ? landmarks[e.b.index] : translations[e.b.index];
     problem->AddResidualBlock(
-        new RangeCost<kDim>(e.range, std::sqrt(e.variance)), nullptr, a, b,
+        RangeCost<kDim>::Create(e.range, std::sqrt(e.variance)), nullptr, a, b,
         bearings[k]);
   }
 }
 
 }  // namespace
-
-IsotropicWeights IsotropicWeightsFromInformation(
-    const Eigen::MatrixXd& information) {
-  const int d = information.rows() == 3 ? 2 : 3;
-  IsotropicWeights w;
-  const Eigen::MatrixXd tt = information.topLeftCorner(d, d);
-  w.tau = d / tt.inverse().trace();
-  if (d == 2) {
-    w.kappa = information(2, 2);
-  } else {
-    const Eigen::MatrixXd rr = information.bottomRightCorner(3, 3);
-    w.kappa = 3.0 / (2.0 * rr.inverse().trace());
-  }
-  return w;
-}
 
 const char* SlamProblem::model_name() const {
   return model_ == SlamModel::kIsotropic ? "isotropic" : "full";
@@ -132,11 +109,7 @@ bool SlamProblem::Build(const SlamGraph& graph,
   ceres::Manifold* so = d_ == 2
                             ? static_cast<ceres::Manifold*>(new SO2Manifold)
                             : static_cast<ceres::Manifold*>(new SO3Manifold);
-  // Ceres 2.1's SphereManifold<2> does not compile; the dynamic one does.
-  ceres::Manifold* sphere =
-      d_ == 2 ? static_cast<ceres::Manifold*>(
-                    new ceres::SphereManifold<ceres::DYNAMIC>(2))
-              : static_cast<ceres::Manifold*>(new ceres::SphereManifold<3>);
+  ceres::Manifold* sphere = CreateUnitBearingManifold(d_);
   std::vector<double*> rot(np), tra(np), lm(nl), bear(nr);
   linear_blocks_.clear();
   for (int i = 0; i < np; ++i) {

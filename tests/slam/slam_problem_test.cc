@@ -18,19 +18,6 @@ std::string Shared(const std::string& relative) {
 }
 bool HaveShared() { return std::ifstream(Shared("README.md")).good(); }
 
-TEST(IsotropicWeights, AsSeSyncDerivesThem) {
-  Eigen::MatrixXd info2 = Eigen::MatrixXd::Zero(3, 3);
-  info2.diagonal() << 100, 25, 7;
-  const IsotropicWeights w2 = IsotropicWeightsFromInformation(info2);
-  EXPECT_NEAR(w2.tau, 2.0 / (0.01 + 0.04), 1e-12);
-  EXPECT_NEAR(w2.kappa, 7.0, 0);
-  Eigen::MatrixXd info3 = Eigen::MatrixXd::Zero(6, 6);
-  info3.diagonal() << 1, 2, 4, 10, 20, 40;
-  const IsotropicWeights w3 = IsotropicWeightsFromInformation(info3);
-  EXPECT_NEAR(w3.tau, 3.0 / (1 + 0.5 + 0.25), 1e-12);
-  EXPECT_NEAR(w3.kappa, 3.0 / (2.0 * (0.1 + 0.05 + 0.025)), 1e-12);
-}
-
 // VarPro and stock Ceres from the same start: VarPro's final cost within
 // 1e-6 of Ceres's, or lower.
 Solver::Summary CompareWithCeres(SlamProblem* problem,

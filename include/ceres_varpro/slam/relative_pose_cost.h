@@ -2,102 +2,61 @@
 #define CERES_VARPRO_SLAM_RELATIVE_POSE_COST_H_
 
 #include "Eigen/Core"
-#include "ceres/autodiff_cost_function.h"
-#include "ceres/rotation.h"
+#include "ceres/sized_cost_function.h"
 
 namespace ceres_varpro {
 
-// The familiar full-information pose-graph residual (as in Ceres's
-// examples/slam), on rotation matrices:
+// The familiar full-information relative-pose residual (as in Ceres's
+// examples/slam/pose_graph_3d, but on rotation matrices):
 //   e = [ R_iᵀ(t_j - t_i) - t̃_ij ;  Log(R̃_ijᵀ R_iᵀ R_j) ],   r = U e,
-// with UᵀU the information matrix (translation first). Translations still
-// enter affinely, but their Jacobian U_t R_iᵀ turns with R_i: the Gram
-// matrix varies unless U_t is isotropic. Blocks (R_i, t_i, R_j, t_j).
+// with UᵀU the information matrix in (translation, rotation) order, d + 1
+// (2D) or d + 3 (3D) square. The rotation error is the SO(d) logarithm: the
+// wrapped angle difference in 2D, the rotation vector in 3D (not Ceres's
+// 2·vec(quaternion)); both agree to first order.
+//
+// Parameter blocks (R_i: d², t_i: d, R_j: d², t_j: d), rotations column-major
+// on RotationManifold<d>. Analytic Jacobians w.r.t. the ambient matrix
+// entries (see rotation_math.h for how Log extends off SO(d)). The
+// translations still enter affinely, with Jacobian ∓U_t R_iᵀ (U_t: the
+// translation columns of U): it turns with R_i, so their Gram matrix varies
+// with the rotations unless U_t's blocks are isotropic (VarPro regime 2).
 template <int kDim>
-struct RelativePoseResidual {
-  static constexpr int kTangent = kDim * (kDim - 1) / 2;
-  static constexpr int kResiduals = kDim + kTangent;
+class RelativePoseCost final
+    : public ceres::SizedCostFunction<kDim + kDim*(kDim - 1) / 2, kDim * kDim,
+                                      kDim, kDim * kDim, kDim> {
+ public:
+  static_assert(kDim == 2 || kDim == 3, "SE(2) or SE(3)");
+  static constexpr int kTangentSize = kDim * (kDim - 1) / 2;
+  static constexpr int kResidualSize = kDim + kTangentSize;
   using Matrix = Eigen::Matrix<double, kDim, kDim>;
   using Vector = Eigen::Matrix<double, kDim, 1>;
-  using Information = Eigen::Matrix<double, kResiduals, kResiduals>;
+  using PoseMatrix = Eigen::Matrix<double, kResidualSize, kResidualSize>;
 
-  RelativePoseResidual(const Matrix& rotation, const Vector& translation,
-                       const Information& sqrt_information)
-      : rotation(rotation),
-        translation(translation),
-        sqrt_information(sqrt_information) {}
+  RelativePoseCost(const Matrix& measured_rotation,
+                   const Vector& measured_translation,
+                   const PoseMatrix& sqrt_information)
+      : measured_rotation_(measured_rotation),
+        measured_translation_(measured_translation),
+        sqrt_information_(sqrt_information) {}
 
-  template <typename T>
-  bool operator()(const T* ri_data, const T* ti_data, const T* rj_data,
-                  const T* tj_data, T* residual_data) const {
-    using MatrixT = Eigen::Matrix<T, kDim, kDim>;
-    using VectorT = Eigen::Matrix<T, kDim, 1>;
-    const Eigen::Map<const MatrixT> ri(ri_data), rj(rj_data);
-    const Eigen::Map<const VectorT> ti(ti_data), tj(tj_data);
-    Eigen::Matrix<T, kResiduals, 1> e;
-    e.template head<kDim>() =
-        ri.transpose() * (tj - ti) - translation.template cast<T>();
-    const MatrixT error =
-        rotation.template cast<T>().transpose() * ri.transpose() * rj;
-    if constexpr (kDim == 2) {
-      e[2] = ceres::atan2(error(1, 0), error(0, 0));
-    } else {
-      T angle_axis[3];
-      ceres::RotationMatrixToAngleAxis(
-          ceres::ColumnMajorAdapter3x3(error.data()), angle_axis);
-      e[3] = angle_axis[0];
-      e[4] = angle_axis[1];
-      e[5] = angle_axis[2];
-    }
-    Eigen::Map<Eigen::Matrix<T, kResiduals, 1>> residual(residual_data);
-    residual = sqrt_information.template cast<T>() * e;
-    return true;
+  // U = SqrtInformation(information): its upper Cholesky factor.
+  static ceres::CostFunction* Create(const Matrix& measured_rotation,
+                                     const Vector& measured_translation,
+                                     const PoseMatrix& information);
+  static ceres::CostFunction* CreateFromSqrtInformation(
+      const Matrix& measured_rotation, const Vector& measured_translation,
+      const PoseMatrix& sqrt_information) {
+    return new RelativePoseCost(measured_rotation, measured_translation,
+                                sqrt_information);
   }
 
-  static ceres::CostFunction* Create(const Matrix& rotation,
-                                     const Vector& translation,
-                                     const Information& sqrt_information) {
-    return new ceres::AutoDiffCostFunction<
-        RelativePoseResidual, kResiduals, kDim * kDim, kDim, kDim * kDim, kDim>(
-        new RelativePoseResidual(rotation, translation, sqrt_information));
-  }
+  bool Evaluate(double const* const* parameters, double* residuals,
+                double** jacobians) const override;
 
-  Matrix rotation;
-  Vector translation;
-  Information sqrt_information;
-};
-
-// U (R_iᵀ(l_j - t_i) - t̃_ij): a landmark measured in the pose's frame with
-// an anisotropic covariance there. Affine in t_i and l_j, Gram varying with
-// R_i. Blocks (R_i, t_i, l_j).
-template <int kDim>
-struct RelativeLandmarkResidual {
-  using Matrix = Eigen::Matrix<double, kDim, kDim>;
-  using Vector = Eigen::Matrix<double, kDim, 1>;
-  RelativeLandmarkResidual(const Vector& translation,
-                           const Matrix& sqrt_information)
-      : translation(translation), sqrt_information(sqrt_information) {}
-
-  template <typename T>
-  bool operator()(const T* ri_data, const T* ti_data, const T* l_data,
-                  T* residual) const {
-    const Eigen::Map<const Eigen::Matrix<T, kDim, kDim>> ri(ri_data);
-    const Eigen::Map<const Eigen::Matrix<T, kDim, 1>> ti(ti_data), l(l_data);
-    Eigen::Map<Eigen::Matrix<T, kDim, 1>> r(residual);
-    r = sqrt_information.template cast<T>() *
-        (ri.transpose() * (l - ti) - translation.template cast<T>());
-    return true;
-  }
-
-  static ceres::CostFunction* Create(const Vector& translation,
-                                     const Matrix& sqrt_information) {
-    return new ceres::AutoDiffCostFunction<RelativeLandmarkResidual, kDim,
-                                           kDim * kDim, kDim, kDim>(
-        new RelativeLandmarkResidual(translation, sqrt_information));
-  }
-
-  Vector translation;
-  Matrix sqrt_information;
+ private:
+  Matrix measured_rotation_;
+  Vector measured_translation_;
+  PoseMatrix sqrt_information_;
 };
 
 }  // namespace ceres_varpro

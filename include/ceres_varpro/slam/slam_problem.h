@@ -7,6 +7,7 @@
 
 #include "ceres/problem.h"
 #include "ceres_varpro/io/slam_graph.h"
+#include "ceres_varpro/slam/information.h"
 
 namespace ceres_varpro {
 
@@ -36,17 +37,8 @@ struct SlamProblemOptions {
   SlamInitialization initialization = SlamInitialization::kAuto;
 };
 
-// Isotropic weights from a pose-edge information matrix (translation first),
-// as SE-Sync: τ = d / tr(I_tt⁻¹); κ = I_θθ in 2D, 3 / (2 tr(I_RR⁻¹)) in 3D.
-struct IsotropicWeights {
-  double kappa = 0.0;
-  double tau = 0.0;
-};
-IsotropicWeights IsotropicWeightsFromInformation(
-    const Eigen::MatrixXd& information);
-
 // A SlamGraph as an ordinary ceres::Problem: rotations are d x d matrices on
-// SpecialOrthogonalManifold<d>, translations and landmarks plain vectors
+// RotationManifold<d>, translations and landmarks plain vectors
 // (the linear blocks), range bearings unit vectors on ceres::SphereManifold.
 // The first pose is held constant (gauge). Both ceres::Solve and
 // ceres_varpro::Solve can solve it; State()/SetState() restart either from
