@@ -106,10 +106,14 @@ bool SlamProblem::Build(const SlamGraph& graph,
   if (!Initialize(graph, options.initialization, error)) return false;
 
   problem_ = std::make_unique<ceres::Problem>();
-  ceres::Manifold* so = d_ == 2
-                            ? static_cast<ceres::Manifold*>(new SO2Manifold)
-                            : static_cast<ceres::Manifold*>(new SO3Manifold);
-  ceres::Manifold* sphere = CreateUnitBearingManifold(d_);
+  // The problem owns a manifold only once a block uses it: create each one
+  // only when there is such a block.
+  ceres::Manifold* so = nullptr;
+  if (np > 0) {
+    so = d_ == 2 ? static_cast<ceres::Manifold*>(new SO2Manifold)
+                 : static_cast<ceres::Manifold*>(new SO3Manifold);
+  }
+  ceres::Manifold* sphere = nr > 0 ? CreateUnitBearingManifold(d_) : nullptr;
   std::vector<double*> rot(np), tra(np), lm(nl), bear(nr);
   linear_blocks_.clear();
   for (int i = 0; i < np; ++i) {

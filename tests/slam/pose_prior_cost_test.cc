@@ -69,7 +69,10 @@ TYPED_TEST(PosePriorCostTest, JacobiansMatchCentralDifferences) {
   for (double angle : {0.0, 0.3, 2.0, 3.1}) {
     const auto prior_r = RandomRotation<d>(&random);
     const auto prior_t = RandomVector<d>(5.0, &random);
-    const auto rotation = prior_r * RotationWithAngle<d>(angle, &random);
+    // Evaluated now: an Eigen product held in `auto` would refer to the
+    // temporary rotation after this statement.
+    const Eigen::Matrix<double, d, d> rotation =
+        prior_r * RotationWithAngle<d>(angle, &random);
     const auto t = RandomVector<d>(5.0, &random);
     std::string report;
     EXPECT_LE(
