@@ -2,7 +2,7 @@
 // eliminated by inner Gauss-Newton), the Ceres-native VarPro mode, or stock
 // Ceres, from the same start.
 
-#include <chrono>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,7 +10,6 @@
 #include "ceres/ceres.h"
 #include "ceres_varpro/ba/bal_problem_builder.h"
 #include "ceres_varpro/ceres_varpro.h"
-#include "ceres_varpro/io/atomic_file_writer.h"
 #include "ceres_varpro/io/bal_io.h"
 #include "command.h"
 #include "common_flags.h"
@@ -40,12 +39,6 @@ DECLARE_string(varpro_preconditioner);
 
 namespace ceres_varpro::tools {
 namespace {
-
-double WallTime() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 int Fail(const std::string& message) {
   std::cerr << "ceres_varpro ba: " << message << "\n";
@@ -110,51 +103,43 @@ int RunBa() {
                             start_points = bal.points;
   std::vector<double> first_cameras, first_points;
   std::vector<SolverRun> runs;
-  auto restart = [&]() {
-    bal.cameras = start_cameras;
-    bal.points = start_points;
-  };
-  auto keep_first = [&]() {
-    if (runs.size() == 1) {
-      first_cameras = bal.cameras;
-      first_points = bal.points;
-    }
-  };
+  // Every solver starts from the file's point; the outputs are the first's.
+  auto run_from_start =
+      [&](SolverRun run, const std::function<void(Solver::Summary*)>& solve) {
+        bal.cameras = start_cameras;
+        bal.points = start_points;
+        TimedRun(&run, solve);
+        runs.push_back(std::move(run));
+        if (runs.size() == 1) {
+          first_cameras = bal.cameras;
+          first_points = bal.points;
+        }
+      };
   if (FLAGS_solver == "varpro" || FLAGS_solver == "both") {
     SolverRun run;
     run.solver = "varpro";
     run.is_varpro = true;
     run.configuration = "nonlinear elimination";
-    PrintRunHeader(run);
-    const double t0 = WallTime();
-    Solve(varpro_options, &problem, &run.summary);
-    run.wall_time_seconds = WallTime() - t0;
-    run.configuration = std::string(ReducedLinearSolverTypeToString(
-                            run.summary.varpro.linear_solver_used)) +
-                        "/" +
-                        ReducedPreconditionerTypeToString(
-                            run.summary.varpro.preconditioner_used);
-    PrintRunReport(run);
-    runs.push_back(std::move(run));
-    keep_first();
+    run_from_start(
+        run, [&](Solver::Summary* s) { Solve(varpro_options, &problem, s); });
+    SolverRun& done = runs.back();
+    done.configuration = std::string(ReducedLinearSolverTypeToString(
+                             done.summary.varpro.linear_solver_used)) +
+                         "/" +
+                         ReducedPreconditionerTypeToString(
+                             done.summary.varpro.preconditioner_used);
   }
   if (FLAGS_solver == "varpro_ceres") {
-    restart();
     SolverRun run;
     run.solver = "varpro_ceres";
     run.is_varpro = true;
     run.configuration =
         ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
-    PrintRunHeader(run);
-    const double t0 = WallTime();
-    SolveWithCeres(varpro_options, &problem, &run.summary);
-    run.wall_time_seconds = WallTime() - t0;
-    PrintRunReport(run);
-    runs.push_back(std::move(run));
-    keep_first();
+    run_from_start(run, [&](Solver::Summary* s) {
+      SolveWithCeres(varpro_options, &problem, s);
+    });
   }
   if (FLAGS_solver == "ceres" || FLAGS_solver == "both") {
-    restart();
     ceres::Solver::Options o = ceres_options;
     SetBalOrdering(points, cameras, &o);
     if (FLAGS_inner_iterations) o.use_inner_iterations = true;
@@ -167,64 +152,28 @@ int RunBa() {
                    ceres::PreconditionerTypeToString(o.preconditioner_type)
              : std::string()) +
         (FLAGS_inner_iterations ? "+inner" : "");
-    PrintRunHeader(run);
-    const double t0 = WallTime();
-    ceres::Solver::Summary summary;
-    ceres::Solve(o, &problem, &summary);
-    run.wall_time_seconds = WallTime() - t0;
-    static_cast<ceres::Solver::Summary&>(run.summary) = summary;
-    PrintRunReport(run);
-    runs.push_back(std::move(run));
-    keep_first();
+    run_from_start(run, [&](Solver::Summary* s) {
+      ceres::Solve(o, &problem, static_cast<ceres::Solver::Summary*>(s));
+    });
   }
-  if (runs.size() > 1) {
-    std::cout << "\n" << SideBySideTable(runs);
-    bal.cameras = first_cameras;  // Outputs are the first solver's result.
-    bal.points = first_points;
-  }
+  bal.cameras = first_cameras;
+  bal.points = first_points;
 
-  int status = 0;
-  for (const SolverRun& r : runs) {
-    if (!r.summary.IsSolutionUsable()) status = 1;
-  }
-  const bool usable = runs[0].summary.IsSolutionUsable();
-  for (const auto& [path, ply] :
-       {std::pair(FLAGS_final_ply, true), std::pair(FLAGS_output, false)}) {
-    if (path.empty()) continue;
-    if (!usable) {
-      std::cerr << "ceres_varpro ba: the solve failed; " << path
-                << " was not written\n";
-      status = 1;
-      continue;
-    }
-    if (!(ply ? WritePlyFile(path, bal, &error)
-              : WriteBalFile(path, bal, &error))) {
-      std::cerr << "ceres_varpro ba: " << error << "\n";
-      status = 1;
-    } else {
-      std::cout << "Wrote " << path << "\n";
-    }
-  }
-  if (!JsonPath().empty()) {
-    JsonWriter json;
-    json.BeginObject()
-        .String("command", "ba")
-        .String("input", FLAGS_input)
+  const std::vector<RunnerOutput> outputs = {
+      {FLAGS_final_ply,
+       [&](const std::string& path, std::string* e) {
+         return WritePlyFile(path, bal, e);
+       }},
+      {FLAGS_output, [&](const std::string& path, std::string* e) {
+         return WriteBalFile(path, bal, e);
+       }}};
+  return FinishRuns("ba", runs, outputs, [&](JsonWriter* json) {
+    json->String("input", FLAGS_input)
         .Int("cameras", bal.num_cameras)
         .Int("points", bal.num_points)
         .Int("observations", static_cast<long long>(bal.observations.size()))
         .Bool("robustify", FLAGS_robustify);
-    json.BeginArray("runs");
-    for (const SolverRun& r : runs) WriteRunJson(r, &json);
-    json.EndArray();
-    WriteComparisonJson(runs, &json);
-    json.EndObject();
-    if (!WriteFileAtomically(JsonPath(), json.str(), &error)) {
-      std::cerr << "ceres_varpro ba: " << error << "\n";
-      status = 1;
-    }
-  }
-  return status;
+  });
 }
 
 const CommandRegistrar kRegistrar({

@@ -1,14 +1,12 @@
 // ceres_varpro slam: read a g2o / TORO / pyfg file, build the SLAM problem,
 // solve it with VarPro, stock Ceres, or both from the same start.
 
-#include <chrono>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "ceres/ceres.h"
 #include "ceres_varpro/ceres_varpro.h"
-#include "ceres_varpro/io/atomic_file_writer.h"
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pyfg_io.h"
 #include "ceres_varpro/slam/slam_problem.h"
@@ -45,12 +43,6 @@ DECLARE_string(varpro_preconditioner);
 
 namespace ceres_varpro::tools {
 namespace {
-
-double WallTime() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -142,16 +134,14 @@ int RunSlam() {
     run.is_varpro = true;
     run.configuration =
         FLAGS_varpro_linear_solver + "/" + FLAGS_varpro_preconditioner;
-    PrintRunHeader(run);
-    const double t0 = WallTime();
-    Solve(varpro_options, problem.problem(), &run.summary);
-    run.wall_time_seconds = WallTime() - t0;
+    TimedRun(&run, [&](Solver::Summary* s) {
+      Solve(varpro_options, problem.problem(), s);
+    });
     run.configuration = std::string(ReducedLinearSolverTypeToString(
                             run.summary.varpro.linear_solver_used)) +
                         "/" +
                         ReducedPreconditionerTypeToString(
                             run.summary.varpro.preconditioner_used);
-    PrintRunReport(run);
     varpro_result = problem.State();
     runs.push_back(std::move(run));
   }
@@ -161,46 +151,23 @@ int RunSlam() {
     run.solver = "ceres";
     run.configuration =
         ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
-    PrintRunHeader(run);
-    const double t0 = WallTime();
-    ceres::Solver::Summary summary;
-    ceres::Solve(ceres_options, problem.problem(), &summary);
-    run.wall_time_seconds = WallTime() - t0;
-    static_cast<ceres::Solver::Summary&>(run.summary) = summary;
-    PrintRunReport(run);
+    TimedRun(&run, [&](Solver::Summary* s) {
+      ceres::Solve(ceres_options, problem.problem(),
+                   static_cast<ceres::Solver::Summary*>(s));
+    });
     runs.push_back(std::move(run));
   }
-  if (runs.size() > 1) {
-    std::cout << "\n" << SideBySideTable(runs);
-    problem.SetState(varpro_result);  // The output is VarPro's solution.
-  }
+  if (runs.size() > 1)
+    problem.SetState(varpro_result);  // Outputs are VarPro's solution.
 
-  const bool usable = runs[0].summary.IsSolutionUsable();
-  int status = 0;
-  for (const SolverRun& r : runs) {
-    if (!r.summary.IsSolutionUsable()) status = 1;
-  }
-  if (!FLAGS_output.empty()) {
-    if (!usable) {
-      std::cerr << "ceres_varpro slam: the solve failed; " << FLAGS_output
-                << " was not written\n";
-      status = 1;
-    } else {
-      problem.WriteTo(&graph);
-      if (!(pyfg ? WritePyfgFile(FLAGS_output, graph, &error)
-                 : WriteG2oFile(FLAGS_output, graph, &error))) {
-        std::cerr << "ceres_varpro slam: " << error << "\n";
-        status = 1;
-      } else {
-        std::cout << "Wrote " << FLAGS_output << "\n";
-      }
-    }
-  }
-  if (!JsonPath().empty()) {
-    JsonWriter json;
-    json.BeginObject()
-        .String("command", "slam")
-        .String("input", FLAGS_input)
+  const RunnerOutput output{FLAGS_output,
+                            [&](const std::string& path, std::string* e) {
+                              problem.WriteTo(&graph);
+                              return pyfg ? WritePyfgFile(path, graph, e)
+                                          : WriteG2oFile(path, graph, e);
+                            }};
+  return FinishRuns("slam", runs, {output}, [&](JsonWriter* json) {
+    json->String("input", FLAGS_input)
         .String("format", SlamGraphFormatName(graph.format))
         .Int("dimension", graph.dimension)
         .Int("poses", graph.num_poses())
@@ -211,17 +178,7 @@ int RunSlam() {
         .Int("range_edges", static_cast<long long>(graph.range_edges.size()))
         .String("model", problem.model_name())
         .String("initialization", problem.initialization_used());
-    json.BeginArray("runs");
-    for (const SolverRun& r : runs) WriteRunJson(r, &json);
-    json.EndArray();
-    WriteComparisonJson(runs, &json);
-    json.EndObject();
-    if (!WriteFileAtomically(JsonPath(), json.str(), &error)) {
-      std::cerr << "ceres_varpro slam: " << error << "\n";
-      status = 1;
-    }
-  }
-  return status;
+  });
 }
 
 const CommandRegistrar kRegistrar({

@@ -1,9 +1,11 @@
 #include "solver_run.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
+#include "ceres_varpro/io/atomic_file_writer.h"
 #include "common_flags.h"
 
 namespace ceres_varpro::tools {
@@ -177,6 +179,61 @@ void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json) {
   }
   json->EndArray();
   json->EndObject();
+}
+
+}  // namespace ceres_varpro::tools
+
+namespace ceres_varpro::tools {
+
+void TimedRun(SolverRun* run,
+              const std::function<void(Solver::Summary*)>& solve) {
+  PrintRunHeader(*run);
+  const auto start = std::chrono::steady_clock::now();
+  solve(&run->summary);
+  run->wall_time_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  PrintRunReport(*run);
+}
+
+int FinishRuns(const std::string& command, const std::vector<SolverRun>& runs,
+               const std::vector<RunnerOutput>& outputs,
+               const std::function<void(JsonWriter*)>& describe_problem) {
+  if (runs.size() > 1) std::cout << "\n" << SideBySideTable(runs);
+  int status = 0;
+  for (const SolverRun& r : runs) {
+    if (!r.summary.IsSolutionUsable()) status = 1;
+  }
+  std::string error;
+  const bool usable = !runs.empty() && runs[0].summary.IsSolutionUsable();
+  for (const RunnerOutput& output : outputs) {
+    if (output.path.empty()) continue;
+    if (!usable) {
+      std::cerr << "ceres_varpro " << command << ": the solve failed; "
+                << output.path << " was not written\n";
+      status = 1;
+    } else if (!output.write(output.path, &error)) {
+      std::cerr << "ceres_varpro " << command << ": " << error << "\n";
+      status = 1;
+    } else {
+      std::cout << "Wrote " << output.path << "\n";
+    }
+  }
+  if (!JsonPath().empty()) {
+    JsonWriter json;
+    json.BeginObject().String("command", command);
+    describe_problem(&json);
+    json.BeginArray("runs");
+    for (const SolverRun& r : runs) WriteRunJson(r, &json);
+    json.EndArray();
+    WriteComparisonJson(runs, &json);
+    json.EndObject();
+    if (!WriteFileAtomically(JsonPath(), json.str(), &error)) {
+      std::cerr << "ceres_varpro " << command << ": " << error << "\n";
+      status = 1;
+    }
+  }
+  return status;
 }
 
 }  // namespace ceres_varpro::tools

@@ -1,6 +1,7 @@
 #ifndef CERES_VARPRO_TOOLS_SOLVER_RUN_H_
 #define CERES_VARPRO_TOOLS_SOLVER_RUN_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,23 @@ void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json);
 
 // Number of iterations as Ceres counts them (iteration 0 excluded).
 int Iterations(const ceres::Solver::Summary& summary);
+
+// Prints the header, runs solve(&run->summary) timing it, prints the report.
+void TimedRun(SolverRun* run,
+              const std::function<void(Solver::Summary*)>& solve);
+
+// The runners' common ending: the side-by-side table when several solvers
+// ran; each requested output written (by `write`, atomically) only if the
+// first run's solution is usable; the --json file with the problem's
+// description, every run and the comparison. Returns the exit status: 0
+// when every run is usable and every file was written.
+struct RunnerOutput {
+  std::string path;
+  std::function<bool(const std::string& path, std::string* error)> write;
+};
+int FinishRuns(const std::string& command, const std::vector<SolverRun>& runs,
+               const std::vector<RunnerOutput>& outputs,
+               const std::function<void(JsonWriter*)>& describe_problem);
 
 }  // namespace ceres_varpro::tools
 

@@ -6,9 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-if ! /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends python3-matplotlib
-fi
+scripts/install_packages.sh python3-matplotlib
 exec /usr/bin/python3 bench/run_benchmarks.py "$@"

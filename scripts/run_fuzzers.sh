@@ -6,17 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
-missing=()
-for p in clang libclang-rt-14-dev libomp-14-dev cmake libceres-dev libeigen3-dev libgoogle-glog-dev \
-         libgflags-dev libsuitesparse-dev; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+scripts/install_packages.sh clang libclang-rt-14-dev libomp-14-dev cmake libceres-dev \
+  libeigen3-dev libgoogle-glog-dev libgflags-dev libsuitesparse-dev
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCERES_VARPRO_FUZZ=ON -DCERES_VARPRO_BUILD_TESTS=OFF -DCERES_VARPRO_BUILD_TOOLS=OFF
 cmake --build build-fuzz -j"$(nproc)" --target g2o_fuzzer pyfg_fuzzer bal_fuzzer make_seed_corpus

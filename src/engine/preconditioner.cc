@@ -18,7 +18,7 @@ using MatrixRef = Eigen::Map<RowMajorMatrix>;
 
 }  // namespace
 
-BlockJacobiPreconditioner::BlockJacobiPreconditioner(
+BlockDiagonalPreconditioner::BlockDiagonalPreconditioner(
     const ReducedProblem& problem)
     : num_threads_(problem.num_threads()) {
   const BlockSparseMatrix& j = problem.jacobian();
@@ -29,33 +29,23 @@ BlockJacobiPreconditioner::BlockJacobiPreconditioner(
     storage_.push_back(total);
     total += sizes_.back() * sizes_.back();
   }
-  gram_blocks_.assign(total, 0.0);
+  blocks_.assign(total, 0.0);
   inverses_.assign(total, 0.0);
 }
 
-bool BlockJacobiPreconditioner::Update(ReducedProblem* problem,
-                                       const double* scale, const double* d2,
-                                       bool jacobian_changed,
-                                       std::string* error) {
-  const BlockSparseMatrix& j = problem->jacobian();
+bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
+                                                     const double* d2,
+                                                     std::string* error) {
   bool ok = true;
   ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
               [&](int, int c) {
                 const int n = sizes_[c];
-                MatrixRef g(&gram_blocks_[storage_[c]], n, n);
-                if (jacobian_changed) {
-                  g.setZero();
-                  for (const auto& e : j.column_entries(c)) {
-                    const ConstMatrixRef a(j.values() + e.position,
-                                           j.row_block_size(e.row_block), n);
-                    g.noalias() += a.transpose() * a;
-                  }
-                }
+                const ConstMatrixRef b(&blocks_[storage_[c]], n, n);
                 const double* s = scale + offsets_[c];
                 Eigen::MatrixXd m(n, n);
-                for (int a = 0; a < n; ++a) {
-                  for (int b = 0; b < n; ++b) m(a, b) = s[a] * g(a, b) * s[b];
-                  m(a, a) += d2[offsets_[c] + a];
+                for (int i = 0; i < n; ++i) {
+                  for (int k = 0; k < n; ++k) m(i, k) = s[i] * b(i, k) * s[k];
+                  m(i, i) += d2[offsets_[c] + i];
                 }
                 Eigen::LLT<Eigen::MatrixXd> llt(m);
                 if (llt.info() != Eigen::Success) {
@@ -66,11 +56,12 @@ bool BlockJacobiPreconditioner::Update(ReducedProblem* problem,
                 MatrixRef(&inverses_[storage_[c]], n, n) =
                     llt.solve(Eigen::MatrixXd::Identity(n, n));
               });
-  if (!ok) *error = "block-Jacobi preconditioner: a diagonal block is singular";
+  if (!ok)
+    *error = "a diagonal block of the preconditioner is not positive definite";
   return ok;
 }
 
-void BlockJacobiPreconditioner::Apply(const double* x, double* y) {
+void BlockDiagonalPreconditioner::Apply(const double* x, double* y) {
   ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
               [&](int, int c) {
                 const int n = sizes_[c];
@@ -80,19 +71,36 @@ void BlockJacobiPreconditioner::Apply(const double* x, double* y) {
               });
 }
 
+BlockJacobiPreconditioner::BlockJacobiPreconditioner(
+    const ReducedProblem& problem)
+    : BlockDiagonalPreconditioner(problem) {}
+
+bool BlockJacobiPreconditioner::Update(ReducedProblem* problem,
+                                       const double* scale, const double* d2,
+                                       bool jacobian_changed,
+                                       std::string* error) {
+  if (jacobian_changed) {
+    const BlockSparseMatrix& j = problem->jacobian();
+    ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
+                [&](int, int c) {
+                  const int n = sizes_[c];
+                  MatrixRef g(&blocks_[storage_[c]], n, n);
+                  g.setZero();
+                  for (const auto& e : j.column_entries(c)) {
+                    const ConstMatrixRef a(j.values() + e.position,
+                                           j.row_block_size(e.row_block), n);
+                    g.noalias() += a.transpose() * a;
+                  }
+                });
+  }
+  return InvertScaledBlocks(scale, d2, error);
+}
+
 SchurJacobiPreconditioner::SchurJacobiPreconditioner(
     const ReducedProblem& problem)
-    : num_threads_(problem.num_threads()) {
+    : BlockDiagonalPreconditioner(problem) {
   const BlockSparseMatrix& j = problem.jacobian();
   const int nc = problem.num_nonlinear_columns();
-  int total = 0;
-  for (int c = 0; c < nc; ++c) {
-    offsets_.push_back(j.col_block_offset(c));
-    sizes_.push_back(j.col_block_size(c));
-    storage_.push_back(total);
-    total += sizes_.back() * sizes_.back();
-    max_size_ = std::max(max_size_, sizes_.back());
-  }
   links_.resize(nc);
   for (int r = 0; r < j.num_row_blocks(); ++r) {
     int linear_col = -1, linear_position = -1;
@@ -117,8 +125,6 @@ SchurJacobiPreconditioner::SchurJacobiPreconditioner(
       return a.group < b.group;
     });
   }
-  schur_blocks_.assign(total, 0.0);
-  inverses_.assign(total, 0.0);
 }
 
 bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
@@ -130,14 +136,13 @@ bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
     *error = "SCHUR_JACOBI needs independent linear blocks";
     return false;
   }
-  const BlockSparseMatrix& j = problem->jacobian();
-  const double* v = j.values();
-  bool ok = true;
-  ParallelFor(
-      num_threads_, 0, static_cast<int>(sizes_.size()), [&](int, int c) {
-        const int n = sizes_[c];
-        MatrixRef s(&schur_blocks_[storage_[c]], n, n);
-        if (jacobian_changed) {
+  if (jacobian_changed) {
+    const BlockSparseMatrix& j = problem->jacobian();
+    const double* v = j.values();
+    ParallelFor(
+        num_threads_, 0, static_cast<int>(sizes_.size()), [&](int, int c) {
+          const int n = sizes_[c];
+          MatrixRef s(&blocks_[storage_[c]], n, n);
           s.setZero();
           for (const auto& e : j.column_entries(c)) {
             const ConstMatrixRef a(v + e.position,
@@ -148,6 +153,7 @@ bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
           // group).
           const std::vector<Link>& links = links_[c];
           Eigen::MatrixXd e, z;
+          Eigen::VectorXd in, out;
           for (size_t k = 0; k < links.size();) {
             const int g = links[k].group;
             const int p = gram->block_size(g);
@@ -159,45 +165,18 @@ bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
                              ConstMatrixRef(v + links[k].theta_position, m, n);
             }
             z.resize(p, n);
+            in.resize(p);
+            out.resize(p);
             for (int col = 0; col < n; ++col) {
-              const Eigen::VectorXd ecol = e.col(col);
-              Eigen::VectorXd zcol(p);
-              gram->SolveBlock(g, ecol.data(), zcol.data());
-              z.col(col) = zcol;
+              in = e.col(col);
+              gram->SolveBlock(g, in.data(), out.data());
+              z.col(col) = out;
             }
             s.noalias() -= e.transpose() * z;
           }
-        }
-        const double* sc = scale + offsets_[c];
-        Eigen::MatrixXd m(n, n);
-        for (int a = 0; a < n; ++a) {
-          for (int b = 0; b < n; ++b) m(a, b) = sc[a] * s(a, b) * sc[b];
-          m(a, a) += d2[offsets_[c] + a];
-        }
-        Eigen::LLT<Eigen::MatrixXd> llt(m);
-        if (llt.info() != Eigen::Success) {
-#pragma omp atomic write
-          ok = false;
-          return;
-        }
-        MatrixRef(&inverses_[storage_[c]], n, n) =
-            llt.solve(Eigen::MatrixXd::Identity(n, n));
-      });
-  if (!ok)
-    *error =
-        "Schur-Jacobi preconditioner: a diagonal block is not positive "
-        "definite";
-  return ok;
-}
-
-void SchurJacobiPreconditioner::Apply(const double* x, double* y) {
-  ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
-              [&](int, int c) {
-                const int n = sizes_[c];
-                Eigen::Map<Eigen::VectorXd>(y + offsets_[c], n).noalias() =
-                    ConstMatrixRef(&inverses_[storage_[c]], n, n) *
-                    Eigen::Map<const Eigen::VectorXd>(x + offsets_[c], n);
-              });
+        });
+  }
+  return InvertScaledBlocks(scale, d2, error);
 }
 
 JointCholeskyPreconditioner::JointCholeskyPreconditioner(

@@ -29,31 +29,41 @@ class Preconditioner {
   virtual int num_factorizations() const { return 0; }
 };
 
-// Inverse of the diagonal blocks of s J_θᵀJ_θ s + D², one per θ block.
-class BlockJacobiPreconditioner : public Preconditioner {
+// Inverse of s B s + D² block by block, for a block-diagonal B with one
+// block per θ column block: what the two block-Jacobi preconditioners share.
+class BlockDiagonalPreconditioner : public Preconditioner {
+ public:
+  void Apply(const double* x, double* y) override;
+
+ protected:
+  explicit BlockDiagonalPreconditioner(const ReducedProblem& problem);
+  // Inverts the scaled blocks_ (which the derived class filled).
+  bool InvertScaledBlocks(const double* scale, const double* d2,
+                          std::string* error);
+
+  std::vector<int> offsets_, sizes_, storage_;
+  std::vector<double> blocks_;  // Unscaled B blocks, row-major.
+  std::vector<double> inverses_;
+  int num_threads_;
+};
+
+// B = the diagonal blocks of J_θᵀJ_θ.
+class BlockJacobiPreconditioner : public BlockDiagonalPreconditioner {
  public:
   explicit BlockJacobiPreconditioner(const ReducedProblem& problem);
   bool Update(ReducedProblem* problem, const double* scale, const double* d2,
               bool jacobian_changed, std::string* error) override;
-  void Apply(const double* x, double* y) override;
-
- private:
-  std::vector<int> offsets_, sizes_, storage_;
-  std::vector<double> gram_blocks_;  // Unscaled J_θᵀJ_θ diagonal blocks.
-  std::vector<double> inverses_;
-  int num_threads_;
 };
 
 // Inverse of the diagonal blocks of s S s + D² (independent linear blocks,
 // where each block of S is cheap: J_cᵀJ_c minus, for every linear block g the
 // θ block c shares rows with, E_gcᵀ G_g⁻¹ E_gc with E_gc = A_gᵀJ_c). The
 // bundle-adjustment "Schur-Jacobi" preconditioner.
-class SchurJacobiPreconditioner : public Preconditioner {
+class SchurJacobiPreconditioner : public BlockDiagonalPreconditioner {
  public:
   explicit SchurJacobiPreconditioner(const ReducedProblem& problem);
   bool Update(ReducedProblem* problem, const double* scale, const double* d2,
               bool jacobian_changed, std::string* error) override;
-  void Apply(const double* x, double* y) override;
 
  private:
   struct Link {  // Row `row` couples θ block c with linear block `group`.
@@ -63,11 +73,6 @@ class SchurJacobiPreconditioner : public Preconditioner {
     int linear_position;  // Cell of the linear block in the row.
   };
   std::vector<std::vector<Link>> links_;  // Per θ block, sorted by group.
-  std::vector<int> offsets_, sizes_, storage_;
-  std::vector<double> schur_blocks_;  // Unscaled diagonal blocks of S.
-  std::vector<double> inverses_;
-  int num_threads_;
-  int max_size_ = 0;
 };
 
 // A sparse Cholesky factor of the joint Gauss-Newton matrix
