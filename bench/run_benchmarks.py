@@ -28,7 +28,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "datasets"))
+# The public datasets beside the checkout; --shared points elsewhere.
+SHARED_DIR = [os.path.normpath(os.path.join(ROOT, "..", "shared", "datasets"))]
 GENERATED = os.path.join(ROOT, "datasets", "generated")
 
 # name -> (family, path relative to the shared datasets, or a generator spec)
@@ -123,7 +124,7 @@ def dataset_path(name, tool):
             subprocess.run([tool, "generate", "--out=" + path] + flags, check=True,
                            stdout=subprocess.DEVNULL)
         return path
-    path = os.path.join(SHARED, where)
+    path = os.path.join(SHARED_DIR[0], where)
     return path if os.path.exists(path) else None
 
 
@@ -441,6 +442,8 @@ def main():
     parser.add_argument("--parameter-tolerance", type=float, default=1e-10)
     parser.add_argument("--tool", default=os.path.join(ROOT, "build", "ceres_varpro",
                                                        "ceres_varpro"))
+    parser.add_argument("--shared", default=SHARED_DIR[0],
+                        help="folder of the public datasets (default: ../shared/datasets)")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "results"))
     parser.add_argument("--markdown", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     parser.add_argument("--varpro-only", action="store_true")
@@ -453,6 +456,7 @@ def main():
     parser.add_argument("--iteration-tolerance", type=float, default=0.10,
                         help="regression: allowed relative increase of iterations (+1)")
     args = parser.parse_args()
+    SHARED_DIR[0] = os.path.abspath(args.shared)
     tool = os.path.abspath(args.tool)
     if not os.access(tool, os.X_OK):
         sys.exit("no ceres_varpro tool at %s (build first: scripts/setup.sh)" % tool)
