@@ -139,7 +139,8 @@ def run_once(tool, name, family, config_flags, args, threads):
             "--max_num_iterations=%d" % args.max_iterations,
             "--function_tolerance=%g" % args.function_tolerance,
             "--gradient_tolerance=%g" % args.gradient_tolerance,
-            "--parameter_tolerance=%g" % args.parameter_tolerance] + config_flags
+            "--parameter_tolerance=%g" % args.parameter_tolerance,
+            "--max_solver_time=%g" % args.max_seconds] + config_flags
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _, status, usage = os.wait4(process.pid, 0)
@@ -297,13 +298,13 @@ def write_markdown(summary, args, path):
              "Machine: %s. Threads per solve: %d. Repetitions: %d (medians shown)." %
              (machine_description(), args.threads, args.reps), "",
              "Same problem, same start, same tolerances for every solver "
-             "(function %g, gradient %g, parameter %g, at most %d iterations). "
+             "(function %g, gradient %g, parameter %g, at most %d iterations and %g s). "
              "*Time to target* is the wall time until the cost is within 1e-6 of the best "
              "final cost any solver reached on that dataset; *ratio* divides the best stock "
              "Ceres configuration's time to target by VarPro's (higher is better for "
              "VarPro; — when one of them never reaches the target)." %
              (args.function_tolerance, args.gradient_tolerance, args.parameter_tolerance,
-              args.max_iterations), ""]
+              args.max_iterations, args.max_seconds), ""]
     for family, title in (("pose3d", "3D pose graphs"), ("pose2d", "2D pose graphs"),
                           ("ra", "Range-aided SLAM"), ("bal", "Bundle adjustment (BAL)")):
         entries = [e for e in summary if e["family"] == family]
@@ -437,6 +438,8 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-iterations", type=int, default=500)
+    parser.add_argument("--max-seconds", type=float, default=300.0,
+                        help="wall-time limit per solve (a capped run reports NO_CONVERGENCE)")
     parser.add_argument("--function-tolerance", type=float, default=1e-10)
     parser.add_argument("--gradient-tolerance", type=float, default=1e-10)
     parser.add_argument("--parameter-tolerance", type=float, default=1e-10)
