@@ -141,13 +141,18 @@ def run_once(tool, name, family, config_flags, args, threads):
             "--gradient_tolerance=%g" % args.gradient_tolerance,
             "--parameter_tolerance=%g" % args.parameter_tolerance,
             "--max_solver_time=%g" % args.max_seconds] + config_flags
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _, status, usage = os.wait4(process.pid, 0)
-    except KeyboardInterrupt:
-        process.kill()
-        raise
-    stderr = process.stderr.read().decode(errors="replace")
+    # stderr goes to a file, not a pipe: a chatty run must not fill the pipe
+    # and block while we wait for it.
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except KeyboardInterrupt:
+            process.kill()
+            raise
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")[-4000:]
     try:
         with open(json_path) as f:
             result = json.load(f)
@@ -165,9 +170,14 @@ def run_once(tool, name, family, config_flags, args, threads):
     return run
 
 
-def time_to_target(run, target):
+def reached(cost, target, floor):
+    """Within 1e-6 relative of target, or within floor (costs near zero)."""
+    return cost <= target + max(abs(target) * 1e-6, floor)
+
+
+def time_to_target(run, target, floor):
     for point in run["trace"]:
-        if point["cost"] <= target * (1 + 1e-6) + 1e-300:
+        if reached(point["cost"], target, floor):
             return point["cumulative_time_seconds"]
     return None
 
@@ -192,8 +202,36 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def run_benchmarks(args, tool, names):
+def load_raw(path):
+    """Rows saved by an earlier (possibly interrupted) run, one JSON per line."""
     rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    rows.append(json.loads(line))
+    return rows
+
+
+SETTINGS = ("reps", "threads", "max_iterations", "max_seconds", "function_tolerance",
+            "gradient_tolerance", "parameter_tolerance")
+
+
+def run_benchmarks(args, tool, names):
+    # Every finished run is appended to runs.jsonl at once, so an interrupted
+    # benchmark keeps what it measured (--resume continues it, --report-only
+    # rebuilds the reports from it).
+    raw_path = os.path.join(args.results, "runs.jsonl")
+    os.makedirs(args.results, exist_ok=True)
+    rows = load_raw(raw_path) if args.resume else []
+    done = {(r["dataset"], r["solver"], r["repetition"]) for r in rows}
+    if not args.resume:
+        open(raw_path, "w").close()
+        # The settings, so that --report-only describes the run it reports.
+        with open(os.path.join(args.results, "settings.json"), "w") as f:
+            json.dump({k: getattr(args, k) for k in SETTINGS} |
+                      {"date": datetime.date.today().isoformat(),
+                       "machine": machine_description()}, f, indent=2)
     for name in names:
         family = DATASETS[name][0]
         if dataset_path(name, tool) is None:
@@ -204,21 +242,36 @@ def run_benchmarks(args, tool, names):
             configs = configs[:1]
         for label, flags in configs:
             for rep in range(args.reps):
+                if (name, label, rep + 1) in done:
+                    continue
                 print("%-26s %-42s rep %d" % (name, label, rep + 1), flush=True)
                 run = run_once(tool, name, family, flags, args, args.threads)
                 if run is None:
                     continue
-                rows.append({"dataset": name, "family": family, "solver": label,
-                             "repetition": rep + 1, "run": run})
-    # Time to the better final cost within 1e-6, per dataset.
-    best = {}
+                row = {"dataset": name, "family": family, "solver": label,
+                       "repetition": rep + 1, "run": run}
+                rows.append(row)
+                with open(raw_path, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+    return with_targets(rows)
+
+
+def with_targets(rows):
+    """Per dataset: the best final cost any solver reached and each run's time
+    to it; an absolute floor (1e-12 of the largest initial cost) keeps the
+    relative test meaningful when the optimum is ~0 (noise-free problems)."""
+    best, floor = {}, {}
     for r in rows:
-        c = r["run"]["final_cost"]
-        if r["run"]["solution_usable"] and c is not None:
+        run = r["run"]
+        floor[r["dataset"]] = max(floor.get(r["dataset"], 0.0),
+                                  abs(run["initial_cost"] or 0.0) * 1e-12)
+        c = run["final_cost"]
+        if run["solution_usable"] and c is not None:
             best[r["dataset"]] = min(best.get(r["dataset"], float("inf")), c)
     for r in rows:
         r["best_cost"] = best.get(r["dataset"])
-        r["time_to_target"] = (time_to_target(r["run"], r["best_cost"])
+        r["floor"] = floor[r["dataset"]]
+        r["time_to_target"] = (time_to_target(r["run"], r["best_cost"], r["floor"])
                                if r["best_cost"] is not None else None)
     return rows
 
@@ -264,15 +317,31 @@ def summarize(rows):
                 "rss": median([x["run"]["peak_rss_mb"] for x in runs]),
                 "breakdown": breakdown(runs[0]["run"]),
             }
+        # Ratio at equal final cost: the target is the lowest final cost of any
+        # stock Ceres configuration; the best Ceres configuration is the one
+        # that reaches it first. Defined only when VarPro reaches it too (when
+        # VarPro ends higher, it is a different local minimum or a stall, and
+        # the table says so instead of a ratio).
         v = entry["solvers"].get("varpro")
         ceres = {k: s for k, s in entry["solvers"].items() if k.startswith("ceres")}
-        reached = {k: s for k, s in ceres.items() if s["ttt"] is not None}
-        entry["best_ceres"] = min(reached, key=lambda k: reached[k]["ttt"]) if reached else None
-        if v and v["ttt"] is not None and entry["best_ceres"]:
-            entry["ratio"] = reached[entry["best_ceres"]]["ttt"] / max(v["ttt"], 1e-9)
-        else:
-            entry["ratio"] = None
+        entry["best_ceres"], entry["ratio"], entry["verdict"] = None, None, ""
         if v and ceres:
+            floor = next(iter(solvers.values()))[0]["floor"]
+            target = min(s["final_cost"] for s in ceres.values())
+            times = {}
+            for k, runs in solvers.items():
+                t = [time_to_target(x["run"], target, floor) for x in runs]
+                if all(x is not None for x in t):
+                    times[k] = median(t)
+            reached_ceres = {k: t for k, t in times.items() if k.startswith("ceres")}
+            entry["best_ceres"] = min(reached_ceres, key=reached_ceres.get)
+            entry["ceres_target"] = target
+            if "varpro" in times:
+                entry["ratio"] = reached_ceres[entry["best_ceres"]] / max(times["varpro"], 1e-9)
+                entry["verdict"] = ("lower" if not reached(target, v["final_cost"], floor)
+                                    else "equal")
+            else:
+                entry["verdict"] = "higher"
             entry["memory_ratio"] = v["rss"] / min(s["rss"] for s in ceres.values())
         summary.append(entry)
     return summary
@@ -293,16 +362,22 @@ def machine_description():
 
 def write_markdown(summary, args, path):
     lines = ["# Benchmark results", "",
-             "Generated by `scripts/run_benchmarks.sh` (bench/run_benchmarks.py) on %s." %
-             datetime.date.today().isoformat(), "",
+             "Generated by `scripts/run_benchmarks.sh` (bench/run_benchmarks.py); runs of %s." %
+             getattr(args, "date", datetime.date.today().isoformat()), "",
              "Machine: %s. Threads per solve: %d. Repetitions: %d (medians shown)." %
-             (machine_description(), args.threads, args.reps), "",
+             (getattr(args, "machine", machine_description()), args.threads, args.reps), "",
              "Same problem, same start, same tolerances for every solver "
              "(function %g, gradient %g, parameter %g, at most %d iterations and %g s). "
-             "*Time to target* is the wall time until the cost is within 1e-6 of the best "
-             "final cost any solver reached on that dataset; *ratio* divides the best stock "
-             "Ceres configuration's time to target by VarPro's (higher is better for "
-             "VarPro; — when one of them never reaches the target)." %
+             "*Time to target* is the wall time until the cost is within 1e-6 (relative) of the "
+             "best final cost any solver reached on that dataset. *Ratio* is taken at equal "
+             "final cost: the target is the lowest final cost of the stock Ceres "
+             "configurations, the best Ceres configuration is the one that reaches it first, "
+             "and the ratio divides its time by VarPro's time to the same cost (higher is "
+             "better for VarPro). When VarPro ends above that cost (a different local minimum "
+             "or a stall within the limits) there is no ratio and the row says *VarPro "
+             "higher*; *VarPro lower* marks datasets where VarPro ended below every Ceres "
+             "configuration. *Memory* is VarPro's peak RSS over the smallest of the Ceres "
+             "configurations'." %
              (args.function_tolerance, args.gradient_tolerance, args.parameter_tolerance,
               args.max_iterations, args.max_seconds), ""]
     for family, title in (("pose3d", "3D pose graphs"), ("pose2d", "2D pose graphs"),
@@ -312,18 +387,41 @@ def write_markdown(summary, args, path):
             continue
         lines += ["## " + title, "",
                   "| dataset | solver | final cost | iterations | wall (s) | time to target (s) "
-                  "| peak MB | ratio |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+                  "| peak MB | ratio | memory |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for e in entries:
             for solver, s in e["solvers"].items():
-                ratio = ("%.2f×" % e["ratio"]) if (solver == "varpro" and e["ratio"]) else ""
+                ratio = memory = ""
+                if solver == "varpro":
+                    if e["ratio"]:
+                        ratio = "%.2f×" % e["ratio"]
+                    if e["verdict"] == "lower":
+                        ratio += " (VarPro lower)"
+                    elif e["verdict"] == "higher":
+                        ratio = "— (VarPro higher)"
+                    if e.get("memory_ratio"):
+                        memory = "%.2f×" % e["memory_ratio"]
                 best = " (best Ceres)" if solver == e["best_ceres"] else ""
-                lines.append("| %s | %s%s | %.10g | %d | %.3f | %s | %.0f | %s |" % (
+                lines.append("| %s | %s%s | %.10g | %d | %.3f | %s | %.0f | %s | %s |" % (
                     e["dataset"], solver, best, s["final_cost"], s["iterations"], s["wall"],
-                    "—" if s["ttt"] is None else "%.3f" % s["ttt"], s["rss"], ratio))
+                    "—" if s["ttt"] is None else "%.3f" % s["ttt"], s["rss"], ratio, memory))
         ratios = [e["ratio"] for e in entries if e["ratio"]]
+        higher = [e["dataset"] for e in entries if e["verdict"] == "higher"]
+        lower = [e["dataset"] for e in entries if e["verdict"] == "lower"]
+        lines.append("")
         if ratios:
-            lines += ["", "Ratio over %d datasets: median %.2f×, best %.2f×, worst %.2f×." %
-                      (len(ratios), statistics.median(ratios), max(ratios), min(ratios))]
+            lines.append("Ratio over the %d datasets where VarPro reaches the best Ceres cost: "
+                         "median %.2f×, best %.2f×, worst %.2f×." %
+                         (len(ratios), statistics.median(ratios), max(ratios), min(ratios)))
+        if lower:
+            lines.append("VarPro ended lower than every Ceres configuration on: %s." %
+                         ", ".join(lower))
+        if higher:
+            lines.append("VarPro ended higher than the best Ceres configuration on: %s." %
+                         ", ".join(higher))
+        memories = [e["memory_ratio"] for e in entries if e.get("memory_ratio")]
+        if memories:
+            lines.append("Peak memory VarPro / leanest Ceres: median %.2f×, max %.2f×." %
+                         (statistics.median(memories), max(memories)))
         lines.append("")
     lines += ["## VarPro time breakdown (first repetition, seconds)", "",
               "| dataset | analysis | factorization | evaluation | elimination | linear solver | other |",
@@ -450,6 +548,10 @@ def main():
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "results"))
     parser.add_argument("--markdown", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     parser.add_argument("--varpro-only", action="store_true")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in <results>/runs.jsonl, run the rest")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rebuild CSV, markdown and plots from <results>/runs.jsonl")
     parser.add_argument("--regress", action="store_true",
                         help="compare VarPro on the baseline's datasets with the baseline")
     parser.add_argument("--write-baseline", action="store_true")
@@ -474,7 +576,15 @@ def main():
     if args.write_baseline:
         write_baseline(args, tool, GROUPS["small"] if args.datasets == "all" else names)
         return
-    rows = run_benchmarks(args, tool, list(dict.fromkeys(names)))
+    if args.report_only:
+        rows = with_targets(load_raw(os.path.join(args.results, "runs.jsonl")))
+        settings_path = os.path.join(args.results, "settings.json")
+        if os.path.exists(settings_path):
+            with open(settings_path) as f:
+                for k, v in json.load(f).items():
+                    setattr(args, k, v)
+    else:
+        rows = run_benchmarks(args, tool, list(dict.fromkeys(names)))
     write_csv(rows, os.path.join(args.results, "runs.csv"))
     summary = summarize(rows)
     write_markdown(summary, args, args.markdown)
