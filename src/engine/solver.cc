@@ -170,7 +170,10 @@ void Fail(const std::string& message, Solver::Summary* summary) {
   LOG_IF(WARNING, true) << "ceres_varpro::Solve: " << message;
 }
 
-SparseCholesky::Mode CholeskyMode() { return SparseCholesky::Mode::kAuto; }
+SparseCholesky::Mode CholeskyMode(const Solver::Options& options) {
+  return options.use_supernodal_cholesky ? SparseCholesky::Mode::kSupernodal
+                                         : SparseCholesky::Mode::kSimplicial;
+}
 
 std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
     const Solver::Options& options, const StructureAnalysis& analysis,
@@ -195,8 +198,9 @@ std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
     case ReducedLinearSolverType::DENSE:
       return std::make_unique<internal::DenseReducedSolver>(problem);
     case ReducedLinearSolverType::SPARSE_JOINT:
+      // One solve per factorisation: CHOLMOD's own choice, as in Ceres.
       return std::make_unique<internal::SparseJointReducedSolver>(
-          problem, CholeskyMode());
+          problem, SparseCholesky::Mode::kAuto);
     default:
       break;
   }
@@ -224,7 +228,7 @@ std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
   if (preconditioner == ReducedPreconditionerType::JOINT_CHOLESKY) {
     p = std::make_unique<internal::JointCholeskyPreconditioner>(
         problem, options.lagged_factorization_max_cg_iterations,
-        /*always_refactor=*/false, CholeskyMode());
+        /*always_refactor=*/false, CholeskyMode(options));
   } else if (preconditioner == ReducedPreconditionerType::SCHUR_JACOBI) {
     p = std::make_unique<internal::SchurJacobiPreconditioner>(problem);
   } else {
@@ -367,7 +371,7 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   eliminator_options.max_inner_iterations = options.max_inner_iterations;
   eliminator_options.inner_iteration_tolerance =
       options.inner_iteration_tolerance;
-  eliminator_options.cholesky_mode = CholeskyMode();
+  eliminator_options.cholesky_mode = CholeskyMode(options);
   Eliminator eliminator(&program, analysis, &evaluator, eliminator_options,
                         &stats);
   {

@@ -109,6 +109,34 @@ TEST(Solve, PoseGraphSameFinalCostAsCeresInFewerIterations) {
             std::string::npos);
 }
 
+// Simplicial (default) and supernodal CHOLMOD factors are two ways of
+// computing the same factorisation: same path, same result.
+TEST(Solve, SupernodalAndSimplicialCholeskyAgree) {
+  PoseGraphOptions go;
+  go.num_poses = 120;
+  go.rotation_noise = 0.05;
+  go.translation_noise = 0.1;
+  go.seed = 3;
+  auto g = MakePoseGraph(go);
+  const Snapshot start(*g->problem);
+  Solver::Options options = VarProOptions(g->translation_blocks());
+  ASSERT_FALSE(options.use_supernodal_cholesky);
+  Solver::Summary simplicial;
+  Solve(options, g->problem.get(), &simplicial);
+  ASSERT_TRUE(simplicial.IsSolutionUsable()) << simplicial.FullReport();
+
+  start.Restore();
+  options.use_supernodal_cholesky = true;
+  Solver::Summary supernodal;
+  Solve(options, g->problem.get(), &supernodal);
+  ASSERT_TRUE(supernodal.IsSolutionUsable()) << supernodal.FullReport();
+  EXPECT_EQ(simplicial.varpro.preconditioner_used,
+            ReducedPreconditionerType::JOINT_CHOLESKY);
+  EXPECT_NEAR(supernodal.final_cost, simplicial.final_cost,
+              1e-10 * simplicial.final_cost);
+  EXPECT_EQ(supernodal.iterations.size(), simplicial.iterations.size());
+}
+
 // With nothing to eliminate and an exact linear solve, the engine's
 // Levenberg-Marquardt must reproduce Ceres's iterations.
 TEST(Solve, NoLinearBlocksCostTraceMatchesCeresDenseQr) {
