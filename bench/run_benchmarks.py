@@ -334,9 +334,11 @@ def summarize(rows):
                 if all(x is not None for x in t):
                     times[k] = median(t)
             reached_ceres = {k: t for k, t in times.items() if k.startswith("ceres")}
-            entry["best_ceres"] = min(reached_ceres, key=reached_ceres.get)
-            entry["ceres_target"] = target
-            if "varpro" in times:
+            entry["best_ceres"] = (min(reached_ceres, key=reached_ceres.get)
+                                   if reached_ceres else None)
+            if entry["best_ceres"] is None:
+                pass  # A trace without its final point: nothing to compare.
+            elif "varpro" in times:
                 entry["ratio"] = reached_ceres[entry["best_ceres"]] / max(times["varpro"], 1e-9)
                 entry["verdict"] = ("lower" if not reached(target, v["final_cost"], floor)
                                     else "equal")
