@@ -162,7 +162,7 @@ def run_once(tool, name, family, config_flags, args, threads):
         if os.path.exists(json_path):
             os.unlink(json_path)
     if result is None or not result.get("runs"):
-        print("  FAILED (exit %d): %s" % (os.waitstatus_to_exitcode(status), stderr.strip()),
+        print("  FAILED (exit %d): %s" % (process.returncode, stderr.strip()),
               file=sys.stderr)
         return None
     run = result["runs"][0]
@@ -336,13 +336,12 @@ def summarize(rows):
             reached_ceres = {k: t for k, t in times.items() if k.startswith("ceres")}
             entry["best_ceres"] = (min(reached_ceres, key=reached_ceres.get)
                                    if reached_ceres else None)
-            if entry["best_ceres"] is None:
-                pass  # A trace without its final point: nothing to compare.
-            elif "varpro" in times:
+            # No best_ceres only when a trace lacks its final point: no verdict.
+            if entry["best_ceres"] and "varpro" in times:
                 entry["ratio"] = reached_ceres[entry["best_ceres"]] / max(times["varpro"], 1e-9)
                 entry["verdict"] = ("lower" if not reached(target, v["final_cost"], floor)
                                     else "equal")
-            else:
+            elif entry["best_ceres"]:
                 entry["verdict"] = "higher"
             entry["memory_ratio"] = v["rss"] / min(s["rss"] for s in ceres.values())
         summary.append(entry)

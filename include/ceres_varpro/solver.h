@@ -88,7 +88,7 @@ class Solver {
     // preconditioner. Simplicial by default: each factor is solved many times
     // (every CG iteration) per factorisation, and the supernodal solve's
     // per-supernode BLAS calls cost more on these small supernodes (measured
-    // 12-35% slower on sphere2500, cubicle, city10000 with Debian's BLAS).
+    // 12-38% slower on sphere2500, cubicle, city10000 with Debian's BLAS).
     bool use_supernodal_cholesky = false;
 
     GaugePolicy gauge_policy = GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT;
