@@ -1,6 +1,7 @@
 #include "engine/eliminator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <utility>
 
@@ -354,7 +355,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
 
   // Residual blocks that touch no linear block only contribute their cost.
   std::vector<double> theta_cost(nt, 0.0);
-  bool ok = true;
+  std::atomic<bool> ok{true};
   ParallelFor(nt, 0, static_cast<int>(theta_only_rows_.size()),
               [&](int tid, int i) {
                 const int r = theta_only_rows_[i];
@@ -363,8 +364,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
                         r, Columns::kNone, tid, &c,
                         w->residuals.data() + jacobian->row_block_offset(r),
                         jacobian)) {
-#pragma omp atomic write
-                  ok = false;
+                  ok.store(false, std::memory_order_relaxed);
                 }
                 w->row_costs[r] = c;
                 theta_cost[tid] += c;
@@ -400,8 +400,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
     };
     double cost = 0.0;
     if (!evaluate(&cost)) {
-#pragma omp atomic write
-      ok = false;
+      ok.store(false, std::memory_order_relaxed);
       return;
     }
     SmallMatrix h(n, n);
@@ -447,8 +446,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
       } else {
         for (int i = 0; i < n; ++i) lb[i] = saved(i);
         if (!evaluate(&cost)) {
-#pragma omp atomic write
-          ok = false;
+          ok.store(false, std::memory_order_relaxed);
           return;
         }
         mu = mu > 0.0 ? mu * 10.0 : 1e-4;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "Eigen/Core"
 #include "engine/parallel_for.h"
@@ -101,6 +102,7 @@ BlockDiagonalGramSolver::BlockDiagonalGramSolver(
 
 bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                         std::string* error) {
+  std::mutex singular_mutex;
   int first_singular = -1;
   const double* jv = jacobian.values();
   ParallelFor(num_threads_, 0, num_blocks(), [&](int, int k) {
@@ -134,7 +136,7 @@ bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
     }
     frozen_[k] = singular ? 1 : 0;
     if (singular) {
-#pragma omp critical(ceres_varpro_block_gram)
+      std::lock_guard<std::mutex> lock(singular_mutex);
       if (first_singular < 0 || k < first_singular) first_singular = k;
     }
   });

@@ -1,6 +1,7 @@
 #include "engine/preconditioner.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "Eigen/Cholesky"
 #include "Eigen/Core"
@@ -36,7 +37,7 @@ BlockDiagonalPreconditioner::BlockDiagonalPreconditioner(
 bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
                                                      const double* d2,
                                                      std::string* error) {
-  bool ok = true;
+  std::atomic<bool> ok{true};
   ParallelFor(num_threads_, 0, static_cast<int>(sizes_.size()),
               [&](int, int c) {
                 const int n = sizes_[c];
@@ -49,8 +50,7 @@ bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
                 }
                 Eigen::LLT<Eigen::MatrixXd> llt(m);
                 if (llt.info() != Eigen::Success) {
-#pragma omp atomic write
-                  ok = false;
+                  ok.store(false, std::memory_order_relaxed);
                   return;
                 }
                 MatrixRef(&inverses_[storage_[c]], n, n) =

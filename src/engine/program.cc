@@ -1,5 +1,6 @@
 #include "engine/program.h"
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -151,7 +152,7 @@ void Program::SetLinear(const double* l) {
 
 bool Program::Plus(const double* x, const double* delta, double* x_plus,
                    int num_threads) const {
-  bool ok = true;
+  std::atomic<bool> ok{true};
   ParallelFor(num_threads, 0, num_nonlinear_columns_, [&](int, int c) {
     const ParameterBlock& pb = parameter_blocks_[column_blocks_[c]];
     const double* xb = x + pb.state_offset;
@@ -160,8 +161,7 @@ bool Program::Plus(const double* x, const double* delta, double* x_plus,
     if (pb.manifold == nullptr) {
       for (int k = 0; k < pb.size; ++k) yb[k] = xb[k] + db[k];
     } else if (!pb.manifold->Plus(xb, db, yb)) {
-#pragma omp atomic write
-      ok = false;
+      ok.store(false, std::memory_order_relaxed);
     }
   });
   return ok;

@@ -1,8 +1,10 @@
 #include "engine/residual_evaluator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <mutex>
 
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
@@ -93,7 +95,7 @@ std::unique_ptr<BlockSparseMatrix> ResidualEvaluator::CreateJacobian() const {
 
 bool ResidualEvaluator::UpdatePlusJacobians() {
   const auto& params = program_->parameter_blocks();
-  bool ok = true;
+  std::atomic<bool> ok{true};
   ParallelFor(
       num_threads_, 0, program_->num_nonlinear_columns(), [&](int, int c) {
         if (plus_jacobians_[c].empty()) return;
@@ -101,8 +103,7 @@ bool ResidualEvaluator::UpdatePlusJacobians() {
         if (!pb.manifold->PlusJacobian(pb.values, plus_jacobians_[c].data()) ||
             !AllFinite(plus_jacobians_[c].data(),
                        static_cast<int>(plus_jacobians_[c].size()))) {
-#pragma omp atomic write
-          ok = false;
+          ok.store(false, std::memory_order_relaxed);
         }
       });
   if (!ok) error_ = "a manifold's PlusJacobian failed or was not finite";
@@ -110,7 +111,7 @@ bool ResidualEvaluator::UpdatePlusJacobians() {
 }
 
 void ResidualEvaluator::RecordFailure(int residual_block, const char* what) {
-#pragma omp critical(ceres_varpro_evaluator_failure)
+  std::lock_guard<std::mutex> lock(failure_mutex_);
   {
     if (failed_residual_block_ < 0 || residual_block < failed_residual_block_) {
       failed_residual_block_ = residual_block;
@@ -227,14 +228,13 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
   error_.clear();
   if (columns == Columns::kAll && !UpdatePlusJacobians()) return false;
   std::vector<double> partial(num_threads_, 0.0);
-  bool ok = true;
+  std::atomic<bool> ok{true};
   const int n = static_cast<int>(row_offsets_.size());
   ParallelFor(num_threads_, 0, n, [&](int thread_id, int r) {
     double c = 0.0;
     if (!EvaluateRowBlock(r, columns, thread_id, &c,
                           residuals + row_offsets_[r], jacobian)) {
-#pragma omp atomic write
-      ok = false;
+      ok.store(false, std::memory_order_relaxed);
       return;
     }
     if (row_costs != nullptr) row_costs[r] = c;

@@ -2,6 +2,7 @@
 #define CERES_VARPRO_ENGINE_RESIDUAL_EVALUATOR_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,7 @@ class ResidualEvaluator {
   std::vector<Scratch> scratch_;
   std::string error_;
   int failed_residual_block_ = -1;
+  std::mutex failure_mutex_;
 };
 
 }  // namespace ceres_varpro::internal
