@@ -70,9 +70,15 @@ class Solver {
     // residual touches two of them (bundle-adjustment points): each is then
     // solved by an inner Gauss-Newton iteration (VARPRO.md §2, regime 4).
     bool allow_nonlinear_elimination = false;
-    // Inner Gauss-Newton for robust losses and nonlinear blocks.
+    // Inner Gauss-Newton for robust losses and nonlinear blocks: a block is
+    // solved when its next step is below inner_iteration_tolerance relative
+    // to its value. The step left undone changes the cost at second order
+    // only, and the reduced gradient is taken with the Schur-complement
+    // correction, which is exact to second order as well (1e-6 and 1e-10
+    // end at the same tight-tolerance costs to 1e-9 on the BAL problems,
+    // with 2.5-4x fewer inner passes).
     int max_inner_iterations = 20;
-    double inner_iteration_tolerance = 1e-10;  // Relative step size.
+    double inner_iteration_tolerance = 1e-6;
 
     ReducedLinearSolverType reduced_linear_solver_type =
         ReducedLinearSolverType::AUTO;

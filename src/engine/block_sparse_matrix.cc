@@ -57,8 +57,10 @@ BlockSparseMatrix::BlockSparseMatrix(
   col_entries_.resize(col_block_sizes_.size());
   row_cell_begin_.reserve(row_block_sizes_.size() + 1);
   int position = 0;
+  row_values_begin_.reserve(row_block_sizes_.size() + 1);
   for (size_t r = 0; r < row_block_cols.size(); ++r) {
     row_cell_begin_.push_back(static_cast<int>(cells_.size()));
+    row_values_begin_.push_back(position);
     std::vector<int> cols = row_block_cols[r];
     std::sort(cols.begin(), cols.end());
     for (int c : cols) {
@@ -70,6 +72,7 @@ BlockSparseMatrix::BlockSparseMatrix(
     }
   }
   row_cell_begin_.push_back(static_cast<int>(cells_.size()));
+  row_values_begin_.push_back(position);
   values_.assign(position, 0.0);
   if (cells_.empty()) cells_.push_back({0, 0});  // Keeps row_cells_end valid.
 }

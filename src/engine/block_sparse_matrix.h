@@ -38,6 +38,9 @@ class BlockSparseMatrix {
   int col_block_size(int c) const { return col_block_sizes_[c]; }
   int col_block_offset(int c) const { return col_block_offsets_[c]; }
   int num_nonzeros() const { return static_cast<int>(values_.size()); }
+  // The values of row block r's cells are contiguous:
+  // [row_values_begin(r), row_values_begin(r + 1)).
+  int row_values_begin(int r) const { return row_values_begin_[r]; }
 
   // Cells of row block r, sorted by column block.
   const Cell* row_cells_begin(int r) const {
@@ -74,6 +77,7 @@ class BlockSparseMatrix {
   std::vector<int> row_block_sizes_, row_block_offsets_;
   std::vector<int> col_block_sizes_, col_block_offsets_;
   std::vector<int> row_cell_begin_;
+  std::vector<int> row_values_begin_;
   std::vector<Cell> cells_;
   std::vector<std::vector<ColumnEntry>> col_entries_;
   std::vector<double> values_;

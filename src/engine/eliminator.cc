@@ -20,6 +20,21 @@ using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
 // Blockwise inner solves use fixed-capacity Eigen objects: no heap traffic in
 // the per-block loop.
 constexpr int kMaxBlockwiseSize = 16;
+
+// The blockwise inner solve is Levenberg-Marquardt on each small block:
+// damping starts at zero (pure Gauss-Newton), is raised tenfold on a
+// rejected step (from kInitialInnerDamping), lowered tenfold on an accepted
+// one (not below kMinInnerDamping), and the block is given up (counted as
+// degenerate, its Gram block frozen) beyond kMaxInnerDamping.
+constexpr double kInitialInnerDamping = 1e-4;
+constexpr double kSingularInnerDamping = 1e-6;
+constexpr double kMinInnerDamping = 1e-12;
+constexpr double kMaxInnerDamping = 1e8;
+// Chord steps (the current point's A and G, residuals only) before the
+// first Jacobian evaluation of a predicted block.
+constexpr int kMaxChordSteps = 4;
+// A decrease this small relative to the block's cost is round-off.
+constexpr double kNegligibleRelativeDecrease = 1e-15;
 using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0,
                                   kMaxBlockwiseSize, kMaxBlockwiseSize>;
 using SmallVector =
@@ -129,6 +144,7 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
       if (!touches_linear[r]) theta_only_rows_.push_back(r);
     }
     block_costs_.assign(block_rows_.size(), 0.0);
+    block_scratch_.resize(std::max(1, options_.num_threads));
   }
 }
 
@@ -157,6 +173,7 @@ bool Eliminator::Initialize(std::string* error) {
       }
     }
   }
+  if (blockwise_) ChooseInnerColumns();
   // A at the initial point, in both workspaces: when A is constant it is
   // never evaluated again.
   double cost = 0.0;
@@ -188,6 +205,48 @@ bool Eliminator::Initialize(std::string* error) {
   ScopedTimer timer(factor_time);
   ++statistics_->num_gram_factorizations;
   return current_->gram->Factorize(*current_->jacobian, error);
+}
+
+void Eliminator::ChooseInnerColumns() {
+  inner_columns_ = Columns::kLinear;
+  // A sample of the row blocks the inner solves evaluate, timed with and
+  // without the θ columns (best of three, interleaved). The choice only
+  // moves work: the values are the same either way.
+  std::vector<int> sample;
+  for (size_t k = 0; k < block_rows_.size() && sample.size() < 256; ++k) {
+    for (int r : block_rows_[k]) sample.push_back(r);
+  }
+  if (sample.empty() || !evaluator_->UpdatePlusJacobians()) return;
+  BlockSparseMatrix* jacobian = candidate_->jacobian.get();
+  double* residuals = candidate_->residuals.data();
+  auto time = [&](Columns columns) {
+    const double start = WallTimeInSeconds();
+    for (int r : sample) {
+      double cost = 0.0;
+      if (!evaluator_->EvaluateRowBlock(
+              r, columns, 0, &cost, residuals + jacobian->row_block_offset(r),
+              jacobian)) {
+        return -1.0;
+      }
+    }
+    return WallTimeInSeconds() - start;
+  };
+  double linear = 1e300, all = 1e300;
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    const double tl = time(Columns::kLinear);
+    const double ta = time(Columns::kAll);
+    if (tl < 0.0 || ta < 0.0) return;
+    linear = std::min(linear, tl);
+    all = std::min(all, ta);
+  }
+  // Every column for at most a quarter more: the accepted point's second
+  // evaluation (a full one) is then saved.
+  constexpr double kAllColumnsMaxExtraCost = 1.25;
+  if (all <= kAllColumnsMaxExtraCost * linear) inner_columns_ = Columns::kAll;
+  VLOG(1) << "Inner solves evaluate "
+          << (inner_columns_ == Columns::kAll ? "every column"
+                                              : "linear columns")
+          << " (sample: linear " << linear << " s, all " << all << " s)";
 }
 
 void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
@@ -346,14 +405,281 @@ bool Eliminator::SolveCoupledIterative(Workspace* w,
   return true;
 }
 
+struct Eliminator::BlockScratch {
+  // A block's residuals, row costs and Jacobian rows before a trial step,
+  // restored when the step is rejected (no re-evaluation).
+  std::vector<double> residuals, row_costs, cells;
+  std::vector<double> row;  // One row block's linearised residual.
+};
+
+void Eliminator::SetStepHint(const double* delta) {
+  has_step_hint_ = delta != nullptr && blockwise_;
+  if (has_step_hint_) {
+    step_hint_ = Eigen::Map<const Eigen::VectorXd>(delta, num_theta_);
+  }
+}
+
+bool Eliminator::PredictLinear(const Eigen::VectorXd& base,
+                               Eigen::VectorXd* start) {
+  *start = base;
+  if (!has_step_hint_ || !has_current_) return false;
+  const BlockSparseMatrix& j = *current_->jacobian;
+  const auto* gram =
+      static_cast<const BlockDiagonalGramSolver*>(current_->gram);
+  const int first = program_->num_nonlinear_columns();
+  const double* values = j.values();
+  const double* residuals = current_->residuals.data();
+  const double* delta = step_hint_.data();
+  ParallelFor(options_.num_threads, 0, static_cast<int>(block_rows_.size()),
+              [&](int tid, int k) {
+                if (gram->block_is_frozen(k)) return;
+                const int c = first + k;
+                const int n = j.col_block_size(c);
+                std::vector<double>& u = block_scratch_[tid].row;
+                double b[kMaxBlockwiseSize] = {0.0};
+                for (const auto& e : j.column_entries(c)) {
+                  // u = r + J_θ δ on this row block.
+                  const int m = j.row_block_size(e.row_block);
+                  const double* r = residuals + j.row_block_offset(e.row_block);
+                  u.assign(r, r + m);
+                  for (auto* cell = j.row_cells_begin(e.row_block);
+                       cell != j.row_cells_end(e.row_block); ++cell) {
+                    if (cell->col_block >= first) continue;
+                    const int cols = j.col_block_size(cell->col_block);
+                    const double* x =
+                        delta + j.col_block_offset(cell->col_block);
+                    const double* a = values + cell->position;
+                    for (int i = 0; i < m; ++i) {
+                      double sum = 0.0;
+                      for (int t = 0; t < cols; ++t)
+                        sum += a[i * cols + t] * x[t];
+                      u[i] += sum;
+                    }
+                  }
+                  const double* a = values + e.position;
+                  for (int i = 0; i < m; ++i) {
+                    for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * u[i];
+                  }
+                }
+                double x[kMaxBlockwiseSize];
+                gram->SolveBlock(k, b, x);
+                double* out = start->data() + gram->block_offset(k);
+                for (int t = 0; t < n; ++t) {
+                  if (std::isfinite(x[t])) out[t] -= x[t];
+                }
+              });
+  return true;
+}
+
+bool Eliminator::SolveBlock(Workspace* w, int k, int thread_id,
+                            BlockScratch* scratch, const double* prediction,
+                            const double* previous, double* block_cost,
+                            int* passes, bool* converged) {
+  BlockSparseMatrix* jacobian = w->jacobian.get();
+  const int c = program_->num_nonlinear_columns() + k;
+  const auto& pb =
+      program_->parameter_blocks()[program_->column_parameter_blocks()[c]];
+  const int n = pb.size;
+  double* lb = pb.values;
+  const double tol = options_.inner_iteration_tolerance;
+  const std::vector<int>& rows = block_rows_[k];
+  const auto& entries = jacobian->column_entries(c);
+  double* values = jacobian->values();
+  double* residuals = w->residuals.data();
+
+  auto evaluate = [&](double* cost) {
+    double total = 0.0;
+    for (int r : rows) {
+      double rc = 0.0;
+      if (!evaluator_->EvaluateRowBlock(
+              r, inner_columns_, thread_id, &rc,
+              residuals + jacobian->row_block_offset(r), jacobian)) {
+        return false;
+      }
+      w->row_costs[r] = rc;
+      total += rc;
+    }
+    *cost = total;
+    return std::isfinite(total);
+  };
+  // The state at the last accepted inner iterate, to restore after a
+  // rejected trial.
+  auto save = [&]() {
+    scratch->residuals.clear();
+    scratch->row_costs.clear();
+    scratch->cells.clear();
+    for (int r : rows) {
+      const double* rr = residuals + jacobian->row_block_offset(r);
+      scratch->residuals.insert(scratch->residuals.end(), rr,
+                                rr + jacobian->row_block_size(r));
+      scratch->row_costs.push_back(w->row_costs[r]);
+      scratch->cells.insert(scratch->cells.end(),
+                            values + jacobian->row_values_begin(r),
+                            values + jacobian->row_values_begin(r + 1));
+    }
+  };
+  auto restore = [&]() {
+    const double* rr = scratch->residuals.data();
+    const double* cc = scratch->cells.data();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int r = rows[i];
+      const int m = jacobian->row_block_size(r);
+      std::copy(rr, rr + m, residuals + jacobian->row_block_offset(r));
+      rr += m;
+      w->row_costs[r] = scratch->row_costs[i];
+      const int size =
+          jacobian->row_values_begin(r + 1) - jacobian->row_values_begin(r);
+      std::copy(cc, cc + size, values + jacobian->row_values_begin(r));
+      cc += size;
+    }
+  };
+
+  double cost = 0.0;
+  if (prediction != nullptr && has_current_) {
+    // Residuals only (cheap): start from the prediction only where it is at
+    // least as good as the previous solution (a long step can carry a
+    // prediction into another basin of the block's cost), then take chord
+    // steps with the current point's A and G, still on residuals only. The
+    // Jacobian is evaluated once the chord steps stall, where a single
+    // Gauss-Newton check usually finds the block converged.
+    auto cost_at = [&](double* c) {
+      double total = 0.0;
+      for (int r : rows) {
+        double rc = 0.0;
+        if (!evaluator_->EvaluateRowBlock(
+                r, Columns::kNone, thread_id, &rc,
+                residuals + jacobian->row_block_offset(r), jacobian)) {
+          return false;
+        }
+        total += rc;
+      }
+      *c = total;
+      return std::isfinite(total);
+    };
+    double previous_cost = 0.0, x_cost = 0.0;
+    std::copy(previous, previous + n, lb);
+    const bool previous_ok = cost_at(&previous_cost);
+    std::copy(prediction, prediction + n, lb);
+    bool x_ok = cost_at(&x_cost);
+    if (!x_ok || (previous_ok && previous_cost < x_cost)) {
+      std::copy(previous, previous + n, lb);
+      x_ok = cost_at(&x_cost);
+    }
+    const auto* gram =
+        static_cast<const BlockDiagonalGramSolver*>(current_->gram);
+    const double* a_values = current_->jacobian->values();
+    std::vector<double>& saved_residuals = scratch->row;
+    for (int it = 0; x_ok && !gram->block_is_frozen(k) && it < kMaxChordSteps;
+         ++it) {
+      double b[kMaxBlockwiseSize] = {0.0};
+      for (const auto& e : entries) {
+        const int m = jacobian->row_block_size(e.row_block);
+        const double* r = residuals + jacobian->row_block_offset(e.row_block);
+        const double* a = a_values + e.position;
+        for (int i = 0; i < m; ++i) {
+          for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
+        }
+      }
+      double dx[kMaxBlockwiseSize];
+      gram->SolveBlock(k, b, dx);
+      double dx_norm = 0.0, l_norm = 0.0;
+      for (int t = 0; t < n; ++t) {
+        dx_norm += dx[t] * dx[t];
+        l_norm += lb[t] * lb[t];
+      }
+      if (!std::isfinite(dx_norm) ||
+          std::sqrt(dx_norm) <= tol * (std::sqrt(l_norm) + tol)) {
+        break;
+      }
+      saved_residuals.clear();
+      for (int r : rows) {
+        const double* rr = residuals + jacobian->row_block_offset(r);
+        saved_residuals.insert(saved_residuals.end(), rr,
+                               rr + jacobian->row_block_size(r));
+      }
+      for (int t = 0; t < n; ++t) lb[t] -= dx[t];
+      double trial_cost = 0.0;
+      if (cost_at(&trial_cost) && trial_cost <= x_cost) {
+        x_cost = trial_cost;
+        continue;
+      }
+      for (int t = 0; t < n; ++t) lb[t] += dx[t];
+      const double* rr = saved_residuals.data();
+      for (int r : rows) {
+        const int m = jacobian->row_block_size(r);
+        std::copy(rr, rr + m, residuals + jacobian->row_block_offset(r));
+        rr += m;
+      }
+      break;
+    }
+  }
+  if (!evaluate(&cost)) return false;
+  SmallMatrix h(n, n);
+  SmallVector g(n), step(n), saved(n);
+  double mu = 0.0;
+  *converged = false;
+  for (int it = 0; it < options_.max_inner_iterations; ++it) {
+    h.setZero();
+    g.setZero();
+    for (const auto& e : entries) {
+      const int m = jacobian->row_block_size(e.row_block);
+      const ConstMatrixRef a(values + e.position, m, n);
+      const Eigen::Map<const Eigen::VectorXd> re(
+          residuals + jacobian->row_block_offset(e.row_block), m);
+      h.noalias() += a.transpose() * a;
+      g.noalias() += a.transpose() * re;
+    }
+    if (!SolveDampedSmall(h, g, mu, &step)) {
+      if (mu >= kMaxInnerDamping) break;  // Degenerate: frozen by the Gram.
+      mu = std::max(kSingularInnerDamping, mu * 10.0);
+      continue;
+    }
+    const double l_norm = Eigen::Map<const Eigen::VectorXd>(lb, n).norm();
+    if (step.norm() <= tol * (l_norm + tol)) {
+      *converged = true;
+      break;
+    }
+    save();
+    for (int i = 0; i < n; ++i) {
+      saved(i) = lb[i];
+      lb[i] += step(i);
+    }
+    ++*passes;
+    double trial_cost = 0.0;
+    if (evaluate(&trial_cost) && trial_cost <= cost) {
+      const double decrease = cost - trial_cost;
+      cost = trial_cost;
+      mu = mu > 0.0 ? std::max(mu * 0.1, kMinInnerDamping) : 0.0;
+      if (decrease <= kNegligibleRelativeDecrease * cost) {
+        *converged = true;
+        break;
+      }
+    } else {
+      for (int i = 0; i < n; ++i) lb[i] = saved(i);
+      restore();
+      mu = mu > 0.0 ? mu * 10.0 : kInitialInnerDamping;
+      if (mu > kMaxInnerDamping) break;
+    }
+  }
+  *block_cost = cost;
+  return true;
+}
+
 bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
+  const bool predicted = PredictLinear(base, &trial_linear_);
   program_->SetLinear(base.data());
   BlockSparseMatrix* jacobian = w->jacobian.get();
   const int first = program_->num_nonlinear_columns();
-  const double tol = options_.inner_iteration_tolerance;
   const int nt = evaluator_->num_threads();
+  w->jacobian_complete = false;
+  if (inner_columns_ == Columns::kAll && !evaluator_->UpdatePlusJacobians()) {
+    return Fail(evaluator_->error());
+  }
 
-  // Residual blocks that touch no linear block only contribute their cost.
+  // Residual blocks that touch no linear block only contribute their cost
+  // (and their Jacobian, when the inner solves evaluate every column).
+  const Columns theta_columns =
+      inner_columns_ == Columns::kAll ? Columns::kAll : Columns::kNone;
   std::vector<double> theta_cost(nt, 0.0);
   std::atomic<bool> ok{true};
   ParallelFor(nt, 0, static_cast<int>(theta_only_rows_.size()),
@@ -361,7 +687,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
                 const int r = theta_only_rows_[i];
                 double c = 0.0;
                 if (!evaluator_->EvaluateRowBlock(
-                        r, Columns::kNone, tid, &c,
+                        r, theta_columns, tid, &c,
                         w->residuals.data() + jacobian->row_block_offset(r),
                         jacobian)) {
                   ok.store(false, std::memory_order_relaxed);
@@ -373,89 +699,21 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
 
   std::vector<int> inner_passes(nt, 0);
   std::vector<int> bad(nt, 0);
-  const int num_blocks = static_cast<int>(block_rows_.size());
-  ParallelFor(nt, 0, num_blocks, [&](int tid, int k) {
-    const int c = first + k;
-    const auto& pb =
-        program_->parameter_blocks()[program_->column_parameter_blocks()[c]];
-    const int n = pb.size;
-    double* lb = pb.values;
-    const std::vector<int>& rows = block_rows_[k];
-    const auto& entries = jacobian->column_entries(c);
-    auto evaluate = [&](double* cost) {
-      double total = 0.0;
-      for (int r : rows) {
-        double rc = 0.0;
-        if (!evaluator_->EvaluateRowBlock(
-                r, Columns::kLinear, tid, &rc,
-                w->residuals.data() + jacobian->row_block_offset(r),
-                jacobian)) {
-          return false;
-        }
-        w->row_costs[r] = rc;
-        total += rc;
-      }
-      *cost = total;
-      return std::isfinite(total);
-    };
-    double cost = 0.0;
-    if (!evaluate(&cost)) {
+  const auto& params = program_->parameter_blocks();
+  ParallelFor(nt, 0, static_cast<int>(block_rows_.size()), [&](int tid, int k) {
+    bool converged = false;
+    const auto& pb = params[program_->column_parameter_blocks()[first + k]];
+    const double* previous = base.data() + pb.state_offset;
+    const double* prediction =
+        predicted ? trial_linear_.data() + pb.state_offset : nullptr;
+    if (!SolveBlock(w, k, tid, &block_scratch_[tid], prediction, previous,
+                    &block_costs_[k], &inner_passes[tid], &converged)) {
       ok.store(false, std::memory_order_relaxed);
       return;
     }
-    SmallMatrix h(n, n);
-    SmallVector g(n), step(n), saved(n);
-    double mu = 0.0;
-    bool converged = false;
-    for (int it = 0; it < options_.max_inner_iterations; ++it) {
-      h.setZero();
-      g.setZero();
-      for (const auto& e : entries) {
-        const int rows_e = jacobian->row_block_size(e.row_block);
-        const ConstMatrixRef a(jacobian->values() + e.position, rows_e, n);
-        const Eigen::Map<const Eigen::VectorXd> re(
-            w->residuals.data() + jacobian->row_block_offset(e.row_block),
-            rows_e);
-        h.noalias() += a.transpose() * a;
-        g.noalias() += a.transpose() * re;
-      }
-      if (!SolveDampedSmall(h, g, mu, &step)) {
-        if (mu >= 1e8) break;  // Degenerate; frozen by the Gram solver.
-        mu = std::max(1e-6, mu * 10.0);
-        continue;
-      }
-      const double l_norm = Eigen::Map<const Eigen::VectorXd>(lb, n).norm();
-      if (step.norm() <= tol * (l_norm + tol)) {
-        converged = true;
-        break;
-      }
-      for (int i = 0; i < n; ++i) {
-        saved(i) = lb[i];
-        lb[i] += step(i);
-      }
-      ++inner_passes[tid];
-      double trial_cost = 0.0;
-      if (evaluate(&trial_cost) && trial_cost <= cost) {
-        const double decrease = cost - trial_cost;
-        cost = trial_cost;
-        mu = mu > 0.0 ? std::max(mu * 0.1, 1e-12) : 0.0;
-        if (decrease <= 1e-15 * cost) {
-          converged = true;
-          break;
-        }
-      } else {
-        for (int i = 0; i < n; ++i) lb[i] = saved(i);
-        if (!evaluate(&cost)) {
-          ok.store(false, std::memory_order_relaxed);
-          return;
-        }
-        mu = mu > 0.0 ? mu * 10.0 : 1e-4;
-        if (mu > 1e8) break;
-      }
-    }
-    block_costs_[k] = cost;
     if (!converged) ++bad[tid];
   });
+  has_step_hint_ = false;
   if (!ok) return Fail(evaluator_->error());
   for (int p : inner_passes) statistics_->num_inner_iterations += p;
   w->num_bad_blocks = 0;
@@ -469,11 +727,65 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   if (!w->linear.allFinite() || !std::isfinite(total)) {
     return Fail("the linear blocks' solution is not finite");
   }
+  w->jacobian_complete = inner_columns_ == Columns::kAll;
   return true;
 }
 
+void Eliminator::ComputeGradientResiduals(Workspace* w) {
+  if (!blockwise_) {
+    // Coupled blocks: one solve with the Gram factor at this point.
+    const int nt = evaluator_->num_threads();
+    const int first = program_->num_nonlinear_columns();
+    const int end = program_->num_column_blocks();
+    full_cols_.setZero();
+    w->jacobian->LeftMultiply(w->residuals.data(), full_cols_.data(), first,
+                              end, nt);
+    double* z = full_cols_.data() + num_theta_;
+    w->gram->Solve(z, z);
+    for (int i = 0; i < num_linear_; ++i) z[i] = -z[i];
+    w->gradient_residuals = w->residuals;
+    w->jacobian->RightMultiply(full_cols_.data(), w->gradient_residuals.data(),
+                               first, end, nt);
+    return;
+  }
+  const BlockSparseMatrix& j = *w->jacobian;
+  const auto* gram = static_cast<const BlockDiagonalGramSolver*>(w->gram);
+  const int first = program_->num_nonlinear_columns();
+  w->gradient_residuals = w->residuals;
+  const double* values = j.values();
+  ParallelFor(options_.num_threads, 0, static_cast<int>(block_rows_.size()),
+              [&](int, int k) {
+                if (gram->block_is_frozen(k)) return;
+                const int c = first + k;
+                const int n = j.col_block_size(c);
+                double b[kMaxBlockwiseSize] = {0.0};
+                for (const auto& e : j.column_entries(c)) {
+                  const int m = j.row_block_size(e.row_block);
+                  const double* r =
+                      w->residuals.data() + j.row_block_offset(e.row_block);
+                  const double* a = values + e.position;
+                  for (int i = 0; i < m; ++i) {
+                    for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
+                  }
+                }
+                double z[kMaxBlockwiseSize];
+                gram->SolveBlock(k, b, z);
+                for (const auto& e : j.column_entries(c)) {
+                  const int m = j.row_block_size(e.row_block);
+                  double* out = w->gradient_residuals.data() +
+                                j.row_block_offset(e.row_block);
+                  const double* a = values + e.position;
+                  for (int i = 0; i < m; ++i) {
+                    double sum = 0.0;
+                    for (int t = 0; t < n; ++t) sum += a[i * n + t] * z[t];
+                    out[i] -= sum;
+                  }
+                }
+              });
+}
+
 bool Eliminator::EvaluateJacobian(Workspace* w) {
-  {
+  if (!w->jacobian_complete) {
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     if (!evaluator_->Evaluate(Columns::kAll, &w->cost, w->residuals.data(),
                               w->jacobian.get(), w->row_costs.data())) {
@@ -487,6 +799,7 @@ bool Eliminator::EvaluateJacobian(Workspace* w) {
     statistics_->num_degenerate_blocks =
         static_cast<BlockDiagonalGramSolver*>(w->gram)->num_frozen();
   }
+  ComputeGradientResiduals(w);
   return true;
 }
 

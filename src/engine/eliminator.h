@@ -37,7 +37,7 @@ class Eliminator : public ceres::EvaluationCallback {
   struct Options {
     int num_threads = 1;
     int max_inner_iterations = 20;
-    double inner_iteration_tolerance = 1e-10;
+    double inner_iteration_tolerance = 1e-6;
     SparseCholesky::Mode cholesky_mode = SparseCholesky::Mode::kAuto;
   };
 
@@ -56,6 +56,14 @@ class Eliminator : public ceres::EvaluationCallback {
     GramSolver* gram = nullptr;  // Factored at this point (maybe shared).
     // Blockwise regimes: blocks whose inner solve did not converge.
     int num_bad_blocks = 0;
+    // Blockwise regimes: the inner solves evaluated every column, so the
+    // Jacobian at this point is complete without another evaluation.
+    bool jacobian_complete = false;
+    // Iterative regimes, valid with the Jacobian: r - A G⁻¹Aᵀr, the residual
+    // after one more (linearised) Gauss-Newton step on the linear blocks.
+    // J_θᵀ of it is the Schur-complement gradient, which stays exact to
+    // second order when the inner solves stop short of l*.
+    Eigen::VectorXd gradient_residuals;
   };
 
   Eliminator(Program* program, const StructureAnalysis& analysis,
@@ -69,6 +77,13 @@ class Eliminator : public ceres::EvaluationCallback {
 
   void PrepareForEvaluation(bool evaluate_jacobians,
                             bool new_evaluation_point) override;
+
+  // The tangent step δ from current() to the next point to be evaluated,
+  // when the minimiser knows it (nullptr: unknown). Blockwise regimes then
+  // start each block's inner solve at the Gauss-Newton prediction
+  // l + Δl(δ), Δl = -G⁻¹Aᵀ(r + J_θ δ), instead of at l: the points move
+  // with the cameras, and the inner solve needs about one pass fewer.
+  void SetStepHint(const double* delta);
 
   // Outcome of the last PrepareForEvaluation.
   bool ok() const { return ok_; }
@@ -96,6 +111,21 @@ class Eliminator : public ceres::EvaluationCallback {
   bool SolveExact(Workspace* w, const Eigen::VectorXd& base);
   bool SolveCoupledIterative(Workspace* w, const Eigen::VectorXd& base);
   bool SolveBlockwise(Workspace* w, const Eigen::VectorXd& base);
+  // One block's damped Gauss-Newton solve, starting from the values in the
+  // user's memory. False if an evaluation failed at the starting point.
+  struct BlockScratch;
+  // With a prediction, starts from whichever of prediction and previous has
+  // the lower cost.
+  bool SolveBlock(Workspace* w, int k, int thread_id, BlockScratch* scratch,
+                  const double* prediction, const double* previous,
+                  double* cost, int* passes, bool* converged);
+  // start = base + Δl(δ) when a step hint is set (true), base otherwise.
+  bool PredictLinear(const Eigen::VectorXd& base, Eigen::VectorXd* start);
+  void ComputeGradientResiduals(Workspace* w);
+  // Chooses whether the blockwise inner solves evaluate every column (free
+  // with AutoDiff, which differentiates all parameters anyway; the accepted
+  // point then needs no second evaluation) or only the linear ones.
+  void ChooseInnerColumns();
   bool EvaluateJacobian(Workspace* w);
   bool FactorGram(Workspace* w);
   bool Fail(const std::string& message);
@@ -124,6 +154,11 @@ class Eliminator : public ceres::EvaluationCallback {
   // Scratch, sized once.
   Eigen::VectorXd full_cols_, linear_step_, trial_linear_;
   std::vector<double> block_costs_;
+  std::vector<BlockScratch> block_scratch_;
+  ResidualEvaluator::Columns inner_columns_ =
+      ResidualEvaluator::Columns::kLinear;
+  Eigen::VectorXd step_hint_;
+  bool has_step_hint_ = false;
 
   bool ok_ = false;
   std::string error_;

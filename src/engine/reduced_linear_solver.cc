@@ -179,28 +179,58 @@ void DenseReducedSolver::SubtractIndependentCorrection(
                                 s.e_rows.data() + cell.local, group.width);
           }
         }
-        s.e = s.e_rows;
-        s.z.resize(p, group.width);
-        s.in.resize(p);
+        // Z = G⁻¹E with G⁻¹ formed once (p is tiny), then only the upper
+        // block triangle of EᵀZ: the rest follows by symmetry.
+        const int width = group.width;
+        s.inverse.resize(p * p);
+        s.in.setZero(p);
         s.out.resize(p);
-        for (int k = 0; k < group.width; ++k) {
-          s.in = s.e.col(k);
+        for (int c = 0; c < p; ++c) {
+          s.in[c] = 1.0;
           gram.SolveBlock(g, s.in.data(), s.out.data());
-          s.z.col(k) = s.out;
+          s.in[c] = 0.0;
+          for (int r = 0; r < p; ++r) s.inverse[r * p + c] = s.out[r];
         }
-        s.correction.noalias() = s.e.transpose() * s.z;
+        s.z.resize(p * width);
+        const double* e = s.e_rows.data();
+        for (int r = 0; r < p; ++r) {
+          double* zr = s.z.data() + r * width;
+          std::fill(zr, zr + width, 0.0);
+          for (int t = 0; t < p; ++t) {
+            const double ginv = s.inverse[r * p + t];
+            const double* et = e + t * width;
+            for (int k = 0; k < width; ++k) zr[k] += ginv * et[k];
+          }
+        }
         Eigen::MatrixXd& target = thread_schur_[tid];
+        const double* z = s.z.data();
         for (size_t a = 0; a < group.cols.size(); ++a) {
-          const int oa = j.col_block_offset(group.cols[a]),
-                    sa = j.col_block_size(group.cols[a]);
-          for (size_t b = 0; b < group.cols.size(); ++b) {
-            const int ob = j.col_block_offset(group.cols[b]),
-                      sb = j.col_block_size(group.cols[b]);
-            target.block(oa, ob, sa, sb) +=
-                s.correction.block(group.local[a], group.local[b], sa, sb);
+          const int oa = j.col_block_offset(group.cols[a]);
+          const int sa = j.col_block_size(group.cols[a]);
+          const int la = group.local[a];
+          for (size_t b = a; b < group.cols.size(); ++b) {
+            const int ob = j.col_block_offset(group.cols[b]);
+            const int sb = j.col_block_size(group.cols[b]);
+            const int lb = group.local[b];
+            // target(oa.., ob..) += E(:, a)ᵀ Z(:, b); column-major target.
+            for (int jb = 0; jb < sb; ++jb) {
+              double* column = target.data() + (ob + jb) * target.rows() + oa;
+              for (int t = 0; t < p; ++t) {
+                const double zt = z[t * width + lb + jb];
+                const double* et = e + t * width + la;
+                for (int ia = 0; ia < sa; ++ia) column[ia] += et[ia] * zt;
+              }
+            }
           }
         }
       });
+  // The threads filled the upper block triangle (block rows <= block
+  // columns); complete the lower one.
+  for (auto& t : thread_schur_) {
+    for (int c = 0; c < nt; ++c) {
+      for (int r = c + 1; r < nt; ++r) t(r, c) = t(c, r);
+    }
+  }
   for (const auto& t : thread_schur_) schur_ -= t;
 }
 

@@ -87,9 +87,9 @@ class DenseReducedSolver : public ReducedLinearSolver {
   std::vector<GroupRow> group_rows_;
   std::vector<GroupCell> group_cells_;
   struct Scratch {
-    Eigen::MatrixXd e, z, correction;
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
         e_rows;
+    std::vector<double> inverse, z;
     Eigen::VectorXd in, out;
   };
   std::vector<Scratch> scratch_;

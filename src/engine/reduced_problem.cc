@@ -17,8 +17,10 @@ ReducedProblem::ReducedProblem(Program* program, Eliminator* eliminator,
                                 program_->num_linear_parameters());
 }
 
-bool ReducedProblem::Evaluate(const double* x, double* cost) {
+bool ReducedProblem::Evaluate(const double* x, double* cost,
+                              const double* step) {
   program_->SetTheta(x);
+  eliminator_->SetStepHint(step);
   eliminator_->PrepareForEvaluation(/*evaluate_jacobians=*/false,
                                     /*new_evaluation_point=*/true);
   if (!eliminator_->ok()) return false;
@@ -36,7 +38,9 @@ bool ReducedProblem::EvaluateJacobian(const double* x, bool new_point,
   if (gradient == nullptr) return std::isfinite(*cost);
   // ∇f = J_θᵀ r at (θ, l*): exact because ∂F/∂l = Aᵀr = 0 there.
   Eigen::Map<Eigen::VectorXd>(gradient, num_tangent()).setZero();
-  w.jacobian->LeftMultiply(w.residuals.data(), gradient, 0,
+  const Eigen::VectorXd& r =
+      w.gradient_residuals.size() > 0 ? w.gradient_residuals : w.residuals;
+  w.jacobian->LeftMultiply(r.data(), gradient, 0,
                            program_->num_nonlinear_columns(), num_threads_);
   return std::isfinite(*cost);
 }

@@ -37,9 +37,12 @@ class ResidualEvaluator {
   bool Evaluate(Columns columns, double* cost, double* residuals,
                 BlockSparseMatrix* jacobian, double* row_costs = nullptr);
 
+  // Computes the PlusJacobians of the nonlinear blocks at the point in the
+  // user's memory, for EvaluateRowBlock(kAll). Evaluate(kAll) does it itself.
+  bool UpdatePlusJacobians();
   // Evaluates one row block on behalf of thread `thread_id` (inner per-block
-  // solves). With kAll, the PlusJacobians from the last Evaluate(kAll) are
-  // used. residuals points at the row block's own residuals.
+  // solves). With kAll, the PlusJacobians from the last UpdatePlusJacobians()
+  // are used. residuals points at the row block's own residuals.
   bool EvaluateRowBlock(int row_block, Columns columns, int thread_id,
                         double* cost, double* residuals,
                         BlockSparseMatrix* jacobian);
@@ -52,7 +55,6 @@ class ResidualEvaluator {
     std::vector<double*> jacobian_pointers;
     std::vector<const double*> parameters;
   };
-  bool UpdatePlusJacobians();
   void RecordFailure(int residual_block, const char* what);
 
   const Program* program_;
