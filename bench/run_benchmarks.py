@@ -240,7 +240,7 @@ CAPPED = "NO_CONVERGENCE"
 
 # Regression-mode settings when neither the command line nor the baseline
 # gives them.
-REGRESS_DEFAULTS = {"max_iterations": 500, "max_seconds": 300.0,
+REGRESS_DEFAULTS = {"max_iterations": 1000, "max_seconds": 300.0,
                     "function_tolerance": 1e-10, "gradient_tolerance": 1e-10,
                     "parameter_tolerance": 1e-10}
 
@@ -1295,7 +1295,8 @@ def parse_args():
     parser.add_argument("--varpro-only", action="store_true",
                         help="run VarPro only (no stock Ceres configuration)")
     parser.add_argument("--max-iterations", type=int, default=None,
-                        help="iteration cap (default 500; --regress: the baseline's)")
+                        help="iteration cap (default 500; --regress: the baseline's, "
+                             "1000 when it has none)")
     parser.add_argument("--max-seconds", type=float, default=None,
                         help="wall-time cap per solve, seconds (a capped run reports "
                              "NO_CONVERGENCE; default 300; --regress: the baseline's)")

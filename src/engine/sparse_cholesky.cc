@@ -89,6 +89,13 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
 
 void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
   CHECK(factor_ != nullptr);
+  if (factor_->is_super) {
+    for (int j = 0; j < num_rhs; ++j) {
+      SolveSupernodal(b + static_cast<size_t>(j) * n_,
+                      x + static_cast<size_t>(j) * n_);
+    }
+    return;
+  }
   if (rhs_ == nullptr || rhs_columns_ != num_rhs) {
     if (rhs_ != nullptr) cholmod_free_dense(&rhs_, &common_);
     rhs_ = cholmod_allocate_dense(n_, num_rhs, n_, CHOLMOD_REAL, &common_);
@@ -99,6 +106,55 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
                  &workspace_y_, &workspace_e_, &common_);
   CHECK(solution_ != nullptr) << "CHOLMOD solve failed";
   std::memcpy(x, solution_->x, sizeof(double) * n_ * num_rhs);
+}
+
+// x = Pᵀ L⁻ᵀ L⁻¹ P b with CHOLMOD's supernodal factor read directly: each
+// supernode is a dense column-major block (its own columns first, then the
+// rows below). CHOLMOD's own supernodal solve calls BLAS trsv/gemv once per
+// supernode, which costs more than these loops on the small supernodes of
+// pose graphs (and with Debian's default reference-grade BLAS).
+void SparseCholesky::SolveSupernodal(const double* b, double* x) {
+  const int* perm = static_cast<const int*>(factor_->Perm);
+  const int* super = static_cast<const int*>(factor_->super);
+  const int* pi = static_cast<const int*>(factor_->pi);
+  const int* px = static_cast<const int*>(factor_->px);
+  const int* rows = static_cast<const int*>(factor_->s);
+  const double* values = static_cast<const double*>(factor_->x);
+  const int nsuper = static_cast<int>(factor_->nsuper);
+  work_.resize(n_);
+  double* y = work_.data();
+  for (int k = 0; k < n_; ++k) y[k] = b[perm[k]];
+  // L y = P b.
+  for (int s = 0; s < nsuper; ++s) {
+    const int k1 = super[s];
+    const int ncols = super[s + 1] - k1;
+    const int nrows = pi[s + 1] - pi[s];
+    const double* l = values + px[s];
+    const int* row = rows + pi[s];
+    for (int j = 0; j < ncols; ++j) {
+      const double* column = l + static_cast<size_t>(j) * nrows;
+      const double yj = y[k1 + j] / column[j];
+      y[k1 + j] = yj;
+      for (int i = j + 1; i < ncols; ++i) y[k1 + i] -= column[i] * yj;
+      for (int i = ncols; i < nrows; ++i) y[row[i]] -= column[i] * yj;
+    }
+  }
+  // Lᵀ z = y.
+  for (int s = nsuper - 1; s >= 0; --s) {
+    const int k1 = super[s];
+    const int ncols = super[s + 1] - k1;
+    const int nrows = pi[s + 1] - pi[s];
+    const double* l = values + px[s];
+    const int* row = rows + pi[s];
+    for (int j = ncols - 1; j >= 0; --j) {
+      const double* column = l + static_cast<size_t>(j) * nrows;
+      double sum = y[k1 + j];
+      for (int i = ncols; i < nrows; ++i) sum -= column[i] * y[row[i]];
+      for (int i = j + 1; i < ncols; ++i) sum -= column[i] * y[k1 + i];
+      y[k1 + j] = sum / column[j];
+    }
+  }
+  for (int k = 0; k < n_; ++k) x[perm[k]] = y[k];
 }
 
 void SparseCholesky::Solve(const double* b, double* x) {

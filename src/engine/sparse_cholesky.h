@@ -43,8 +43,11 @@ class SparseCholesky {
   double factorization_flops() const { return common_.fl; }
 
  private:
+  void SolveSupernodal(const double* b, double* x);
+
   Mode mode_;
   int n_ = 0;
+  std::vector<double> work_;
   mutable cholmod_common common_;
   cholmod_sparse* matrix_ = nullptr;
   cholmod_factor* factor_ = nullptr;

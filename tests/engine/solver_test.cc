@@ -109,7 +109,7 @@ TEST(Solve, PoseGraphSameFinalCostAsCeresInFewerIterations) {
             std::string::npos);
 }
 
-// Simplicial (default) and supernodal CHOLMOD factors are two ways of
+// Supernodal (default) and simplicial CHOLMOD factors are two ways of
 // computing the same factorisation: same path, same result.
 TEST(Solve, SupernodalAndSimplicialCholeskyAgree) {
   PoseGraphOptions go;
@@ -120,7 +120,8 @@ TEST(Solve, SupernodalAndSimplicialCholeskyAgree) {
   auto g = MakePoseGraph(go);
   const Snapshot start(*g->problem);
   Solver::Options options = VarProOptions(g->translation_blocks());
-  ASSERT_FALSE(options.use_supernodal_cholesky);
+  ASSERT_TRUE(options.use_supernodal_cholesky);
+  options.use_supernodal_cholesky = false;
   Solver::Summary simplicial;
   Solve(options, g->problem.get(), &simplicial);
   ASSERT_TRUE(simplicial.IsSolutionUsable()) << simplicial.FullReport();

@@ -1,0 +1,110 @@
+#include "engine/sparse_cholesky.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "Eigen/Dense"
+#include "gtest/gtest.h"
+
+namespace ceres_varpro::internal {
+namespace {
+
+// A grid Laplacian with 3x3 blocks plus a positive diagonal: fill, and
+// supernodes of several columns, like a pose graph's Gram matrix.
+Eigen::MatrixXd GridMatrix(int side, std::mt19937* rng) {
+  const int nodes = side * side;
+  const int n = 3 * nodes;
+  std::uniform_real_distribution<double> u(0.5, 2.0);
+  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n, n);
+  auto connect = [&](int a, int b) {
+    Eigen::Matrix3d w = Eigen::Matrix3d::Random();
+    w = w * w.transpose() + u(*rng) * Eigen::Matrix3d::Identity();
+    m.block<3, 3>(3 * a, 3 * a) += w;
+    m.block<3, 3>(3 * b, 3 * b) += w;
+    m.block<3, 3>(3 * a, 3 * b) -= w;
+    m.block<3, 3>(3 * b, 3 * a) -= w;
+  };
+  for (int r = 0; r < side; ++r) {
+    for (int c = 0; c < side; ++c) {
+      if (c + 1 < side) connect(r * side + c, r * side + c + 1);
+      if (r + 1 < side) connect(r * side + c, (r + 1) * side + c);
+    }
+  }
+  m.diagonal().array() += 0.1;
+  return m;
+}
+
+void Load(const Eigen::MatrixXd& m, SparseCholesky* cholesky) {
+  const int n = static_cast<int>(m.rows());
+  std::vector<int> col_ptr(1, 0), row_index;
+  std::vector<double> values;
+  for (int c = 0; c < n; ++c) {
+    for (int r = 0; r <= c; ++r) {
+      if (m(r, c) != 0.0) {
+        row_index.push_back(r);
+        values.push_back(m(r, c));
+      }
+    }
+    col_ptr.push_back(static_cast<int>(row_index.size()));
+  }
+  std::string error;
+  ASSERT_TRUE(cholesky->Analyze(n, col_ptr, row_index, &error)) << error;
+  std::copy(values.begin(), values.end(), cholesky->mutable_values());
+  int failed = -1;
+  ASSERT_TRUE(cholesky->Factorize(&failed, &error)) << error;
+}
+
+TEST(SparseCholesky, EveryModeSolvesLikeADenseCholesky) {
+  std::mt19937 rng(7);
+  const Eigen::MatrixXd m = GridMatrix(12, &rng);
+  const int n = static_cast<int>(m.rows());
+  const Eigen::MatrixXd b = Eigen::MatrixXd::Random(n, 3);
+  const Eigen::MatrixXd expected = m.llt().solve(b);
+  for (auto mode :
+       {SparseCholesky::Mode::kAuto, SparseCholesky::Mode::kSimplicial,
+        SparseCholesky::Mode::kSupernodal}) {
+    SparseCholesky cholesky(mode);
+    Load(m, &cholesky);
+    if (mode == SparseCholesky::Mode::kSupernodal) {
+      EXPECT_TRUE(cholesky.is_supernodal());
+    }
+    if (mode == SparseCholesky::Mode::kSimplicial) {
+      EXPECT_FALSE(cholesky.is_supernodal());
+    }
+    Eigen::VectorXd x(n);
+    cholesky.Solve(b.col(0).data(), x.data());
+    EXPECT_LT((x - expected.col(0)).norm(), 1e-10 * expected.col(0).norm());
+    // In place, and several right-hand sides at once.
+    Eigen::MatrixXd xs = b;
+    cholesky.SolveMultiple(xs.data(), xs.data(), 3);
+    EXPECT_LT((xs - expected).norm(), 1e-10 * expected.norm());
+  }
+}
+
+TEST(SparseCholesky, RefactorizationUsesTheNewValues) {
+  std::mt19937 rng(11);
+  const Eigen::MatrixXd m1 = GridMatrix(6, &rng);
+  const Eigen::MatrixXd m2 = GridMatrix(6, &rng);
+  const int n = static_cast<int>(m1.rows());
+  SparseCholesky cholesky(SparseCholesky::Mode::kSupernodal);
+  Load(m1, &cholesky);
+  // Same pattern, new values.
+  int k = 0;
+  for (int c = 0; c < n; ++c) {
+    for (int r = 0; r <= c; ++r) {
+      if (m1(r, c) != 0.0) cholesky.mutable_values()[k++] = m2(r, c);
+    }
+  }
+  int failed = -1;
+  std::string error;
+  ASSERT_TRUE(cholesky.Factorize(&failed, &error)) << error;
+  const Eigen::VectorXd b = Eigen::VectorXd::Random(n);
+  Eigen::VectorXd x(n);
+  cholesky.Solve(b.data(), x.data());
+  const Eigen::VectorXd expected = m2.llt().solve(b);
+  EXPECT_LT((x - expected).norm(), 1e-10 * expected.norm());
+}
+
+}  // namespace
+}  // namespace ceres_varpro::internal
