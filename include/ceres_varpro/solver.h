@@ -91,12 +91,13 @@ class Solver {
     int max_dense_reduced_parameters = 600;
 
     // CHOLMOD factorisation kind for the Gram matrix and the JOINT_CHOLESKY
-    // preconditioner. Supernodal by default: its factorisation uses dense
-    // BLAS kernels (1.5-2x faster than simplicial on sphere2500's joint
-    // matrix), and the engine solves with the supernodal factor in its own
-    // loops rather than CHOLMOD's per-supernode BLAS calls, which cost more
-    // than the simplicial solve on these small supernodes. Measured: the
-    // whole solve 5-25% faster on sphere2500, cubicle, city10000, torus3D.
+    // preconditioner. true: supernodal wherever CHOLMOD's rule (flops per
+    // factor entry) says dense kernels pay, which it does for large pose
+    // graphs (1.5-2x faster factorisation than simplicial on sphere2500's
+    // joint matrix); simplicial for small sparse factors (2D graphs). The
+    // engine solves with supernodal factors in its own loops rather than
+    // CHOLMOD's per-supernode BLAS calls, which cost more than the work on
+    // these small supernodes. false: always simplicial.
     bool use_supernodal_cholesky = true;
 
     GaugePolicy gauge_policy = GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT;

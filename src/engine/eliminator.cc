@@ -285,6 +285,11 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
       std::swap(current_, candidate_);
       last_ = current_.get();
     }
+    if (ok_ && blockwise_) {
+      // θ of current(), for the predictions of the next candidates.
+      current_theta_.resize(program_->num_theta_ambient());
+      program_->GetTheta(current_theta_.data());
+    }
     has_current_ = has_current_ || ok_;
   }
 }
@@ -412,24 +417,37 @@ struct Eliminator::BlockScratch {
   std::vector<double> row;  // One row block's linearised residual.
 };
 
-void Eliminator::SetStepHint(const double* delta) {
-  has_step_hint_ = delta != nullptr && blockwise_;
-  if (has_step_hint_) {
-    step_hint_ = Eigen::Map<const Eigen::VectorXd>(delta, num_theta_);
+bool Eliminator::ComputeStepFromCurrent() {
+  // δ = θ ⊟ θ_current block by block, in the Jacobian's θ coordinates
+  // (tangent, or ambient when the program's θ columns are ambient).
+  const auto& params = program_->parameter_blocks();
+  const auto& columns = program_->column_parameter_blocks();
+  const BlockSparseMatrix& j = *current_->jacobian;
+  step_.resize(num_theta_);
+  for (int c = 0; c < program_->num_nonlinear_columns(); ++c) {
+    const Program::ParameterBlock& pb = params[columns[c]];
+    const double* from = current_theta_.data() + pb.state_offset;
+    double* delta = step_.data() + j.col_block_offset(c);
+    if (pb.manifold == nullptr || program_->ambient_theta()) {
+      for (int i = 0; i < pb.size; ++i) delta[i] = pb.values[i] - from[i];
+    } else if (!pb.manifold->Minus(pb.values, from, delta)) {
+      return false;
+    }
   }
+  return step_.allFinite();
 }
 
 bool Eliminator::PredictLinear(const Eigen::VectorXd& base,
                                Eigen::VectorXd* start) {
   *start = base;
-  if (!has_step_hint_ || !has_current_) return false;
+  if (!has_current_ || !ComputeStepFromCurrent()) return false;
   const BlockSparseMatrix& j = *current_->jacobian;
   const auto* gram =
       static_cast<const BlockDiagonalGramSolver*>(current_->gram);
   const int first = program_->num_nonlinear_columns();
   const double* values = j.values();
   const double* residuals = current_->residuals.data();
-  const double* delta = step_hint_.data();
+  const double* delta = step_.data();
   ParallelFor(options_.num_threads, 0, static_cast<int>(block_rows_.size()),
               [&](int tid, int k) {
                 if (gram->block_is_frozen(k)) return;
@@ -713,7 +731,6 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
     }
     if (!converged) ++bad[tid];
   });
-  has_step_hint_ = false;
   if (!ok) return Fail(evaluator_->error());
   for (int p : inner_passes) statistics_->num_inner_iterations += p;
   w->num_bad_blocks = 0;

@@ -78,13 +78,6 @@ class Eliminator : public ceres::EvaluationCallback {
   void PrepareForEvaluation(bool evaluate_jacobians,
                             bool new_evaluation_point) override;
 
-  // The tangent step δ from current() to the next point to be evaluated,
-  // when the minimiser knows it (nullptr: unknown). Blockwise regimes then
-  // start each block's inner solve at the Gauss-Newton prediction
-  // l + Δl(δ), Δl = -G⁻¹Aᵀ(r + J_θ δ), instead of at l: the points move
-  // with the cameras, and the inner solve needs about one pass fewer.
-  void SetStepHint(const double* delta);
-
   // Outcome of the last PrepareForEvaluation.
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
@@ -119,8 +112,13 @@ class Eliminator : public ceres::EvaluationCallback {
   bool SolveBlock(Workspace* w, int k, int thread_id, BlockScratch* scratch,
                   const double* prediction, const double* previous,
                   double* cost, int* passes, bool* converged);
-  // start = base + Δl(δ) when a step hint is set (true), base otherwise.
+  // Blockwise regimes start each block's inner solve at the Gauss-Newton
+  // prediction l + Δl(δ), Δl = -G⁻¹Aᵀ(r + J_θ δ), from current() and the
+  // step δ to the new θ (when it is the better start): the points move with
+  // the cameras and the inner solve needs fewer passes. start = base when
+  // there is no current point (false).
   bool PredictLinear(const Eigen::VectorXd& base, Eigen::VectorXd* start);
+  bool ComputeStepFromCurrent();
   void ComputeGradientResiduals(Workspace* w);
   // Chooses whether the blockwise inner solves evaluate every column (free
   // with AutoDiff, which differentiates all parameters anyway; the accepted
@@ -157,8 +155,8 @@ class Eliminator : public ceres::EvaluationCallback {
   std::vector<BlockScratch> block_scratch_;
   ResidualEvaluator::Columns inner_columns_ =
       ResidualEvaluator::Columns::kLinear;
-  Eigen::VectorXd step_hint_;
-  bool has_step_hint_ = false;
+  Eigen::VectorXd step_;           // θ ⊟ θ_current, for the prediction.
+  Eigen::VectorXd current_theta_;  // θ (ambient) of current().
 
   bool ok_ = false;
   std::string error_;

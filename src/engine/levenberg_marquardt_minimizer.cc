@@ -237,9 +237,7 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
     double candidate_cost = std::numeric_limits<double>::max();
     if (problem_->Plus(x_.data(), delta.data(), candidate.data())) {
       double c = 0.0;
-      if (problem_->Evaluate(candidate.data(), &c, delta.data())) {
-        candidate_cost = c;
-      }
+      if (problem_->Evaluate(candidate.data(), &c)) candidate_cost = c;
     }
 
     it.step_norm = (x_ - candidate).norm();

@@ -17,10 +17,8 @@ ReducedProblem::ReducedProblem(Program* program, Eliminator* eliminator,
                                 program_->num_linear_parameters());
 }
 
-bool ReducedProblem::Evaluate(const double* x, double* cost,
-                              const double* step) {
+bool ReducedProblem::Evaluate(const double* x, double* cost) {
   program_->SetTheta(x);
-  eliminator_->SetStepHint(step);
   eliminator_->PrepareForEvaluation(/*evaluate_jacobians=*/false,
                                     /*new_evaluation_point=*/true);
   if (!eliminator_->ok()) return false;

@@ -25,10 +25,8 @@ class ReducedProblem {
   }
 
   // Cost at x (θ written to the user's memory, l* computed). False if the
-  // cost functions or the elimination failed there. step (optional) is the
-  // tangent step from the current point to x, which lets the elimination
-  // start from a prediction.
-  bool Evaluate(const double* x, double* cost, const double* step = nullptr);
+  // cost functions or the elimination failed there.
+  bool Evaluate(const double* x, double* cost);
   // Jacobian, gradient (tangent) and cost at x. With new_point=false, x must
   // be the point of the last Evaluate().
   bool EvaluateJacobian(const double* x, bool new_point, double* cost,

@@ -171,7 +171,9 @@ void Fail(const std::string& message, Solver::Summary* summary) {
 }
 
 SparseCholesky::Mode CholeskyMode(const Solver::Options& options) {
-  return options.use_supernodal_cholesky ? SparseCholesky::Mode::kSupernodal
+  // CHOLMOD's own rule picks supernodal where the fill makes dense kernels
+  // pay (large pose graphs), simplicial for small sparse factors (2D graphs).
+  return options.use_supernodal_cholesky ? SparseCholesky::Mode::kAuto
                                          : SparseCholesky::Mode::kSimplicial;
 }
 
