@@ -45,8 +45,15 @@ ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
     preconditioner_->Apply(v, out);
   };
   const double start = WallTimeInSeconds();
+  // Truncated Newton: Nash-Sofer's q-criterion with Ceres's eta, and also
+  // ||r|| <= kResidualTolerance eta ||b||: the q-criterion alone stops early
+  // along directions of small curvature (range bearings) and led a small
+  // range-aided problem into a worse basin (it does from 0.7 eta up). 0.5
+  // eta instead of 0.1 eta: 30% fewer CG iterations on sphere2500, 14% on
+  // torus3D, same minima.
+  constexpr double kResidualTolerance = 0.5;
   const ConjugateGradients::Summary cg =
-      cg_.Solve(multiply, precondition, b_, eta, /*r_tolerance=*/0.1 * eta,
+      cg_.Solve(multiply, precondition, b_, eta, kResidualTolerance * eta,
                 /*min_iterations=*/0, max_iterations_, &x_);
   preconditioner_->NotifyIterations(cg.num_iterations,
                                     WallTimeInSeconds() - start);
