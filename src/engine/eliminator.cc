@@ -174,37 +174,36 @@ bool Eliminator::Initialize(std::string* error) {
     }
   }
   if (blockwise_) ChooseInnerColumns();
-  // A at the initial point, in both workspaces: when A is constant it is
-  // never evaluated again.
+  // A at the initial point. When A is constant both workspaces share it and
+  // it is never evaluated again; otherwise the candidate workspace is the
+  // one the first elimination (at the same point) will use, so it keeps the
+  // evaluation and, in the exact regimes, the factorisation.
+  for (auto* w : {current_.get(), candidate_.get()})
+    w->linear = initial_linear_;
+  Workspace* w = candidate_.get();
   double cost = 0.0;
-  for (auto* w : {current_.get(), candidate_.get()}) {
-    if (w == candidate_.get() && w->jacobian == current_->jacobian) {
-      w->linear = initial_linear_;
-      continue;
-    }
+  {
+    ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     if (!evaluator_->Evaluate(Columns::kLinear, &cost, w->residuals.data(),
                               w->jacobian.get(), w->row_costs.data())) {
       *error = "evaluation at the initial point failed: " + evaluator_->error();
       return false;
     }
-    w->linear = initial_linear_;
   }
   // Every eliminated block must be determined at the initial point.
   double* factor_time = &statistics_->factorization_time_in_seconds;
-  if (shared_gram_ != nullptr) {
+  if (blockwise_) {
+    BlockDiagonalGramSolver strict(program_, *w->jacobian, options_.num_threads,
+                                   /*allow_singular_blocks=*/false);
+    return strict.Factorize(*w->jacobian, error);
+  }
+  {
     ScopedTimer timer(factor_time);
     ++statistics_->num_gram_factorizations;
-    return shared_gram_->Factorize(*current_->jacobian, error);
+    if (!w->gram->Factorize(*w->jacobian, error)) return false;
   }
-  if (blockwise_) {
-    BlockDiagonalGramSolver strict(program_, *current_->jacobian,
-                                   options_.num_threads,
-                                   /*allow_singular_blocks=*/false);
-    return strict.Factorize(*current_->jacobian, error);
-  }
-  ScopedTimer timer(factor_time);
-  ++statistics_->num_gram_factorizations;
-  return current_->gram->Factorize(*current_->jacobian, error);
+  candidate_->initial_point_ready = exact_step_;
+  return true;
 }
 
 void Eliminator::ChooseInnerColumns() {
@@ -326,17 +325,23 @@ bool Eliminator::FactorGram(Workspace* w) {
 
 bool Eliminator::SolveExact(Workspace* w, const Eigen::VectorXd& base) {
   program_->SetLinear(base.data());
-  const Columns columns =
-      analysis_.jacobian_constant ? Columns::kNone : Columns::kLinear;
-  double cost0 = 0.0;
-  {
-    ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
-    if (!evaluator_->Evaluate(columns, &cost0, w->residuals.data(),
-                              w->jacobian.get(), w->row_costs.data())) {
-      return Fail(evaluator_->error());
+  if (w->initial_point_ready && !has_current_) {
+    // Initialize() evaluated and factored at this very point.
+    w->initial_point_ready = false;
+  } else {
+    w->initial_point_ready = false;
+    const Columns columns =
+        analysis_.jacobian_constant ? Columns::kNone : Columns::kLinear;
+    double cost0 = 0.0;
+    {
+      ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
+      if (!evaluator_->Evaluate(columns, &cost0, w->residuals.data(),
+                                w->jacobian.get(), w->row_costs.data())) {
+        return Fail(evaluator_->error());
+      }
     }
+    if (!analysis_.gram_constant && !FactorGram(w)) return false;
   }
-  if (!analysis_.gram_constant && !FactorGram(w)) return false;
 
   // l* = l - G⁻¹ Aᵀ r; the residual is affine in l, so r* = r + A Δl exactly.
   const int nt = evaluator_->num_threads();

@@ -56,6 +56,9 @@ class Eliminator : public ceres::EvaluationCallback {
     GramSolver* gram = nullptr;  // Factored at this point (maybe shared).
     // Blockwise regimes: blocks whose inner solve did not converge.
     int num_bad_blocks = 0;
+    // Initialize() left residuals, A and the Gram factor of the initial point
+    // here (exact regimes): the first elimination need not redo them.
+    bool initial_point_ready = false;
     // Blockwise regimes: the inner solves evaluated every column, so the
     // Jacobian at this point is complete without another evaluation.
     bool jacobian_complete = false;
