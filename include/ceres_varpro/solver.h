@@ -31,6 +31,10 @@ struct VarProStatistics {
   int num_inner_iterations =
       0;                    // Inner Gauss-Newton passes (robust/nonlinear).
   int num_evaluations = 0;  // Points at which l*(θ) was computed.
+  // Evaluations of the Jacobian (all columns) at accepted points; the
+  // nonlinear regime's inner passes that evaluated every column already are
+  // not counted twice.
+  int num_jacobian_evaluations = 0;
   int num_degenerate_blocks = 0;  // Nonlinear regime: blocks kept at their
                                   // previous value because their solve failed.
   // Nonlinear regime: candidate steps rejected because they made many more
@@ -42,6 +46,11 @@ struct VarProStatistics {
   double evaluation_time_in_seconds = 0.0;     // User CostFunctions.
   double elimination_time_in_seconds = 0.0;    // Solving for l*.
   double linear_solver_time_in_seconds = 0.0;  // The reduced step (CG, ...).
+  // Wall time of the candidate evaluations (cost functions and elimination)
+  // and of the Jacobian evaluations at accepted points, as Ceres's summary
+  // splits "residual only" and "Jacobian & residual" evaluation.
+  double residual_evaluation_time_in_seconds = 0.0;
+  double jacobian_evaluation_time_in_seconds = 0.0;
 
   std::string BriefReport() const;
 };

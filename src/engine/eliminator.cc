@@ -251,6 +251,9 @@ void Eliminator::ChooseInnerColumns() {
 void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
                                       bool new_evaluation_point) {
   if (new_evaluation_point) {
+    ScopedTimer timer(evaluate_jacobians
+                          ? &statistics_->jacobian_evaluation_time_in_seconds
+                          : &statistics_->residual_evaluation_time_in_seconds);
     error_.clear();
     const Eigen::VectorXd& base =
         has_current_ ? current_->linear : initial_linear_;
@@ -278,6 +281,7 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
   if (evaluate_jacobians) {
     // Usually the candidate just solved; Ceres may also ask again at the
     // point whose Jacobian it already has.
+    ScopedTimer timer(&statistics_->jacobian_evaluation_time_in_seconds);
     Workspace* w = last_;
     ok_ = ok_ && EvaluateJacobian(w);
     if (ok_ && w == candidate_.get()) {
@@ -807,6 +811,7 @@ void Eliminator::ComputeGradientResiduals(Workspace* w) {
 }
 
 bool Eliminator::EvaluateJacobian(Workspace* w) {
+  ++statistics_->num_jacobian_evaluations;
   if (!w->jacobian_complete) {
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
     if (!evaluator_->Evaluate(Columns::kAll, &w->cost, w->residuals.data(),

@@ -145,14 +145,18 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
   }
   // Ceres measures the gradient as |x - Plus(x, -g)|, which respects
   // manifolds.
+  // A failed Plus is a failure, as in Ceres (not a zero gradient).
   auto gradient_norms = [&](ceres::IterationSummary* it) {
     negative_gradient = -gradient;
     if (!problem_->Plus(x_.data(), negative_gradient.data(),
                         projected.data())) {
-      projected = x_;
+      summary->termination_type = ceres::FAILURE;
+      summary->message = "projected_gradient_step = Plus(x, -gradient) failed.";
+      return false;
     }
     it->gradient_max_norm = (x_ - projected).lpNorm<Eigen::Infinity>();
     it->gradient_norm = (x_ - projected).norm();
+    return true;
   };
 
   ceres::IterationSummary it;
@@ -165,7 +169,7 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
   it.linear_solver_iterations = 0;
   it.step_is_valid = true;
   it.step_is_successful = true;
-  gradient_norms(&it);
+  if (!gradient_norms(&it)) return false;
 
   double radius = options_.initial_trust_region_radius;
   double decrease_factor = 2.0;
@@ -251,11 +255,16 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
       break;
     }
     it.cost_change = x_cost - candidate_cost;
-    if (std::abs(it.cost_change) <= options_.function_tolerance * x_cost) {
+    // Relative to the cost of the residual blocks that can change, as Ceres
+    // does (its minimiser never sees the fixed cost).
+    const double variable_cost = x_cost - problem_->fixed_cost();
+    if (std::abs(it.cost_change) <=
+        options_.function_tolerance * variable_cost) {
       summary->termination_type = ceres::CONVERGENCE;
-      summary->message = Format(
-          "Function tolerance reached. |cost_change|/cost: %e <= %e",
-          std::abs(it.cost_change) / x_cost, options_.function_tolerance);
+      summary->message =
+          Format("Function tolerance reached. |cost_change|/cost: %e <= %e",
+                 std::abs(it.cost_change) / variable_cost,
+                 options_.function_tolerance);
       break;
     }
     it.relative_decrease = it.cost_change / model_cost_change;
@@ -272,7 +281,8 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
       }
       x_norm = x_.norm();
       problem_->SquaredColumnNorm(column_norms.data());
-      gradient_norms(&it);
+      // The new point stands (its cost and l* are valid), as in Ceres.
+      if (!gradient_norms(&it)) break;
       it.cost = x_cost;
       it.step_is_successful = true;
       radius = std::min(

@@ -20,8 +20,10 @@ using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
 }  // namespace
 
 IterativeReducedSolver::IterativeReducedSolver(
-    std::unique_ptr<Preconditioner> preconditioner, int max_iterations)
+    std::unique_ptr<Preconditioner> preconditioner, int min_iterations,
+    int max_iterations)
     : preconditioner_(std::move(preconditioner)),
+      min_iterations_(min_iterations),
       max_iterations_(max_iterations) {}
 
 ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
@@ -54,7 +56,7 @@ ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
   constexpr double kResidualTolerance = 0.5;
   const ConjugateGradients::Summary cg =
       cg_.Solve(multiply, precondition, b_, eta, kResidualTolerance * eta,
-                /*min_iterations=*/0, max_iterations_, &x_);
+                min_iterations_, max_iterations_, &x_);
   preconditioner_->NotifyIterations(cg.num_iterations,
                                     WallTimeInSeconds() - start);
   summary.num_iterations = cg.num_iterations;

@@ -35,7 +35,7 @@ class ReducedLinearSolver {
 class IterativeReducedSolver : public ReducedLinearSolver {
  public:
   IterativeReducedSolver(std::unique_ptr<Preconditioner> preconditioner,
-                         int max_iterations);
+                         int min_iterations, int max_iterations);
   Summary Solve(ReducedProblem* problem, const double* scale, const double* d2,
                 const double* gradient, double eta, bool jacobian_changed,
                 double* y) override;
@@ -45,6 +45,7 @@ class IterativeReducedSolver : public ReducedLinearSolver {
 
  private:
   std::unique_ptr<Preconditioner> preconditioner_;
+  int min_iterations_;
   int max_iterations_;
   ConjugateGradients cg_;
   Eigen::VectorXd b_, x_, scaled_;

@@ -91,6 +91,11 @@ std::string VarProStatistics::BriefReport() const {
     << " components, " << num_gauge_pins << " gauge pins, "
     << num_gram_factorizations << " Gram factorizations, " << num_cg_iterations
     << " CG iterations";
+  if (num_inner_iterations > 0) {
+    // The nonlinear regime's per-block Gauss-Newton passes: work that
+    // ceres::Solve's iteration count has no equivalent of.
+    s << ", " << num_inner_iterations << " inner Gauss-Newton passes";
+  }
   return s.str();
 }
 
@@ -237,7 +242,8 @@ std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
     p = std::make_unique<internal::BlockJacobiPreconditioner>(problem);
   }
   return std::make_unique<internal::IterativeReducedSolver>(
-      std::move(p), options.max_linear_solver_iterations);
+      std::move(p), options.min_linear_solver_iterations,
+      options.max_linear_solver_iterations);
 }
 
 ceres::PreconditionerType CeresEquivalent(ReducedPreconditionerType type) {
@@ -453,11 +459,11 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   stats.num_safeguard_rejections = eliminator.num_safeguard_rejections();
   summary->linear_solver_time_in_seconds = stats.linear_solver_time_in_seconds;
   summary->residual_evaluation_time_in_seconds =
-      stats.elimination_time_in_seconds;
+      stats.residual_evaluation_time_in_seconds;
   summary->jacobian_evaluation_time_in_seconds =
-      stats.evaluation_time_in_seconds;
+      stats.jacobian_evaluation_time_in_seconds;
   summary->num_residual_evaluations = stats.num_evaluations;
-  summary->num_jacobian_evaluations = summary->num_successful_steps + 1;
+  summary->num_jacobian_evaluations = stats.num_jacobian_evaluations;
   summary->postprocessor_time_in_seconds = WallTimeInSeconds() - post_start;
   summary->total_time_in_seconds = WallTimeInSeconds() - start;
 }

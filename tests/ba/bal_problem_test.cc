@@ -187,6 +187,13 @@ TEST(BalVarPro, GeneratedSceneMatchesStockCeres) {
     EXPECT_NE(s.termination_type, ceres::FAILURE) << robust;
     EXPECT_LE(s.final_cost, cs.final_cost * (1 + 1e-6)) << robust;
     EXPECT_LE(s.iterations.size(), cs.iterations.size()) << robust;
+    // The inner passes are in the summary, so iteration counts compare.
+    EXPECT_GT(s.varpro.num_inner_iterations, 0);
+    EXPECT_NE(
+        s.BriefReport().find(std::to_string(s.varpro.num_inner_iterations) +
+                             " inner Gauss-Newton passes"),
+        std::string::npos)
+        << s.BriefReport();
   }
 }
 

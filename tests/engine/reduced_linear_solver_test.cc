@@ -98,7 +98,7 @@ TEST_P(ReducedSolvers, ExactSolversMatchDenseReference) {
 
   // CG with a tight tolerance converges to the same step.
   IterativeReducedSolver cg(
-      std::make_unique<BlockJacobiPreconditioner>(*reduced), 1000);
+      std::make_unique<BlockJacobiPreconditioner>(*reduced), 0, 1000);
   const auto summary = cg.Solve(reduced, ref.scale.data(), ref.d2.data(),
                                 ref.g.data(), 1e-14, true, y.data());
   ASSERT_TRUE(summary.success) << summary.message;

@@ -266,3 +266,141 @@ TEST(SolveBehaviour, ProgressGoesToStdout) {
 
 }  // namespace
 }  // namespace ceres_varpro
+
+namespace ceres_varpro {
+namespace {
+
+// Euclidean in R^4 (a quaternion's storage), but Plus fails for long
+// steps: the gradient step -g at the start is long, trust-region steps are
+// not.
+class ShortStepManifold : public ceres::Manifold {
+ public:
+  int AmbientSize() const override { return 4; }
+  int TangentSize() const override { return 4; }
+  bool Plus(const double* x, const double* delta,
+            double* x_plus_delta) const override {
+    double norm = 0.0;
+    for (int i = 0; i < 4; ++i) norm += delta[i] * delta[i];
+    if (std::sqrt(norm) > 1e3) return false;
+    for (int i = 0; i < 4; ++i) x_plus_delta[i] = x[i] + delta[i];
+    return true;
+  }
+  bool PlusJacobian(const double*, double* jacobian) const override {
+    for (int i = 0; i < 16; ++i) jacobian[i] = (i % 5 == 0) ? 1.0 : 0.0;
+    return true;
+  }
+  bool Minus(const double* y, const double* x,
+             double* y_minus_x) const override {
+    for (int i = 0; i < 4; ++i) y_minus_x[i] = y[i] - x[i];
+    return true;
+  }
+  bool MinusJacobian(const double*, double* jacobian) const override {
+    for (int i = 0; i < 16; ++i) jacobian[i] = (i % 5 == 0) ? 1.0 : 0.0;
+    return true;
+  }
+};
+
+// r = 1e6 (q - 1), and t - 2 for a free linear block: the gradient
+// 1e12 (q - 1) cannot be lifted by the manifold above.
+struct StiffCost {
+  template <typename T>
+  bool operator()(const T* q, const T* t, T* r) const {
+    for (int i = 0; i < 4; ++i) r[i] = T(1e6) * (q[i] - T(1.0));
+    r[4] = t[0] - T(2.0);
+    return true;
+  }
+};
+
+TEST(SolveBehaviour, FailedPlusOnTheGradientIsAFailureLikeCeres) {
+  double q[4] = {0.5, 0.5, 0.5, 0.5};
+  double t[1] = {0.0};
+  ceres::Problem problem;
+  problem.AddResidualBlock(
+      new ceres::AutoDiffCostFunction<StiffCost, 5, 4, 1>(new StiffCost),
+      nullptr, q, t);
+  problem.SetManifold(q, new ShortStepManifold);
+  Solver::Options o;
+  o.linear_parameter_blocks = {t};
+  Solver::Summary summary;
+  Solve(o, &problem, &summary);
+  EXPECT_EQ(summary.termination_type, ceres::FAILURE);
+  EXPECT_NE(summary.message.find("Plus(x, -gradient) failed"),
+            std::string::npos)
+      << summary.message;
+  // Same verdict as stock Ceres on the same problem.
+  ceres::Solver::Summary ceres_summary;
+  ceres::Solver::Options co;
+  ceres::Solve(co, &problem, &ceres_summary);
+  EXPECT_EQ(ceres_summary.termination_type, ceres::FAILURE);
+  // Failed before any step: the user's memory is untouched.
+  EXPECT_EQ(q[0], 0.5);
+  EXPECT_EQ(t[0], 0.0);
+}
+
+// r = x: on a constant block, a cost Ceres folds into fixed_cost.
+struct ConstantCost {
+  template <typename T>
+  bool operator()(const T* x, T* r) const {
+    r[0] = x[0];
+    return true;
+  }
+};
+
+TEST(SolveBehaviour, FunctionToleranceIgnoresTheFixedCostLikeCeres) {
+  // A huge cost on constant blocks only: relative to it, every step's
+  // decrease would pass a 1e-6 function tolerance at once.
+  PoseGraphOptions go;
+  go.num_poses = 60;
+  go.rotation_noise = 0.1;
+  auto g = MakePoseGraph(go);
+  double anchor[1] = {1e7};
+  g->problem->AddResidualBlock(
+      new ceres::AutoDiffCostFunction<ConstantCost, 1, 1>(new ConstantCost),
+      nullptr, anchor);
+  g->problem->SetParameterBlockConstant(anchor);
+  Solver::Options o = DefaultOptions(g->translation_blocks());
+  o.function_tolerance = 1e-6;
+  Solver::Summary summary;
+  Solve(o, g->problem.get(), &summary);
+  ASSERT_TRUE(summary.IsSolutionUsable()) << summary.FullReport();
+  EXPECT_GT(summary.fixed_cost, 1e13);
+  const double variable_initial = summary.initial_cost - summary.fixed_cost;
+  const double variable_final = summary.final_cost - summary.fixed_cost;
+  // It kept going until the variable part converged.
+  EXPECT_GE(summary.num_successful_steps, 3);
+  EXPECT_LT(variable_final, 0.1 * variable_initial);
+}
+
+TEST(SolveBehaviour, SummaryCountsWhatHappened) {
+  PoseGraphOptions go;
+  go.num_poses = 40;
+  auto g = MakePoseGraph(go);
+  Solver::Options o = DefaultOptions(g->translation_blocks());
+  o.min_linear_solver_iterations = 4;
+  o.reduced_linear_solver_type = ReducedLinearSolverType::ITERATIVE;
+  // Not an (almost) exact preconditioner, whose CG can end in one or two
+  // iterations with a vanishing residual.
+  o.reduced_preconditioner_type = ReducedPreconditionerType::BLOCK_JACOBI;
+  Solver::Summary summary;
+  Solve(o, g->problem.get(), &summary);
+  ASSERT_TRUE(summary.IsSolutionUsable()) << summary.FullReport();
+  // One Jacobian per accepted point, the initial one included (Ceres
+  // counts iteration 0 as a successful step); one residual evaluation
+  // (elimination) per point tried.
+  EXPECT_EQ(summary.num_jacobian_evaluations,
+            summary.varpro.num_jacobian_evaluations);
+  EXPECT_EQ(summary.num_jacobian_evaluations, summary.num_successful_steps);
+  EXPECT_EQ(summary.num_residual_evaluations, summary.varpro.num_evaluations);
+  EXPECT_GE(summary.num_residual_evaluations, summary.num_successful_steps);
+  EXPECT_GT(summary.jacobian_evaluation_time_in_seconds, 0.0);
+  EXPECT_GT(summary.residual_evaluation_time_in_seconds, 0.0);
+  // min_linear_solver_iterations is honoured by CG.
+  for (const auto& it : summary.iterations) {
+    if (it.iteration > 0 && it.step_is_valid) {
+      EXPECT_GE(it.linear_solver_iterations, 4) << "iteration " << it.iteration;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ceres_varpro
