@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <numeric>
 #include <queue>
 
@@ -347,12 +349,19 @@ bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
     std::copy(ri.data(), ri.data() + d_ * d_, rotation(i));
     std::copy(t[i].data(), t[i].data() + d_, translation(i));
   }
-  // Landmarks: the file value when it is an initial guess, else the first
-  // relative measurement, else the centroid of the poses ranging to it.
+  // Landmarks: the file value when it is an initial guess, else a prior,
+  // else the first relative measurement, else the centroid of the poses
+  // ranging to it, else (sensor networks) multilaterated from the ranges to
+  // those already placed.
   const int nl = graph.num_landmarks();
   std::vector<int> count(nl, 0);
   std::vector<Eigen::VectorXd> guess(nl, Eigen::VectorXd::Zero(d_));
   std::vector<char> measured(nl, 0);
+  for (const auto& p : graph.landmark_priors) {
+    if (measured[p.landmark]) continue;
+    measured[p.landmark] = 1;
+    guess[p.landmark] = p.position;
+  }
   for (const auto& e : graph.landmark_edges) {
     if (measured[e.landmark]) continue;
     measured[e.landmark] = 1;
@@ -412,6 +421,74 @@ void SlamProblem::Multilaterate(const SlamGraph& graph,
   auto is_placed = [&](const SlamGraph::Endpoint& x) {
     return !x.is_landmark || (*placed)[x.index];
   };
+  // Sensor networks with anchors: the shortest-path distance through the
+  // ranges to each anchor (placed landmark) stands for the Euclidean one, and
+  // each node is multilaterated from those (DV-distance). Coarse, but
+  // globally consistent: no flipped patches, which greedy placement from
+  // few neighbours produces.
+  std::vector<int> anchors;
+  for (int j = 0; j < nl; ++j) {
+    if ((*placed)[j] && !neighbours[j].empty()) anchors.push_back(j);
+  }
+  if (static_cast<int>(anchors.size()) > 64) {
+    std::vector<int> spread;
+    for (int k = 0; k < 64; ++k)
+      spread.push_back(anchors[k * anchors.size() / 64]);
+    anchors.swap(spread);
+  }
+  if (static_cast<int>(anchors.size()) >= d_ + 1) {
+    const int na = static_cast<int>(anchors.size());
+    const double infinity = std::numeric_limits<double>::infinity();
+    std::vector<std::vector<double>> distance(
+        na, std::vector<double>(nl, infinity));
+    for (int a = 0; a < na; ++a) {
+      std::vector<double>& dist = distance[a];
+      using Item = std::pair<double, int>;
+      std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
+      dist[anchors[a]] = 0.0;
+      queue.push({0.0, anchors[a]});
+      while (!queue.empty()) {
+        const auto [dj, j] = queue.top();
+        queue.pop();
+        if (dj > dist[j]) continue;
+        for (const auto& n : neighbours[j]) {
+          if (!n.other.is_landmark) continue;
+          const double candidate = dj + n.range;
+          if (candidate < dist[n.other.index]) {
+            dist[n.other.index] = candidate;
+            queue.push({candidate, n.other.index});
+          }
+        }
+      }
+    }
+    for (int j = 0; j < nl; ++j) {
+      if ((*placed)[j]) continue;
+      std::vector<int> reach;
+      for (int a = 0; a < na; ++a) {
+        if (std::isfinite(distance[a][j])) reach.push_back(a);
+      }
+      const int k = static_cast<int>(reach.size());
+      if (k < d_ + 1) continue;
+      const Eigen::VectorXd& p0 = (*guess)[anchors[reach[0]]];
+      const double r0 = distance[reach[0]][j];
+      Eigen::MatrixXd a(k - 1, d_);
+      Eigen::VectorXd b(k - 1);
+      for (int i = 1; i < k; ++i) {
+        const Eigen::VectorXd& p = (*guess)[anchors[reach[i]]];
+        const double ri = distance[reach[i]][j];
+        a.row(i - 1) = 2.0 * (p - p0).transpose();
+        b[i - 1] = p.squaredNorm() - p0.squaredNorm() - ri * ri + r0 * r0;
+      }
+      Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+      qr.setThreshold(1e-6);
+      if (qr.rank() < d_) continue;
+      const Eigen::VectorXd x = qr.solve(b);
+      if (!x.allFinite()) continue;
+      (*guess)[j] = x;
+      (*placed)[j] = 1;
+    }
+  }
+
   // Most-constrained first: a max-heap on the number of placed neighbours,
   // with stale entries skipped.
   std::vector<int> support(nl, 0);
@@ -461,9 +538,15 @@ void SlamProblem::Multilaterate(const SlamGraph& graph,
           b[i - 1] = p.squaredNorm() - p0.squaredNorm() - ri * ri + r0 * r0;
         }
         Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+        qr.setThreshold(1e-6);
         if (qr.rank() == d_) {
-          x = qr.solve(b);
-          solved = x.allFinite();
+          const Eigen::VectorXd y = qr.solve(b);
+          // Nearly collinear neighbours give a far-off point: keep it only
+          // within reach of its neighbours.
+          double reach = 0.0;
+          for (const Neighbour* n : known) reach = std::max(reach, n->range);
+          solved = y.allFinite() && (y - x).norm() <= 2.0 * reach + 1e-9;
+          if (solved) x = y;
         }
       }
       if (!solved) {
@@ -489,8 +572,11 @@ void SlamProblem::Multilaterate(const SlamGraph& graph,
         }
         const Eigen::MatrixXd h =
             jac.transpose() * jac + 1e-9 * Eigen::MatrixXd::Identity(d_, d_);
-        const Eigen::VectorXd step = h.ldlt().solve(-jac.transpose() * res);
+        Eigen::VectorXd step = h.ldlt().solve(-jac.transpose() * res);
         if (!step.allFinite()) break;
+        double reach = 0.0;
+        for (const Neighbour* n : known) reach = std::max(reach, n->range);
+        if (step.norm() > reach) step *= reach / step.norm();
         x += step;
         if (step.norm() < 1e-9) break;
       }
