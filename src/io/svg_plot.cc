@@ -176,14 +176,19 @@ std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
     const auto& b = optimized.landmarks[j].position;
     svg += Circle(frame.X(b[0]), frame.Y(b[1]), radius, "black", 0.9);
   }
-  svg += Text(frame, 0, "grey: initial trajectories and landmarks", "#777777");
-  svg += Text(frame, 1, "blue: optimised trajectories; black: landmarks",
+  const bool poses = optimized.num_poses() > 0;
+  const char* points = poses ? "landmarks" : "positions";
+  svg += Text(frame, 0,
+              std::string("grey: initial ") +
+                  (poses ? "trajectories and " : "") + points,
+              "#777777");
+  svg += Text(frame, 1,
+              std::string(poses ? "blue: optimised trajectories; " : "") +
+                  "black: optimised " + points,
               "#1f5fbf");
-  svg += Text(frame, 2,
-              "faint red: loop closures" +
-                  std::string(options.draw_ranges ? "; green: ranges" : "") +
-                  " (top-down view)",
-              "#d62728");
+  std::string third = loops.empty() ? "" : "faint red: loop closures; ";
+  if (options.draw_ranges) third += "faint green: ranges; ";
+  svg += Text(frame, 2, third + "seen from above (x right, y up)", "#d62728");
   svg += "</svg>\n";
   return svg;
 }
