@@ -16,7 +16,7 @@ DEFINE_string(kind, "pose_graph_3d",
               "(sensor-network localization, written as pyfg).");
 DEFINE_int32(nodes, 1000, "snl: number of nodes, anchors included.");
 DEFINE_int32(anchors, 10, "snl: number of anchors (known positions).");
-DEFINE_double(radio_range, 1.75,
+DEFINE_double(radio_range, 2.5,
               "snl: nodes closer than this measure their range, in units of "
               "the mean node spacing (nodes fill [0, nodes^(1/d)]^d).");
 DEFINE_double(range_noise, 0.05, "snl: standard deviation of each range.");

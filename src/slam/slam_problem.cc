@@ -411,6 +411,7 @@ void SlamProblem::Multilaterate(const SlamGraph& graph,
     double range;
   };
   std::vector<std::vector<Neighbour>> neighbours(nl);
+  const std::vector<char> given = *placed;  // Not moved by the refinement.
   for (const auto& e : graph.range_edges) {
     if (e.a.is_landmark) neighbours[e.a.index].push_back({e.b, e.range});
     if (e.b.is_landmark) neighbours[e.b.index].push_back({e.a, e.range});
@@ -587,6 +588,37 @@ void SlamProblem::Multilaterate(const SlamGraph& graph,
       if (!n.other.is_landmark || (*placed)[n.other.index]) continue;
       heap.push({++support[n.other.index], n.other.index});
     }
+  }
+
+  // Gauss-Seidel sweeps: each placed node in turn takes a damped
+  // Gauss-Newton step on its own ranges, the others held. Cheap (linear in
+  // the ranges per sweep) and it removes most of the multilateration's
+  // distance bias before the solvers start.
+  for (int sweep = 0; sweep < 30; ++sweep) {
+    double moved = 0.0;
+    for (int j = 0; j < nl; ++j) {
+      if (given[j] || neighbours[j].size() < 2) continue;
+      Eigen::VectorXd& x = (*guess)[j];
+      Eigen::MatrixXd h = Eigen::MatrixXd::Zero(d_, d_);
+      Eigen::VectorXd g = Eigen::VectorXd::Zero(d_);
+      double reach = 0.0;
+      for (const auto& n : neighbours[j]) {
+        const Eigen::VectorXd diff = x - position(n.other);
+        const double dist = diff.norm();
+        if (!(dist > 1e-9)) continue;
+        const Eigen::VectorXd u = diff / dist;
+        h += u * u.transpose();
+        g += u * (dist - n.range);
+        reach = std::max(reach, n.range);
+      }
+      h.diagonal().array() += 1e-3 * (1.0 + h.trace());
+      Eigen::VectorXd step = -h.ldlt().solve(g);
+      if (!step.allFinite()) continue;
+      if (step.norm() > 0.5 * reach) step *= 0.5 * reach / step.norm();
+      x += step;
+      moved = std::max(moved, step.norm());
+    }
+    if (moved < 1e-6) break;
   }
 }
 

@@ -13,7 +13,7 @@ struct SnlGeneratorOptions {
   int num_anchors = 10;
   // Nodes within this distance measure their range. Lengths are in units of
   // the mean node spacing: nodes fill [0, n^(1/d)]^d, one per unit volume.
-  double radio_range = 1.75;
+  double radio_range = 2.5;
   double range_noise = 0.05;    // Standard deviation of each range.
   double anchor_sigma = 0.001;  // Standard deviation of the anchors' priors.
   uint64_t seed = 1;
