@@ -27,9 +27,11 @@ DEFINE_string(
     "auto: the file's vertices when they are an initial guess (g2o/TORO "
     "with VERTEX lines), otherwise odometry. file: the vertices (for pyfg "
     "these are reference values). odometry: relative poses chained along a "
-    "spanning forest preferring consecutive ids; landmarks from their first "
-    "relative measurement or the centroid of the poses ranging to them; "
-    "range bearings from the initial positions.");
+    "spanning forest preferring consecutive ids (from a pose prior where a "
+    "tree has one); landmarks from a prior, else their first relative "
+    "measurement, else the centroid of the poses ranging to them, else "
+    "multilateration from range distances to the anchors; range bearings "
+    "from the initial positions.");
 DEFINE_string(
     ceres_linear_solver, "sparse_normal_cholesky",
     "Stock Ceres's linear solver (any ceres::LinearSolverType name).");
