@@ -5,9 +5,9 @@ Every (case, view, load, solver configuration, repetition) is one solve in
 its own process, so that peak memory (wait4) is that solver's alone. Two kinds
 of case:
 
-  * the command-line runner's families (pose3d, pose2d, ra, bal): the
-    `ceres_varpro slam|ba --json=FILE` runner, the project's own problem
-    builders (slam: isotropic model);
+  * the command-line runner's families (pose3d, pose2d, ra, landmark, snl,
+    bal): the `ceres_varpro slam|ba --json=FILE` runner, the project's own
+    problem builders (slam: isotropic model);
   * the swap-in family (group `swapin`, cases named swapin:<dataset>): the
     problems built the way Ceres's own examples build them (pose_graph_2d/3d,
     bundle_adjuster) by build/bench/swap_in/swap_in_bench, solved by
@@ -134,6 +134,9 @@ DATASETS = {
     "mrclam3b": ("ra", "ra_slam/mrclam3b.pyfg"),
     "mrclam5a": ("ra", "ra_slam/mrclam5a.pyfg"),
     "mrclam6": ("ra", "ra_slam/mrclam6.pyfg"),
+    # landmark SLAM
+    "victoria_park": ("landmark", "landmark_slam_2d/victoria_park.txt"),
+    "example.graph": ("landmark", "landmark_slam_2d/example.graph"),
     # bundle adjustment
     "dubrovnik-3-7": ("bal", "bal/dubrovnik-3-7-pre.txt"),
     "ba-49-7776": ("bal", "bal/problem-49-7776-pre.txt"),
@@ -150,6 +153,12 @@ DATASETS = {
                              "synthetic_ba.txt")),
     "synthetic_ba_small": ("bal", ("generate", ["--kind=bal", "--cameras=8", "--points=300"],
                                    "synthetic_ba_small.txt")),
+    # sensor-network localization (generate --kind=snl: 1% anchors, seeded)
+    "synthetic_snl_1k": ("snl", ("generate", ["--kind=snl", "--nodes=1000", "--anchors=10"],
+                                 "synthetic_snl_1k.pyfg")),
+    "synthetic_snl_10k": ("snl", ("generate", ["--kind=snl", "--nodes=10000",
+                                               "--anchors=100"],
+                                  "synthetic_snl_10k.pyfg")),
 }
 
 # The swap-in family: swap_in_bench on the same files (Ceres's examples' models).
@@ -165,6 +174,8 @@ GROUPS = {
     "pose3d": [n for n, (f, _) in DATASETS.items() if f == "pose3d"],
     "pose2d": [n for n, (f, _) in DATASETS.items() if f == "pose2d"],
     "ra": [n for n, (f, _) in DATASETS.items() if f == "ra"],
+    "landmark": [n for n, (f, _) in DATASETS.items() if f == "landmark"],
+    "snl": [n for n, (f, _) in DATASETS.items() if f == "snl"],
     "bal": [n for n, (f, _) in DATASETS.items() if f == "bal"],
     "swapin": [n for n, (f, _) in DATASETS.items() if f.startswith("swapin")],
     # Small and fast: the regression set.
@@ -181,6 +192,8 @@ FAMILIES = [
     ("pose3d", "Runner: 3D pose graphs"),
     ("pose2d", "Runner: 2D pose graphs"),
     ("ra", "Runner: range-aided SLAM"),
+    ("landmark", "Runner: landmark SLAM"),
+    ("snl", "Runner: sensor-network localization"),
     ("bal", "Runner: bundle adjustment (BAL)"),
 ]
 

@@ -11,6 +11,7 @@
 #include "ceres_varpro/ba/bal_problem_builder.h"
 #include "ceres_varpro/ceres_varpro.h"
 #include "ceres_varpro/io/bal_io.h"
+#include "ceres_varpro/io/svg_plot.h"
 #include "command.h"
 #include "common_flags.h"
 #include "gflags/gflags.h"
@@ -34,6 +35,7 @@ DEFINE_string(final_ply, "", "Write the solution's cameras and points as PLY.");
 DECLARE_string(input);
 DECLARE_string(solver);
 DECLARE_string(output);
+DECLARE_string(plot);
 DECLARE_string(varpro_linear_solver);
 DECLARE_string(varpro_preconditioner);
 
@@ -164,8 +166,12 @@ int RunBa() {
        [&](const std::string& path, std::string* e) {
          return WritePlyFile(path, bal, e);
        }},
-      {FLAGS_output, [&](const std::string& path, std::string* e) {
+      {FLAGS_output,
+       [&](const std::string& path, std::string* e) {
          return WriteBalFile(path, bal, e);
+       }},
+      {FLAGS_plot, [&](const std::string& path, std::string* e) {
+         return WriteBalPlot(path, bal, e);
        }}};
   return FinishRuns("ba", runs, outputs, [&](JsonWriter* json) {
     json->String("input", FLAGS_input)

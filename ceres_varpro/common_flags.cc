@@ -18,6 +18,11 @@ DEFINE_string(report, "brief",
               "Report printed after each solve: full, brief or none.");
 DEFINE_string(json, "",
               "Write machine-readable results to this file (atomically).");
+DEFINE_string(plot, "",
+              "Write a picture of the solution as SVG (atomically). slam: the "
+              "initial and optimised trajectories seen from above, loop "
+              "closures faint, landmarks as points; ba: a top view of the "
+              "cameras and points.");
 DEFINE_string(
     input, "",
     "The problem file (slam: .g2o, TORO .graph/.txt, .pyfg; ba: BAL).");

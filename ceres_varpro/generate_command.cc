@@ -6,11 +6,23 @@
 #include "ceres_varpro/io/bal_io.h"
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pose_graph_generator.h"
+#include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/io/snl_generator.h"
 #include "command.h"
 #include "gflags/gflags.h"
 
 DEFINE_string(kind, "pose_graph_3d",
-              "What to generate: pose_graph_3d, pose_graph_2d or bal.");
+              "What to generate: pose_graph_3d, pose_graph_2d, bal or snl "
+              "(sensor-network localization, written as pyfg).");
+DEFINE_int32(nodes, 1000, "snl: number of nodes, anchors included.");
+DEFINE_int32(anchors, 10, "snl: number of anchors (known positions).");
+DEFINE_double(radio_range, 2.5,
+              "snl: nodes closer than this measure their range, in units of "
+              "the mean node spacing (nodes fill [0, nodes^(1/d)]^d).");
+DEFINE_double(range_noise, 0.05, "snl: standard deviation of each range.");
+DEFINE_double(anchor_sigma, 0.001,
+              "snl: standard deviation of the anchors' position priors.");
+DEFINE_int32(dimension, 2, "snl: 2 or 3.");
 DEFINE_int32(cameras, 20, "bal: number of cameras.");
 DEFINE_int32(points, 2000, "bal: number of points.");
 DEFINE_string(out, "", "Output file (written atomically).");
@@ -53,6 +65,35 @@ int RunGenerate() {
               << bal.observations.size() << " observations\n";
     return 0;
   }
+  if (FLAGS_kind == "snl") {
+    if (FLAGS_nodes < 2 || FLAGS_anchors < 0 || FLAGS_anchors > FLAGS_nodes ||
+        !(FLAGS_radio_range > 0) || !(FLAGS_range_noise > 0) ||
+        !(FLAGS_anchor_sigma > 0) ||
+        (FLAGS_dimension != 2 && FLAGS_dimension != 3)) {
+      std::cerr << "ceres_varpro generate: need --nodes >= 2, 0 <= --anchors "
+                   "<= --nodes, positive --radio_range, --range_noise and "
+                   "--anchor_sigma, and --dimension 2 or 3\n";
+      return 2;
+    }
+    SnlGeneratorOptions options;
+    options.dimension = FLAGS_dimension;
+    options.num_nodes = FLAGS_nodes;
+    options.num_anchors = FLAGS_anchors;
+    options.radio_range = FLAGS_radio_range;
+    options.range_noise = FLAGS_range_noise;
+    options.anchor_sigma = FLAGS_anchor_sigma;
+    options.seed = FLAGS_seed;
+    SlamGraph graph;
+    GenerateSensorNetwork(options, &graph);
+    if (!WritePyfgFile(FLAGS_out, graph, &error)) {
+      std::cerr << "ceres_varpro generate: " << error << "\n";
+      return 1;
+    }
+    std::cout << "Wrote " << FLAGS_out << ": " << graph.num_landmarks()
+              << " nodes, " << graph.landmark_priors.size() << " anchors, "
+              << graph.range_edges.size() << " ranges\n";
+    return 0;
+  }
   if (FLAGS_kind != "pose_graph_3d" && FLAGS_kind != "pose_graph_2d") {
     std::cerr << "ceres_varpro generate: unknown --kind " << FLAGS_kind << "\n";
     return 2;
@@ -86,7 +127,7 @@ int RunGenerate() {
 const CommandRegistrar kRegistrar({
     "generate",
     "write one of the project's synthetic sample problems",
-    "--kind=pose_graph_3d|pose_graph_2d|bal --out=FILE [flags]",
+    "--kind=pose_graph_3d|pose_graph_2d|bal|snl --out=FILE [flags]",
     "generate_command.cc",
     &RunGenerate,
     /*uses_common_flags=*/false,

@@ -9,6 +9,7 @@
 #include "ceres_varpro/ceres_varpro.h"
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/io/svg_plot.h"
 #include "ceres_varpro/slam/slam_problem.h"
 #include "command.h"
 #include "common_flags.h"
@@ -26,9 +27,11 @@ DEFINE_string(
     "auto: the file's vertices when they are an initial guess (g2o/TORO "
     "with VERTEX lines), otherwise odometry. file: the vertices (for pyfg "
     "these are reference values). odometry: relative poses chained along a "
-    "spanning forest preferring consecutive ids; landmarks from their first "
-    "relative measurement or the centroid of the poses ranging to them; "
-    "range bearings from the initial positions.");
+    "spanning forest preferring consecutive ids (from a pose prior where a "
+    "tree has one); landmarks from a prior, else their first relative "
+    "measurement, else the centroid of the poses ranging to them, else "
+    "multilateration from range distances to the anchors; range bearings "
+    "from the initial positions.");
 DEFINE_string(
     ceres_linear_solver, "sparse_normal_cholesky",
     "Stock Ceres's linear solver (any ceres::LinearSolverType name).");
@@ -38,6 +41,8 @@ DEFINE_string(ceres_preconditioner, "jacobi",
 DECLARE_string(input);
 DECLARE_string(solver);
 DECLARE_string(output);
+DECLARE_string(plot);
+DEFINE_bool(plot_ranges, false, "--plot also draws the range measurements.");
 DECLARE_string(varpro_linear_solver);
 DECLARE_string(varpro_preconditioner);
 
@@ -119,13 +124,17 @@ int RunSlam() {
             << graph.num_landmarks() << " landmarks, "
             << graph.pose_edges.size() << " relative poses, "
             << graph.landmark_edges.size() << " relative landmarks, "
-            << graph.range_edges.size() << " ranges\n"
+            << graph.range_edges.size() << " ranges, "
+            << graph.pose_priors.size() + graph.landmark_priors.size()
+            << " priors\n"
             << "Model: " << problem.model_name()
             << "; initialisation: " << problem.initialization_used() << "\n";
   for (const std::string& note : graph.notes)
     std::cout << "Note: " << note << "\n";
 
   const std::vector<double> start = problem.State();
+  SlamGraph initial_graph = graph;  // For --plot.
+  if (!FLAGS_plot.empty()) problem.WriteTo(&initial_graph);
   std::vector<double> varpro_result;
   std::vector<SolverRun> runs;
   if (FLAGS_solver != "ceres") {
@@ -166,7 +175,14 @@ int RunSlam() {
                               return pyfg ? WritePyfgFile(path, graph, e)
                                           : WriteG2oFile(path, graph, e);
                             }};
-  return FinishRuns("slam", runs, {output}, [&](JsonWriter* json) {
+  const RunnerOutput plot{
+      FLAGS_plot, [&](const std::string& path, std::string* e) {
+        problem.WriteTo(&graph);
+        SlamPlotOptions plot_options;
+        plot_options.draw_ranges = FLAGS_plot_ranges;
+        return WriteSlamPlot(path, initial_graph, graph, plot_options, e);
+      }};
+  return FinishRuns("slam", runs, {output, plot}, [&](JsonWriter* json) {
     json->String("input", FLAGS_input)
         .String("format", SlamGraphFormatName(graph.format))
         .Int("dimension", graph.dimension)
@@ -176,6 +192,9 @@ int RunSlam() {
         .Int("landmark_edges",
              static_cast<long long>(graph.landmark_edges.size()))
         .Int("range_edges", static_cast<long long>(graph.range_edges.size()))
+        .Int("pose_priors", static_cast<long long>(graph.pose_priors.size()))
+        .Int("landmark_priors",
+             static_cast<long long>(graph.landmark_priors.size()))
         .String("model", problem.model_name())
         .String("initialization", problem.initialization_used());
   });

@@ -10,6 +10,8 @@
 #include "ceres_varpro/io/bal_io.h"
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pose_graph_generator.h"
+#include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/io/snl_generator.h"
 
 namespace {
 
@@ -50,6 +52,8 @@ std::string Pyfg(int seed) {
       << " 0.25\n";
   }
   s << "EDGE_SE2_XY 1.0 A2 L1 1.5 0.5 0.25 0 0.25\n";
+  s << "VERTEX_SE2:PRIOR 0.0 A0 0 0 0 0.01 0 0 0.01 0 0.0004\n";
+  s << "VERTEX_XY:PRIOR 0.0 L0 3.5 -2.0 0.01 0 0.01\n";
   return s.str();
 }
 
@@ -86,6 +90,34 @@ int main(int argc, char** argv) {
       Write(
           dir + "/g2o/seed_edges_only.g2o",
           "EDGE_SE2 0 1 1 0 0 1 0 0 1 0 1\nEDGE_SE2 1 2 1 0 0.5 1 0 0 1 0 1\n");
+  // Landmark SLAM: g2o landmark edges, GTSAM bearing-range, Victoria Park.
+  ok = ok && Write(dir + "/g2o/seed_landmarks.g2o",
+                   "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 0 0.1\nVERTEX_XY 5 2 1\n"
+                   "EDGE_SE2 0 1 1 0 0.1 100 0 0 100 0 400\n"
+                   "EDGE_SE2_XY 0 5 2 1 4 0 4\nEDGE_SE2_XY 1 5 1 1 4 0 4\n");
+  ok = ok && Write(dir + "/g2o/seed_landmarks_3d.g2o",
+                   "VERTEX_SE3:QUAT 0 0 0 0 0 0 0 1\n"
+                   "VERTEX_TRACKXYZ 4 1 2 3\n"
+                   "EDGE_SE3_XYZ 0 4 1 2 3 4 0 0 4 0 4\n");
+  ok = ok && Write(dir + "/g2o/seed_bearing_range.graph",
+                   "VERTEX2 0 0 0 0\nVERTEX2 1 1 0 0.1\n"
+                   "EDGE2 0 1 1 0 0.1 1 0 1 1 0 0\n"
+                   "BR 0 144 0.18 9.1 0.0349 0.1\nBR 1 144 -0.01 8.3 0.0349 "
+                   "0.1\n");
+  ok = ok && Write(dir + "/g2o/seed_victoria.txt",
+                   "ODOMETRY 0 1 0.5 0 0.01 0.0001 0 0 4e-06 0 4e-06\n"
+                   "LANDMARK 1 2 11.5 -3.2 0.4 0 0.4\n"
+                   "ODOMETRY 1 3 0.5 0 0.01 0.0001 0 0 4e-06 0 4e-06\n"
+                   "LANDMARK 3 2 11.0 -3.1 0.4 0 0.4\n");
+  {
+    ceres_varpro::SnlGeneratorOptions o;
+    o.num_nodes = 12;
+    o.num_anchors = 3;
+    ceres_varpro::SlamGraph g;
+    ceres_varpro::GenerateSensorNetwork(o, &g);
+    ok = ok &&
+         ceres_varpro::WritePyfgFile(dir + "/pyfg/seed_snl.pyfg", g, &error);
+  }
   for (int seed : {1, 2})
     ok = ok && Write(dir + "/pyfg/seed_" + std::to_string(seed) + ".pyfg",
                      Pyfg(seed));

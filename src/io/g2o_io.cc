@@ -38,6 +38,19 @@ class G2oParser {
         }
       }
     }
+    // Landmarks need declaring only in files that declare some (g2o
+    // VERTEX_XY); BR and LANDMARK files never do.
+    if (num_landmark_vertex_lines_ > 0) {
+      for (size_t j = 0; j < graph_->landmarks.size(); ++j) {
+        if (!graph_->landmarks[j].has_value) {
+          *error = reader_.name() + ":" +
+                   std::to_string(landmark_first_use_line_[j]) +
+                   ": edge refers to landmark " + graph_->landmarks[j].name +
+                   ", which the file does not declare";
+          return false;
+        }
+      }
+    }
     // Poses named only by EQUIV before the dimension was known.
     const int d = graph_->dimension;
     for (SlamGraph::Pose& p : graph_->poses) {
@@ -50,6 +63,14 @@ class G2oParser {
           std::to_string(num_equivalences_) +
           " EQUIV lines kept but not used (data-association "
           "declarations; the ids stay distinct poses)");
+    }
+    if (num_victoria_landmarks_ > 0) {
+      graph_->notes.push_back(
+          std::to_string(num_victoria_landmarks_) +
+          " LANDMARK lines read as the landmark's position in the robot frame "
+          "with its covariance (c11 c12 c22); GTSAM's load2D instead turns "
+          "them into bearing-range factors with sigma_bearing = sqrt(c11/10), "
+          "sigma_range = sqrt(c11)");
     }
     if (num_indefinite_ > 0) {
       graph_->notes.push_back(
@@ -82,13 +103,24 @@ class G2oParser {
     return true;
   }
 
+  bool Id(int field, long long* id, std::string* error) {
+    if (!reader_.Int(field, id, error)) return false;
+    if (*id < 0) {
+      *error =
+          reader_.Error("vertex id " + std::to_string(*id) + " is negative");
+      return false;
+    }
+    return true;
+  }
+
   // Pose index for an id field, creating a value-less pose on first use.
+  // Poses and landmarks share one id space, as in g2o and Victoria Park.
   bool PoseIndex(int field, int* index, std::string* error) {
     long long id;
-    if (!reader_.Int(field, &id, error)) return false;
-    if (id < 0) {
-      *error =
-          reader_.Error("vertex id " + std::to_string(id) + " is negative");
+    if (!Id(field, &id, error)) return false;
+    if (landmark_index_of_.count(id)) {
+      *error = reader_.Error("id " + std::to_string(id) +
+                             " is a landmark, a pose is expected");
       return false;
     }
     auto [it, inserted] =
@@ -104,6 +136,175 @@ class G2oParser {
       first_use_line_.push_back(reader_.line_number());
     }
     *index = it->second;
+    return true;
+  }
+
+  // Landmark index for an id field, creating a value-less landmark on first
+  // use. The dimension must be known.
+  bool LandmarkIndex(int field, int* index, std::string* error) {
+    long long id;
+    if (!Id(field, &id, error)) return false;
+    if (index_of_.count(id)) {
+      *error = reader_.Error("id " + std::to_string(id) +
+                             " is a pose, a landmark is expected");
+      return false;
+    }
+    auto [it, inserted] = landmark_index_of_.emplace(
+        id, static_cast<int>(graph_->landmarks.size()));
+    if (inserted) {
+      SlamGraph::Landmark landmark;
+      landmark.name = std::to_string(id);
+      landmark.position = Eigen::VectorXd::Zero(graph_->dimension);
+      graph_->landmarks.push_back(std::move(landmark));
+      landmark_first_use_line_.push_back(reader_.line_number());
+    }
+    *index = it->second;
+    return true;
+  }
+
+  // VERTEX_XY id x y, VERTEX_TRACKXYZ id x y z.
+  bool LandmarkVertex(int d, std::string* error) {
+    if (!SetDimension(d, error) || !ExpectTokens(d + 2, error)) return false;
+    int index;
+    if (!LandmarkIndex(1, &index, error)) return false;
+    SlamGraph::Landmark& landmark = graph_->landmarks[index];
+    if (landmark.has_value) {
+      *error =
+          reader_.Error("landmark " + landmark.name + " is declared twice");
+      return false;
+    }
+    double v[3];
+    if (!reader_.Doubles(2, d, v, error)) return false;
+    landmark.position = Eigen::Map<Eigen::VectorXd>(v, d);
+    landmark.has_value = true;
+    ++num_landmark_vertex_lines_;
+    return true;
+  }
+
+  // The pose and landmark ids of a landmark edge (fields 1 and 2).
+  bool LandmarkEdgeEnds(SlamGraph::LandmarkEdge* edge, std::string* error) {
+    edge->line = reader_.line_number();
+    return PoseIndex(1, &edge->pose, error) &&
+           LandmarkIndex(2, &edge->landmark, error);
+  }
+
+  // EDGE_SE2_XY pose landmark x y I11 I12 I22, EDGE_SE3_XYZ pose landmark
+  // x y z + the 6 information entries (upper triangle, row-major).
+  bool LandmarkEdge(int d, std::string* error) {
+    const int ni = d * (d + 1) / 2;
+    if (!SetDimension(d, error) || !ExpectTokens(3 + d + ni, error))
+      return false;
+    SlamGraph::LandmarkEdge edge;
+    if (!LandmarkEdgeEnds(&edge, error)) return false;
+    double v[9];
+    if (!reader_.Doubles(3, d + ni, v, error)) return false;
+    edge.translation = Eigen::Map<Eigen::VectorXd>(v, d);
+    std::string reason;
+    if (!SymmetricFromUpperTriangle(v + d, d, &edge.information, &reason)) {
+      *error = reader_.Error("the information matrix " + reason);
+      return false;
+    }
+    AddLandmarkEdge(std::move(edge));
+    return true;
+  }
+
+  // BR pose landmark bearing range σ_bearing σ_range (GTSAM's example.graph).
+  bool BearingRangeEdge(std::string* error) {
+    if (!SetDimension(2, error) || !ExpectTokens(7, error)) return false;
+    SlamGraph::LandmarkEdge edge;
+    if (!LandmarkEdgeEnds(&edge, error)) return false;
+    double v[4];
+    if (!reader_.Doubles(3, 4, v, error)) return false;
+    SlamGraph::BearingRange br;
+    br.bearing = v[0];
+    br.range = v[1];
+    br.bearing_sigma = v[2];
+    br.range_sigma = v[3];
+    std::string reason;
+    if (!RelativePositionFromBearingRange(br, &edge.translation,
+                                          &edge.information, &reason)) {
+      *error = reader_.Error("bearing-range measurement: " + reason);
+      return false;
+    }
+    edge.bearing_range = br;
+    AddLandmarkEdge(std::move(edge));
+    return true;
+  }
+
+  // LANDMARK pose landmark x y c11 c12 c22 (Victoria Park): the landmark's
+  // position in the pose's frame and its covariance.
+  bool VictoriaLandmark(std::string* error) {
+    if (!SetDimension(2, error) || !ExpectTokens(8, error)) return false;
+    SlamGraph::LandmarkEdge edge;
+    if (!LandmarkEdgeEnds(&edge, error)) return false;
+    double v[5];
+    if (!reader_.Doubles(3, 5, v, error)) return false;
+    edge.translation = Eigen::Vector2d(v[0], v[1]);
+    Eigen::MatrixXd covariance;
+    std::string reason;
+    if (!SymmetricFromUpperTriangle(v + 2, 2, &covariance, &reason)) {
+      *error = reader_.Error("the covariance matrix " + reason);
+      return false;
+    }
+    edge.information = covariance.llt().solve(
+        Eigen::MatrixXd::Identity(covariance.rows(), covariance.rows()));
+    AddLandmarkEdge(std::move(edge));
+    ++num_victoria_landmarks_;
+    return true;
+  }
+
+  void AddLandmarkEdge(SlamGraph::LandmarkEdge edge) {
+    graph_->landmark_edges.push_back(std::move(edge));
+    graph_->other_lines.emplace_back(reader_.line());
+  }
+
+  // ODOMETRY i j dx dy dθ + 6 covariance entries (Victoria Park). GTSAM's
+  // load2D reads them as a covariance, in g2o's row-major order unless the
+  // numbers fit TORO's order (I11 I12 I22 I33 I13 I23) only; decided on the
+  // first line like EDGE2.
+  bool Odometry(std::string* error) {
+    if (!SetDimension(2, error) || !ExpectTokens(12, error)) return false;
+    SlamGraph::PoseEdge edge;
+    edge.line = reader_.line_number();
+    if (!PoseIndex(1, &edge.from, error) || !PoseIndex(2, &edge.to, error))
+      return false;
+    if (edge.from == edge.to) {
+      *error = reader_.Error("edge from vertex " +
+                             graph_->poses[edge.from].name + " to itself");
+      return false;
+    }
+    double v[9];
+    if (!reader_.Doubles(3, 9, v, error)) return false;
+    edge.translation = Eigen::Vector2d(v[0], v[1]);
+    edge.rotation = RotationFromAngle(v[2]);
+    double upper[6] = {v[3], v[4], v[5], v[6], v[7], v[8]};
+    if (odometry_order_ < 0) {
+      const double toro[6] = {v[3], v[4], v[7], v[5], v[8], v[6]};
+      Eigen::MatrixXd m;
+      std::string reason;
+      const bool row_major = SymmetricFromUpperTriangle(upper, 3, &m, &reason);
+      odometry_order_ =
+          !row_major && SymmetricFromUpperTriangle(toro, 3, &m, &reason);
+      graph_->notes.push_back(
+          std::string("ODOMETRY noise read as a covariance in ") +
+          (odometry_order_ ? "TORO order (C11 C12 C22 C33 C13 C23)"
+                           : "g2o row-major order (C11 C12 C13 C22 C23 C33)") +
+          ", as GTSAM's load2D reads it");
+    }
+    if (odometry_order_ == 1) {
+      const double t[6] = {v[3], v[4], v[7], v[5], v[8], v[6]};
+      std::copy(t, t + 6, upper);
+    }
+    Eigen::MatrixXd covariance;
+    std::string reason;
+    if (!SymmetricFromUpperTriangle(upper, 3, &covariance, &reason)) {
+      *error = reader_.Error("the covariance matrix " + reason);
+      return false;
+    }
+    edge.information = covariance.llt().solve(
+        Eigen::MatrixXd::Identity(covariance.rows(), covariance.rows()));
+    graph_->pose_edges.push_back(std::move(edge));
+    graph_->other_lines.emplace_back(reader_.line());
     return true;
   }
 
@@ -240,6 +441,16 @@ class G2oParser {
       graph_->format = SlamGraph::Format::kToro;
       return Edge(2, true, error);
     }
+    if (tag == "VERTEX_XY") return LandmarkVertex(2, error);
+    if (tag == "VERTEX_TRACKXYZ") return LandmarkVertex(3, error);
+    if (tag == "EDGE_SE2_XY") return LandmarkEdge(2, error);
+    if (tag == "EDGE_SE3_XYZ") return LandmarkEdge(3, error);
+    if (tag == "BR" || tag == "ODOMETRY" || tag == "LANDMARK") {
+      graph_->format = SlamGraph::Format::kToro;
+      if (tag == "BR") return BearingRangeEdge(error);
+      if (tag == "ODOMETRY") return Odometry(error);
+      return VictoriaLandmark(error);
+    }
     if (tag == "EQUIV") {
       // A data-association declaration (w100: the same place seen twice).
       // The graph already carries edges between such ids with non-zero
@@ -258,7 +469,12 @@ class G2oParser {
   TextReader reader_;
   SlamGraph* graph_;
   std::unordered_map<long long, int> index_of_;
+  std::unordered_map<long long, int> landmark_index_of_;
   std::vector<int> first_use_line_;
+  std::vector<int> landmark_first_use_line_;
+  int num_landmark_vertex_lines_ = 0;
+  int num_victoria_landmarks_ = 0;
+  int odometry_order_ = -1;
   int num_equivalences_ = 0;
   int num_indefinite_ = 0;
   int num_vertex_lines_ = 0;
@@ -305,6 +521,14 @@ bool WriteG2oFile(const std::string& path, const SlamGraph& graph,
           p.name.c_str(), t[0], t[1], t[2], q[0], q[1], q[2], q[3]);
     }
     out << buffer;
+  }
+  for (const SlamGraph::Landmark& l : graph.landmarks) {
+    out << (graph.dimension == 2 ? "VERTEX_XY " : "VERTEX_TRACKXYZ ") << l.name;
+    for (int k = 0; k < graph.dimension; ++k) {
+      std::snprintf(buffer, sizeof(buffer), " %.17g", l.position[k]);
+      out << buffer;
+    }
+    out << '\n';
   }
   for (const std::string& line : graph.other_lines) out << line << '\n';
   return writer.Commit(error);

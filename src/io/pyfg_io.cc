@@ -169,11 +169,80 @@ class PyfgParser {
     return true;
   }
 
+  static bool IsPosePriorTag(std::string_view t, int* d) {
+    *d = (t == "VERTEX_SE2:PRIOR" || t == "VERTEX_SE2_PRIOR") ? 2 : 3;
+    return t == "VERTEX_SE2:PRIOR" || t == "VERTEX_SE2_PRIOR" ||
+           t == "VERTEX_SE3:QUAT:PRIOR" || t == "VERTEX_SE3:QUAT_PRIOR";
+  }
+  static bool IsLandmarkPriorTag(std::string_view t, int* d) {
+    *d = (t == "VERTEX_XY:PRIOR" || t == "VERTEX_XY_PRIOR") ? 2 : 3;
+    return t == "VERTEX_XY:PRIOR" || t == "VERTEX_XY_PRIOR" ||
+           t == "VERTEX_XYZ:PRIOR" || t == "VERTEX_XYZ_PRIOR";
+  }
+
+  // VERTEX_SE2:PRIOR <t> <pose> x y θ + 6 covariance entries;
+  // VERTEX_SE3:QUAT:PRIOR <t> <pose> x y z qx qy qz qw + 21.
+  bool PosePriorLine(const TextReader& r, int d, std::string* error) {
+    if (!SetDimension(r, d, error) || !ExpectTokens(r, d == 2 ? 12 : 31, error))
+      return false;
+    SlamGraph::PosePrior p;
+    p.line = r.line_number();
+    double stamp;
+    if (!r.Double(1, &stamp, error) || !Pose(r, 2, &p.pose, error))
+      return false;
+    double v[28];
+    if (!r.Doubles(3, d == 2 ? 9 : 28, v, error)) return false;
+    if (d == 2) {
+      p.translation = Eigen::Vector2d(v[0], v[1]);
+      p.rotation = RotationFromAngle(v[2]);
+      if (!Information(r, v + 3, 3, &p.information, error)) return false;
+    } else {
+      if (!(v[3] * v[3] + v[4] * v[4] + v[5] * v[5] + v[6] * v[6] > 1e-24)) {
+        *error = r.Error("the prior has a zero quaternion");
+        return false;
+      }
+      p.translation = Eigen::Vector3d(v[0], v[1], v[2]);
+      p.rotation = RotationFromQuaternion(v[3], v[4], v[5], v[6]);
+      if (!Information(r, v + 7, 6, &p.information, error)) return false;
+    }
+    graph_->pose_priors.push_back(std::move(p));
+    return true;
+  }
+
+  // VERTEX_XY:PRIOR <t> <landmark> x y c11 c12 c22; VERTEX_XYZ:PRIOR + 6.
+  bool LandmarkPriorLine(const TextReader& r, int d, std::string* error) {
+    const int nc = d * (d + 1) / 2;
+    if (!SetDimension(r, d, error) || !ExpectTokens(r, 3 + d + nc, error))
+      return false;
+    SlamGraph::LandmarkPrior p;
+    p.line = r.line_number();
+    double stamp;
+    SlamGraph::Endpoint e;
+    if (!r.Double(1, &stamp, error) || !Lookup(r, 2, &e, error)) return false;
+    if (!e.is_landmark) {
+      *error = r.Error(QuoteToken(r.token(2)) +
+                       " is a pose, a landmark is expected");
+      return false;
+    }
+    p.landmark = e.index;
+    double v[9];
+    if (!r.Doubles(3, d + nc, v, error)) return false;
+    p.position = Eigen::Map<Eigen::VectorXd>(v, d);
+    if (!Information(r, v + d, d, &p.information, error)) return false;
+    graph_->landmark_priors.push_back(std::move(p));
+    return true;
+  }
+
   bool EdgeLine(const TextReader& r, std::string* error) {
     const std::string_view tag = r.token(0);
     if (IsVertexTag(tag)) return true;
     double stamp;
-    if (tag == "EDGE_SE2" || tag == "EDGE_SE3:QUAT") {
+    int prior_dimension = 0;
+    if (IsPosePriorTag(tag, &prior_dimension)) {
+      if (!PosePriorLine(r, prior_dimension, error)) return false;
+    } else if (IsLandmarkPriorTag(tag, &prior_dimension)) {
+      if (!LandmarkPriorLine(r, prior_dimension, error)) return false;
+    } else if (tag == "EDGE_SE2" || tag == "EDGE_SE3:QUAT") {
       const int d = tag == "EDGE_SE2" ? 2 : 3;
       if (!SetDimension(r, d, error) ||
           !ExpectTokens(r, d == 2 ? 13 : 32, error)) {

@@ -41,6 +41,33 @@ bool SymmetricFromUpperTriangle(const double* upper, int n, Eigen::MatrixXd* m,
   return true;
 }
 
+bool RelativePositionFromBearingRange(const SlamGraph::BearingRange& br,
+                                      Eigen::VectorXd* translation,
+                                      Eigen::MatrixXd* information,
+                                      std::string* reason) {
+  if (!(br.range > 0.0)) {
+    *reason = "the range must be positive";
+    return false;
+  }
+  if (!(br.bearing_sigma > 0.0) || !(br.range_sigma > 0.0)) {
+    *reason = "the bearing and range standard deviations must be positive";
+    return false;
+  }
+  const Eigen::Vector2d u(std::cos(br.bearing), std::sin(br.bearing));
+  const Eigen::Vector2d u_perp(-u[1], u[0]);
+  const double across = br.range * br.bearing_sigma;
+  const double along_information = 1.0 / (br.range_sigma * br.range_sigma);
+  const double across_information = 1.0 / (across * across);
+  if (!std::isfinite(along_information) || !std::isfinite(across_information)) {
+    *reason = "the standard deviations are too small";
+    return false;
+  }
+  *translation = br.range * u;
+  *information = along_information * u * u.transpose() +
+                 across_information * u_perp * u_perp.transpose();
+  return true;
+}
+
 Eigen::MatrixXd RotationFromAngle(double theta) {
   Eigen::MatrixXd r(2, 2);
   r << std::cos(theta), -std::sin(theta), std::sin(theta), std::cos(theta);
@@ -92,7 +119,8 @@ bool SlamGraph::Validate(std::string* error) const {
   }
   for (const LandmarkEdge& e : landmark_edges) {
     if (e.pose < 0 || e.pose >= np || e.landmark < 0 || e.landmark >= nl ||
-        e.information.rows() != d) {
+        e.information.rows() != d || e.information.cols() != d ||
+        e.translation.size() != d || (e.bearing_range && d != 2)) {
       *error = "invalid landmark edge (line " + std::to_string(e.line) + ")";
       return false;
     }
@@ -103,6 +131,21 @@ bool SlamGraph::Validate(std::string* error) const {
         *error = "invalid range edge (line " + std::to_string(e.line) + ")";
         return false;
       }
+    }
+  }
+  for (const PosePrior& p : pose_priors) {
+    if (p.pose < 0 || p.pose >= np || p.rotation.rows() != d ||
+        p.rotation.cols() != d || p.translation.size() != d ||
+        p.information.rows() != nt || p.information.cols() != nt) {
+      *error = "invalid pose prior (line " + std::to_string(p.line) + ")";
+      return false;
+    }
+  }
+  for (const LandmarkPrior& p : landmark_priors) {
+    if (p.landmark < 0 || p.landmark >= nl || p.position.size() != d ||
+        p.information.rows() != d || p.information.cols() != d) {
+      *error = "invalid landmark prior (line " + std::to_string(p.line) + ")";
+      return false;
     }
   }
   return true;

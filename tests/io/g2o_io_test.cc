@@ -1,5 +1,6 @@
 #include "ceres_varpro/io/g2o_io.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -140,6 +141,164 @@ TEST(G2oIo, MalformedInputsNameFileAndLine) {
         << "input: " << c.contents << "\nerror: " << error
         << "\nexpected: " << c.expected;
   }
+}
+
+TEST(G2oIo, ReadsLandmarkEdgesInOneIdSpace) {
+  const char text[] =
+      "VERTEX_SE2 0 0 0 0\n"
+      "VERTEX_SE2 1 1 0 0\n"
+      "VERTEX_XY 7 3 4\n"
+      "EDGE_SE2 0 1 1 0 0 100 0 0 100 0 400\n"
+      "EDGE_SE2_XY 0 7 3 4 4 0 1\n"
+      "EDGE_SE2_XY 1 7 2 4 4 0 1\n";
+  SlamGraph graph;
+  std::string error;
+  ASSERT_TRUE(ParseG2o(text, "l.g2o", &graph, &error)) << error;
+  ASSERT_EQ(graph.num_landmarks(), 1);
+  EXPECT_EQ(graph.landmarks[0].name, "7");
+  EXPECT_TRUE(graph.landmarks[0].has_value);
+  EXPECT_EQ(graph.landmarks[0].position, Eigen::Vector2d(3, 4));
+  ASSERT_EQ(graph.landmark_edges.size(), 2u);
+  EXPECT_EQ(graph.landmark_edges[1].pose, 1);
+  EXPECT_EQ(graph.landmark_edges[1].translation, Eigen::Vector2d(2, 4));
+  EXPECT_EQ(graph.landmark_edges[1].information(0, 0), 4.0);
+  EXPECT_EQ(graph.landmark_edges[1].line, 6);
+
+  const char text3[] =
+      "VERTEX_SE3:QUAT 0 0 0 0 0 0 0 1\n"
+      "EDGE_SE3_XYZ 0 5 1 2 3 1 0 0 2 0 3\n";
+  ASSERT_TRUE(ParseG2o(text3, "l3.g2o", &graph, &error)) << error;
+  ASSERT_EQ(graph.num_landmarks(), 1);
+  EXPECT_FALSE(graph.landmarks[0].has_value);  // Declared nowhere: fine.
+  EXPECT_EQ(graph.landmark_edges[0].information(2, 2), 3.0);
+
+  // Written back with VERTEX_TRACKXYZ lines and read again.
+  graph.landmarks[0].position << 1, 2, 3;
+  const std::string path = ::testing::TempDir() + "/landmarks.g2o";
+  ASSERT_TRUE(WriteG2oFile(path, graph, &error)) << error;
+  SlamGraph back;
+  ASSERT_TRUE(ReadG2oFile(path, &back, &error)) << error;
+  ASSERT_EQ(back.num_landmarks(), 1);
+  EXPECT_TRUE(back.landmarks[0].has_value);
+  EXPECT_EQ(back.landmarks[0].position, Eigen::Vector3d(1, 2, 3));
+  EXPECT_EQ(back.landmark_edges.size(), 1u);
+}
+
+TEST(G2oIo, ReadsBearingRangeAsAPropagatedRelativePosition) {
+  const char text[] =
+      "VERTEX2 0 0 0 0\n"
+      "VERTEX2 1 1 0 0\n"
+      "EDGE2 0 1 1 0 0 1 0 1 1 0 0\n"
+      "BR 0 44 0.5 10 0.02 0.1\n";
+  SlamGraph graph;
+  std::string error;
+  ASSERT_TRUE(ParseG2o(text, "e.graph", &graph, &error)) << error;
+  EXPECT_EQ(graph.format, SlamGraph::Format::kToro);
+  ASSERT_EQ(graph.landmark_edges.size(), 1u);
+  const SlamGraph::LandmarkEdge& e = graph.landmark_edges[0];
+  ASSERT_TRUE(e.bearing_range.has_value());
+  EXPECT_EQ(e.bearing_range->range, 10.0);
+  EXPECT_NEAR(e.translation[0], 10 * std::cos(0.5), 1e-12);
+  EXPECT_NEAR(e.translation[1], 10 * std::sin(0.5), 1e-12);
+  // Σ = J diag(σ_ρ², σ_β²) Jᵀ with J = ∂(ρ cos β, ρ sin β)/∂(ρ, β).
+  Eigen::Matrix2d j;
+  j << std::cos(0.5), -10 * std::sin(0.5), std::sin(0.5), 10 * std::cos(0.5);
+  const Eigen::Matrix2d covariance =
+      j * Eigen::Vector2d(0.1 * 0.1, 0.02 * 0.02).asDiagonal() * j.transpose();
+  EXPECT_LT((Eigen::Matrix2d(e.information) * covariance -
+             Eigen::Matrix2d::Identity())
+                .norm(),
+            1e-9);
+}
+
+TEST(G2oIo, ReadsVictoriaParkOdometryAndLandmarks) {
+  const char text[] =
+      "ODOMETRY 0 1 1 0 0.1 0.0001 0 0 4e-06 0 4e-06\n"
+      "LANDMARK 1 2 11.5 -3.2 0.4 0 0.4\n"
+      "ODOMETRY 1 3 1 0 0.1 0.0001 0 0 4e-06 0 4e-06\n"
+      "LANDMARK 3 2 10.5 -3.0 0.4 0.1 0.5\n";
+  SlamGraph graph;
+  std::string error;
+  ASSERT_TRUE(ParseG2o(text, "vp.txt", &graph, &error)) << error;
+  EXPECT_EQ(graph.num_poses(), 3);  // Ids 0, 1, 3; 2 is a landmark.
+  ASSERT_EQ(graph.num_landmarks(), 1);
+  EXPECT_EQ(graph.landmarks[0].name, "2");
+  ASSERT_EQ(graph.pose_edges.size(), 2u);
+  // Covariance diag(1e-4, 4e-6, 4e-6) in g2o row-major order.
+  EXPECT_NEAR(graph.pose_edges[0].information(0, 0), 1e4, 1e-6);
+  EXPECT_NEAR(graph.pose_edges[0].information(1, 1), 2.5e5, 1e-4);
+  EXPECT_NEAR(graph.pose_edges[0].information(2, 2), 2.5e5, 1e-4);
+  ASSERT_EQ(graph.landmark_edges.size(), 2u);
+  const Eigen::Matrix2d covariance =
+      (Eigen::Matrix2d() << 0.4, 0.1, 0.1, 0.5).finished();
+  EXPECT_LT((Eigen::Matrix2d(graph.landmark_edges[1].information) * covariance -
+             Eigen::Matrix2d::Identity())
+                .norm(),
+            1e-12);
+  EXPECT_FALSE(graph.landmark_edges[1].bearing_range.has_value());
+  EXPECT_FALSE(graph.notes.empty());
+  for (const auto& p : graph.poses) EXPECT_FALSE(p.has_value);
+}
+
+TEST(G2oIo, MalformedLandmarkInputsNameFileAndLine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"VERTEX_SE2 0 0 0 0\nEDGE_SE2_XY 0 0 1 1 1 0 1\n",
+       "bad.g2o:2: id 0 is a pose, a landmark is expected"},
+      {"VERTEX_XY 3 0 0\nEDGE_SE2 3 1 1 0 0 1 0 0 1 0 1\n",
+       "bad.g2o:2: id 3 is a landmark, a pose is expected"},
+      {"VERTEX_SE2 0 0 0 0\nVERTEX_XY 5 0 0\nEDGE_SE2_XY 0 6 1 1 1 0 1\n",
+       "bad.g2o:3: edge refers to landmark 6, which the file does not declare"},
+      {"VERTEX_XY 5 0 0\nVERTEX_XY 5 1 1\n",
+       "bad.g2o:2: landmark 5 is declared twice"},
+      {"EDGE_SE2_XY 0 5 1 1 1 0\n", "EDGE_SE2_XY needs 7 fields, found 6"},
+      {"EDGE_SE2_XY 0 5 1 1 1 2 1\n",
+       "bad.g2o:1: the information matrix is not positive definite"},
+      {"VERTEX2 0 0 0 0\nBR 0 9 0.1 0 0.02 0.1\n",
+       "bad.g2o:2: bearing-range measurement: the range must be positive"},
+      {"VERTEX2 0 0 0 0\nBR 0 9 0.1 4 0 0.1\n",
+       "bad.g2o:2: bearing-range measurement: the bearing and range standard"},
+      {"BR 0 9 0.1 4\n", "bad.g2o:1: BR needs 6 fields, found 4"},
+      {"BR 0 9 0.1 4 x 0.1\n", "bad.g2o:1: field 6 'x' is not a number"},
+      {"ODOMETRY 0 1 1 0 0 0 0 0 0 0 0\n",
+       "bad.g2o:1: the covariance matrix is not positive definite"},
+      {"ODOMETRY 0 0 1 0 0 1 0 0 1 0 1\n", "bad.g2o:1: edge from vertex 0 to"},
+      {"LANDMARK 0 1 1 1 0.4 0 -0.4\n",
+       "bad.g2o:1: the covariance matrix is not positive definite"},
+      {"LANDMARK 0 1 1 1 0.4 0\n", "bad.g2o:1: LANDMARK needs 7 fields"},
+      {"VERTEX_SE3:QUAT 0 0 0 0 0 0 0 1\nBR 0 9 0.1 4 0.1 0.1\n",
+       "bad.g2o:2: the file mixes 2D and 3D"},
+  };
+  for (const auto& [contents, expected] : cases) {
+    const std::string error = ErrorFor(contents);
+    EXPECT_NE(error.find(expected), std::string::npos)
+        << "input: " << contents << "\nerror: " << error
+        << "\nexpected: " << expected;
+  }
+}
+
+TEST(G2oIo, ReadsTheSharedLandmarkFiles) {
+  const std::string root = CERES_VARPRO_SHARED_DATASETS_DIR;
+  std::ifstream probe(root + "/README.md");
+  if (!probe) GTEST_SKIP() << "shared datasets not present at " << root;
+  SlamGraph graph;
+  std::string error;
+  // Counts from the datasets' README.
+  ASSERT_TRUE(
+      ReadG2oFile(root + "/landmark_slam_2d/victoria_park.txt", &graph, &error))
+      << error;
+  EXPECT_EQ(graph.num_poses(), 6969);
+  EXPECT_EQ(graph.num_landmarks(), 151);
+  EXPECT_EQ(graph.pose_edges.size(), 6968u);
+  EXPECT_EQ(graph.landmark_edges.size(), 3640u);
+  ASSERT_TRUE(
+      ReadG2oFile(root + "/landmark_slam_2d/example.graph", &graph, &error))
+      << error;
+  EXPECT_EQ(graph.num_poses(), 95);
+  EXPECT_EQ(graph.num_landmarks(), 24);
+  EXPECT_EQ(graph.pose_edges.size(), 94u);
+  EXPECT_EQ(graph.landmark_edges.size(), 422u);
+  for (const auto& e : graph.landmark_edges)
+    ASSERT_TRUE(e.bearing_range.has_value());
 }
 
 TEST(G2oIo, WriteReadRoundTripKeepsValuesAndEdges) {

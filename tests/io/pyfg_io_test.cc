@@ -49,6 +49,52 @@ TEST(PyfgIo, ReadsPosesLandmarksAndAllEdgeKinds) {
   EXPECT_NEAR(graph.landmark_edges[0].information(1, 1), 4.0, 1e-12);
 }
 
+TEST(PyfgIo, ReadsPosePriorsAndLandmarkPriors) {
+  const std::string text = std::string(kSmall) +
+                           "VERTEX_SE2:PRIOR 0.0 A0 0.5 -1 0.25 0.01 0 0 "
+                           "0.04 0 0.0025\n"
+                           "VERTEX_XY:PRIOR 0.0 L0 11 19 0.25 0 1\n"
+                           "VERTEX_SE2_PRIOR 0.0 B0 5 5 1.57 1 0 0 1 0 1\n";
+  SlamGraph graph;
+  std::string error;
+  ASSERT_TRUE(ParsePyfg(text, "p.pyfg", &graph, &error)) << error;
+  ASSERT_EQ(graph.pose_priors.size(), 2u);
+  const SlamGraph::PosePrior& p = graph.pose_priors[0];
+  EXPECT_EQ(p.pose, 0);
+  EXPECT_EQ(p.line, 9);
+  EXPECT_EQ(p.translation, Eigen::Vector2d(0.5, -1));
+  EXPECT_NEAR(AngleFromRotation(p.rotation), 0.25, 1e-15);
+  EXPECT_NEAR(p.information(0, 0), 100.0, 1e-9);  // Covariance inverted.
+  EXPECT_NEAR(p.information(1, 1), 25.0, 1e-9);
+  EXPECT_NEAR(p.information(2, 2), 400.0, 1e-9);
+  EXPECT_EQ(graph.pose_priors[1].pose, 2);  // B0.
+  ASSERT_EQ(graph.landmark_priors.size(), 1u);
+  EXPECT_EQ(graph.landmark_priors[0].landmark, 0);
+  EXPECT_EQ(graph.landmark_priors[0].position, Eigen::Vector2d(11, 19));
+  EXPECT_NEAR(graph.landmark_priors[0].information(0, 0), 4.0, 1e-12);
+  EXPECT_NEAR(graph.landmark_priors[0].information(1, 1), 1.0, 1e-12);
+
+  // 3D priors, and the lines survive a write.
+  const std::string text3 =
+      "VERTEX_SE3:QUAT 0.0 A0 0 0 0 0 0 0 1\n"
+      "VERTEX_XYZ L0 1 2 3\n"
+      "VERTEX_SE3:QUAT:PRIOR 0.0 A0 1 2 3 0 0 0 1 1 0 0 0 0 0 1 0 0 0 0 1 0 0 "
+      "0 1 0 0 1 0 1\n"
+      "VERTEX_XYZ:PRIOR 0.0 L0 1 2 3 1 0 0 1 0 1\n"
+      "EDGE_SE3_XYZ 0.0 A0 L0 1 2 3 1 0 0 1 0 1\n";
+  ASSERT_TRUE(ParsePyfg(text3, "p3.pyfg", &graph, &error)) << error;
+  EXPECT_EQ(graph.pose_priors.size(), 1u);
+  EXPECT_EQ(graph.landmark_priors.size(), 1u);
+  EXPECT_EQ(graph.pose_priors[0].information.rows(), 6);
+  const std::string path = ::testing::TempDir() + "/priors.pyfg";
+  ASSERT_TRUE(WritePyfgFile(path, graph, &error)) << error;
+  SlamGraph back;
+  ASSERT_TRUE(ReadPyfgFile(path, &back, &error)) << error;
+  EXPECT_EQ(back.pose_priors.size(), 1u);
+  EXPECT_EQ(back.landmark_priors.size(), 1u);
+  EXPECT_EQ(back.landmark_edges.size(), 1u);
+}
+
 TEST(PyfgIo, MalformedInputsNameFileAndLine) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"", "bad.pyfg: no vertices"},
@@ -76,8 +122,21 @@ TEST(PyfgIo, MalformedInputsNameFileAndLine) {
        "bad.pyfg:2: the file mixes 2D and 3D"},
       {"VERTEX_SE3:QUAT 0.0 A0 0 0 0 0 0 0 0\n",
        "bad.pyfg:1: vertex A0 has a zero quaternion"},
+      {"VERTEX_SE2 0.0 A0 0 0 0\nVERTEX_SE2:PRIOR 0.0 A0 0 0 0\n",
+       "bad.pyfg:2: VERTEX_SE2:PRIOR needs 11 fields, found 5"},
+      {"VERTEX_SE2 0.0 A0 0 0 0\nVERTEX_SE2:PRIOR 0.0 A7 0 0 0 1 0 0 1 0 1\n",
+       "bad.pyfg:2: edge refers to 'A7', which the file does not declare"},
+      {"VERTEX_SE2 0.0 A0 0 0 0\nVERTEX_SE2:PRIOR 0.0 A0 0 0 0 1 0 0 1 0 0\n",
+       "bad.pyfg:2: the covariance matrix is not positive definite"},
+      {"VERTEX_SE2 0.0 A0 0 0 0\nVERTEX_XY:PRIOR 0.0 A0 1 1 1 0 1\n",
+       "bad.pyfg:2: 'A0' is a pose, a landmark is expected"},
+      {"VERTEX_XY L0 0 0\nVERTEX_XYZ:PRIOR 0.0 L0 1 1 1 1 0 0 1 0 1\n",
+       "bad.pyfg:2: the file mixes 2D and 3D"},
+      {"VERTEX_SE3:QUAT 0.0 A0 0 0 0 0 0 0 1\nVERTEX_SE3:QUAT:PRIOR 0.0 A0 0 0 "
+       "0 0 0 0 0 1 0 0 0 0 0 1 0 0 0 0 1 0 0 0 1 0 0 1 0 1\n",
+       "bad.pyfg:2: the prior has a zero quaternion"},
       {"VERTEX_SE2 0.0 A0 0 0 0\nVERTEX_SE2_PRIOR 0.0 A0 0 0 0\n",
-       "bad.pyfg:2: unknown or unsupported entry 'VERTEX_SE2_PRIOR'"},
+       "bad.pyfg:2: VERTEX_SE2_PRIOR needs 11 fields, found 5"},
       {"VERTEX_SE2 0.0 A0 0 NaN 0\n", "is not a finite number"},
   };
   for (const auto& [contents, expected] : cases) {

@@ -8,6 +8,7 @@
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pose_graph_generator.h"
 #include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/io/snl_generator.h"
 #include "gtest/gtest.h"
 
 namespace ceres_varpro {
@@ -252,6 +253,142 @@ TEST(SlamProblem, SharedTinyProblemsOfEachFamily) {
     ASSERT_TRUE(problem.Build(graph, SlamProblemOptions(), &error)) << error;
     CompareWithCeres(&problem, EliminationRegime::COUPLED_CONSTANT_GRAM);
   }
+}
+
+// A generated pose graph with landmarks, each seen from a run of poses:
+// landmark SLAM in 2D or 3D.
+SlamGraph LandmarkGraph(int d, int num_poses) {
+  PoseGraphGeneratorOptions go;
+  go.dimension = d;
+  go.num_poses = num_poses;
+  go.poses_per_ring = 20;
+  go.radius = 25.0;
+  SlamGraph g;
+  GeneratePoseGraph(go, &g);
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0.0, 0.05);  // Test data only.
+  const int nl = num_poses / 4;
+  for (int j = 0; j < nl; ++j) {
+    const SlamGraph::Pose& p = g.poses[4 * j];
+    Eigen::VectorXd offset = Eigen::VectorXd::Zero(d);
+    offset[0] = 2.0;
+    offset[1] = (j % 2 ? 1.5 : -1.5);
+    g.landmarks.push_back({std::to_string(100000 + j),
+                           p.translation + p.rotation * offset, false});
+  }
+  Eigen::MatrixXd info = 400.0 * Eigen::MatrixXd::Identity(d, d);
+  info(0, 0) = 100.0;  // Anisotropic in the pose frame.
+  for (int i = 0; i < num_poses; ++i) {
+    for (int j = std::max(0, i / 4 - 2); j <= std::min(nl - 1, i / 4 + 1);
+         ++j) {
+      SlamGraph::LandmarkEdge e;
+      e.pose = i;
+      e.landmark = j;
+      e.translation = g.poses[i].rotation.transpose() *
+                      (g.landmarks[j].position - g.poses[i].translation);
+      for (int k = 0; k < d; ++k) e.translation[k] += noise(rng);
+      e.information = info;
+      g.landmark_edges.push_back(e);
+    }
+  }
+  return g;
+}
+
+TEST(SlamProblem, LandmarkSlamBothDimensionsBothModels) {
+  for (int d : {2, 3}) {
+    const SlamGraph graph = LandmarkGraph(d, 80);
+    for (SlamModel model : {SlamModel::kIsotropic, SlamModel::kFull}) {
+      SlamProblem problem;
+      std::string error;
+      SlamProblemOptions po;
+      po.model = model;
+      po.initialization = SlamInitialization::kOdometry;
+      ASSERT_TRUE(problem.Build(graph, po, &error)) << error;
+      const Solver::Summary s = CompareWithCeres(
+          &problem, model == SlamModel::kIsotropic
+                        ? EliminationRegime::COUPLED_CONSTANT_GRAM
+                        : EliminationRegime::COUPLED_VARYING_GRAM);
+      EXPECT_EQ(s.varpro.num_eliminated_blocks,
+                graph.num_poses() - 1 + graph.num_landmarks());
+    }
+  }
+}
+
+TEST(SlamProblem, PriorsAnchorTheGaugeWithoutPins) {
+  for (int d : {2, 3}) {
+    SlamGraph graph = LandmarkGraph(d, 60);
+    for (int with_priors = 0; with_priors < 2; ++with_priors) {
+      if (with_priors) {
+        SlamGraph::PosePrior p;
+        p.pose = 5;
+        p.rotation = graph.poses[5].rotation;
+        p.translation = graph.poses[5].translation;
+        p.information =
+            100.0 * Eigen::MatrixXd::Identity(d == 2 ? 3 : 6, d == 2 ? 3 : 6);
+        graph.pose_priors.push_back(p);
+        SlamGraph::LandmarkPrior l;
+        l.landmark = 3;
+        l.position = graph.landmarks[3].position;
+        l.information = 25.0 * Eigen::MatrixXd::Identity(d, d);
+        graph.landmark_priors.push_back(l);
+      }
+      for (SlamModel model : {SlamModel::kIsotropic, SlamModel::kFull}) {
+        SlamProblem problem;
+        std::string error;
+        SlamProblemOptions po;
+        po.model = model;
+        ASSERT_TRUE(problem.Build(graph, po, &error)) << error;
+        // Without priors the first pose is the frame; with them nothing is
+        // held and the engine pins nothing either.
+        EXPECT_EQ(problem.num_anchored_components(), with_priors);
+        EXPECT_EQ(problem.problem()->IsParameterBlockConstant(
+                      problem.linear_blocks()[0]),
+                  !with_priors);
+        const Solver::Summary s = CompareWithCeres(
+            &problem, model == SlamModel::kIsotropic
+                          ? EliminationRegime::COUPLED_CONSTANT_GRAM
+                          : EliminationRegime::COUPLED_VARYING_GRAM);
+        EXPECT_EQ(s.varpro.num_gauge_pins, 0);
+        EXPECT_EQ(s.varpro.num_user_fixed_linear_blocks, with_priors ? 0 : 1);
+      }
+    }
+  }
+}
+
+TEST(SlamProblem, GeneratedSensorNetworkWithAnchors) {
+  for (int d : {2, 3}) {
+    SnlGeneratorOptions so;
+    so.dimension = d;
+    so.num_nodes = 150;
+    so.num_anchors = 6;
+    so.radio_range = d == 2 ? 2.0 : 1.8;
+    SlamGraph graph;
+    GenerateSensorNetwork(so, &graph);
+    SlamProblem problem;
+    std::string error;
+    ASSERT_TRUE(problem.Build(graph, SlamProblemOptions(), &error)) << error;
+    EXPECT_EQ(problem.num_anchored_components(), 1);
+    double ceres_cost = 0.0;
+    const Solver::Summary s = CompareWithCeres(
+        &problem, EliminationRegime::COUPLED_CONSTANT_GRAM, &ceres_cost);
+    EXPECT_EQ(s.varpro.num_gauge_pins, 0);  // The anchors' priors anchor it.
+    // Near the noise level: about half a unit per range.
+    EXPECT_LT(s.final_cost, 1.0 * graph.range_edges.size()) << d;
+  }
+}
+
+TEST(SlamProblem, SharedLandmarkFile) {
+  if (!HaveShared()) GTEST_SKIP() << "shared datasets not present";
+  SlamGraph graph;
+  std::string error;
+  ASSERT_TRUE(
+      ReadG2oFile(Shared("landmark_slam_2d/example.graph"), &graph, &error))
+      << error;
+  SlamProblem problem;
+  SlamProblemOptions po;
+  po.model = SlamModel::kFull;
+  ASSERT_TRUE(problem.Build(graph, po, &error)) << error;
+  CompareWithCeres(&problem, EliminationRegime::COUPLED_VARYING_GRAM);
 }
 
 TEST(SlamProblem, WriteToKeepsRotationsOrthonormal) {

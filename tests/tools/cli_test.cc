@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -117,6 +119,102 @@ TEST(Cli, ErrorsLeaveExistingOutputsUntouched) {
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.output.find("/nonexistent/problem.txt"), std::string::npos);
   EXPECT_EQ(Slurp(out), "keep me");
+}
+
+// Well-formed XML as far as an SVG needs: one root <svg>, every element
+// closed in order, and the number of elements of each name.
+bool WellFormedSvg(const std::string& text, std::map<std::string, int>* count,
+                   std::string* why) {
+  std::vector<std::string> open;
+  size_t i = text.find("<svg");
+  if (text.rfind("<?xml", 0) != 0 || i == std::string::npos) {
+    *why = "no XML declaration or <svg> root";
+    return false;
+  }
+  bool closed_root = false;
+  while ((i = text.find('<', i)) != std::string::npos) {
+    const size_t end = text.find('>', i);
+    if (end == std::string::npos) {
+      *why = "unterminated tag";
+      return false;
+    }
+    const std::string tag = text.substr(i + 1, end - i - 1);
+    i = end + 1;
+    if (closed_root) {
+      *why = "content after </svg>";
+      return false;
+    }
+    if (tag[0] == '/') {
+      if (open.empty() || open.back() != tag.substr(1)) {
+        *why = "mismatched </" + tag.substr(1) + ">";
+        return false;
+      }
+      open.pop_back();
+      closed_root = open.empty();
+      continue;
+    }
+    const std::string name = tag.substr(0, tag.find_first_of(" /"));
+    ++(*count)[name];
+    if (tag.back() != '/') open.push_back(name);
+  }
+  if (!closed_root) *why = "root not closed";
+  return closed_root;
+}
+
+TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
+  const std::string snl = Temp("snl.pyfg"), svg = Temp("snl.svg");
+  Result r = RunTool(
+      "generate --kind=snl --nodes=120 --anchors=5 --seed=3 "
+      "--out=" +
+      snl);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunTool("slam --input=" + snl + " --solver=both --plot=" + svg +
+              " --plot_ranges --report=none --progress=false");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::map<std::string, int> count;
+  std::string why;
+  ASSERT_TRUE(WellFormedSvg(Slurp(svg), &count, &why)) << why;
+  EXPECT_EQ(count["svg"], 1);
+  EXPECT_EQ(count["circle"], 240);  // Each node before and after.
+  EXPECT_EQ(count["polyline"], 0);
+  EXPECT_EQ(count["path"], 1);  // The ranges.
+  EXPECT_EQ(count["text"], 3);
+
+  const std::string graph = Temp("plot.g2o"), svg2 = Temp("graph.svg");
+  ASSERT_EQ(RunTool("generate --kind=pose_graph_2d --poses=60 "
+                    "--poses_per_ring=12 --out=" +
+                    graph)
+                .status,
+            0);
+  r = RunTool("slam --input=" + graph + " --plot=" + svg2 +
+              " --report=none --progress=false");
+  ASSERT_EQ(r.status, 0) << r.output;
+  count.clear();
+  ASSERT_TRUE(WellFormedSvg(Slurp(svg2), &count, &why)) << why;
+  EXPECT_EQ(count["polyline"], 2);  // Initial and optimised trajectory.
+  EXPECT_EQ(count["path"], 1);      // The loop closures.
+  EXPECT_EQ(count["circle"], 0);
+
+  const std::string bal = Temp("plot_bal.txt"), svg3 = Temp("ba.svg");
+  ASSERT_EQ(RunTool("generate --kind=bal --cameras=5 --points=100 --out=" + bal)
+                .status,
+            0);
+  r = RunTool("ba --input=" + bal + " --solver=varpro --plot=" + svg3 +
+              " --report=none --progress=false");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string text = Slurp(svg3);
+  count.clear();
+  ASSERT_TRUE(WellFormedSvg(text, &count, &why)) << why;
+  int drawn = 0, total = 0;
+  const size_t at = text.find("camera centres; black: ");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(std::sscanf(text.c_str() + at, "camera centres; black: %d of %d",
+                        &drawn, &total),
+            2);
+  EXPECT_EQ(total, 100);
+  EXPECT_GE(drawn, 90);
+  EXPECT_EQ(count["circle"], 5 + drawn);
+  EXPECT_EQ(count["text"], 2);
 }
 
 TEST(Cli, BundleAdjustmentModesAndPly) {

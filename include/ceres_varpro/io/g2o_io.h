@@ -17,6 +17,16 @@ namespace ceres_varpro {
 // declarations) are kept for writing but do not merge poses. Information
 // matrices need positive-definite translation and rotation blocks; an
 // indefinite whole (cross terms, as in cubicle.g2o) is accepted and noted.
+// Landmark SLAM: VERTEX_XY / VERTEX_TRACKXYZ (landmark positions),
+// EDGE_SE2_XY / EDGE_SE3_XYZ (landmark position in the pose's frame, then its
+// information, upper triangle row-major), GTSAM's BR (bearing, range,
+// sigma_bearing, sigma_range; converted by RelativePositionFromBearingRange
+// and kept in LandmarkEdge::bearing_range) and Victoria Park's ODOMETRY
+// (relative pose + 6 covariance entries, read as GTSAM's load2D reads them)
+// and LANDMARK (position in the robot frame + covariance c11 c12 c22; GTSAM
+// converts these to bearing-range instead, see graph->notes). Poses and
+// landmarks share one id space; an id used as both is an error. Landmarks
+// need VERTEX lines only in files that declare some.
 // Errors name the file and line; malformed input never crashes and nothing
 // is allocated from a count in the file.
 bool ParseG2o(const std::string& contents, const std::string& name,
@@ -24,7 +34,8 @@ bool ParseG2o(const std::string& contents, const std::string& name,
 bool ReadG2oFile(const std::string& path, SlamGraph* graph, std::string* error);
 
 // Writes the graph in the format it was read from (g2o or TORO): a vertex
-// line per pose with its current value, then every other line as read.
+// line per pose with its current value, a VERTEX_XY / VERTEX_TRACKXYZ line
+// per landmark, then every other line as read.
 // Atomic: on failure an existing file is left untouched.
 bool WriteG2oFile(const std::string& path, const SlamGraph& graph,
                   std::string* error);

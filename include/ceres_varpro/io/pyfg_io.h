@@ -11,7 +11,10 @@ namespace ceres_varpro {
 // (timestamp, name, pose), VERTEX_XY, VERTEX_XYZ (name, position), EDGE_SE2,
 // EDGE_SE3:QUAT (timestamp, names, relative pose, COVARIANCE upper triangle,
 // translation first), EDGE_SE2_XY, EDGE_SE3_XYZ (landmark position in the
-// pose frame, covariance), EDGE_RANGE (timestamp, names, range, variance).
+// pose frame, covariance), EDGE_RANGE (timestamp, names, range, variance),
+// and the priors VERTEX_SE2:PRIOR, VERTEX_SE3:QUAT:PRIOR (timestamp, pose,
+// pose value, covariance) and VERTEX_XY:PRIOR, VERTEX_XYZ:PRIOR (timestamp,
+// landmark, position, covariance), also accepted spelled "_PRIOR".
 // Covariances are inverted into information matrices. The vertex values are
 // reference values, not an initial guess (vertices_are_initial_guess =
 // false). Every edge must name declared vertices. Pose names are a robot

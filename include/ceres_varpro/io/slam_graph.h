@@ -1,6 +1,7 @@
 #ifndef CERES_VARPRO_IO_SLAM_GRAPH_H_
 #define CERES_VARPRO_IO_SLAM_GRAPH_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,35 @@ struct SlamGraph {
     Eigen::MatrixXd information;
     int line = 0;
   };
+  // A 2D bearing-range measurement as read (BR lines): bearing β in radians
+  // in the pose's frame, range ρ, and their standard deviations.
+  struct BearingRange {
+    double bearing = 0.0, range = 0.0;
+    double bearing_sigma = 0.0, range_sigma = 0.0;
+  };
   // Landmark position in the pose's frame.
   struct LandmarkEdge {
     int pose = 0, landmark = 0;
     Eigen::VectorXd translation;
+    Eigen::MatrixXd information;  // d x d.
+    int line = 0;
+    // Set when the edge was read as a bearing-range measurement; translation
+    // and information are then RelativePositionFromBearingRange's.
+    std::optional<BearingRange> bearing_range;
+  };
+  // A prior on a pose (pyfg VERTEX_SE2:PRIOR, VERTEX_SE3:QUAT:PRIOR).
+  struct PosePrior {
+    int pose = 0;
+    Eigen::MatrixXd rotation;
+    Eigen::VectorXd translation;
+    // Information of (translation, rotation), as for PoseEdge.
+    Eigen::MatrixXd information;
+    int line = 0;
+  };
+  // A prior on a landmark's position (pyfg VERTEX_XY:PRIOR, VERTEX_XYZ:PRIOR).
+  struct LandmarkPrior {
+    int landmark = 0;
+    Eigen::VectorXd position;
     Eigen::MatrixXd information;  // d x d.
     int line = 0;
   };
@@ -63,6 +89,8 @@ struct SlamGraph {
   std::vector<PoseEdge> pose_edges;
   std::vector<LandmarkEdge> landmark_edges;
   std::vector<RangeEdge> range_edges;
+  std::vector<PosePrior> pose_priors;
+  std::vector<LandmarkPrior> landmark_priors;
   // Vertex values are an initial guess (g2o, TORO) or reference values
   // (pyfg, which CORA writes from ground truth).
   bool vertices_are_initial_guess = true;
@@ -84,6 +112,19 @@ const char* SlamGraphFormatName(SlamGraph::Format format);
 // checks that it is positive definite. False (with the reason) otherwise.
 bool SymmetricFromUpperTriangle(const double* upper, int n, Eigen::MatrixXd* m,
                                 std::string* reason);
+
+// A bearing-range measurement (β, ρ, σ_β, σ_ρ) as a relative position in the
+// pose's frame, z = ρ (cos β, sin β), with its covariance propagated to first
+// order: Σ = J diag(σ_ρ², σ_β²) Jᵀ, J = ∂z/∂(ρ, β) = [u, ρ u⊥] with
+// u = (cos β, sin β), u⊥ = (-sin β, cos β); that is Σ = σ_ρ² u uᵀ +
+// ρ²σ_β² u⊥u⊥ᵀ and the information Σ⁻¹ = u uᵀ/σ_ρ² + u⊥u⊥ᵀ/(ρ²σ_β²).
+// Exact for the range direction, linearised across it: the error against
+// the bearing-range residual is O(σ_β²) relative (see BearingRangeCost).
+// False (with the reason) unless ρ > 0 and both sigmas are positive.
+bool RelativePositionFromBearingRange(const SlamGraph::BearingRange& br,
+                                      Eigen::VectorXd* translation,
+                                      Eigen::MatrixXd* information,
+                                      std::string* reason);
 
 // Rotation matrices from an angle (2D) or a quaternion (x, y, z, w; 3D).
 Eigen::MatrixXd RotationFromAngle(double theta);

@@ -39,10 +39,13 @@ struct SlamProblemOptions {
 
 // A SlamGraph as an ordinary ceres::Problem: rotations are d x d matrices on
 // RotationManifold<d>, translations and landmarks plain vectors
-// (the linear blocks), range bearings unit vectors on ceres::SphereManifold.
-// The first pose is held constant (gauge). Both ceres::Solve and
-// ceres_varpro::Solve can solve it; State()/SetState() restart either from
-// the same point.
+// (the linear blocks), range bearings unit vectors on ceres::SphereManifold,
+// priors as PosePriorCost / IsotropicPosePriorCost / LandmarkPriorCost.
+// Gauge, per connected component: nothing is held when a pose prior (or d
+// landmark priors) anchors it; with fewer landmark priors the first pose's
+// rotation is held; without priors the first pose is held constant. Both
+// ceres::Solve and ceres_varpro::Solve can solve it; State()/SetState()
+// restart either from the same point.
 class SlamProblem {
  public:
   bool Build(const SlamGraph& graph, const SlamProblemOptions& options,
@@ -62,10 +65,21 @@ class SlamProblem {
   }
   const char* model_name() const;
   int dimension() const { return d_; }
+  // Connected components that priors anchor (see the class comment).
+  int num_anchored_components() const { return num_anchored_components_; }
 
  private:
   bool Initialize(const SlamGraph& graph, SlamInitialization init,
                   std::string* error);
+  void FixGauge(const SlamGraph& graph, const std::vector<double*>& rot,
+                const std::vector<double*>& tra);
+  // Places the landmarks not yet *placed from their ranges to placed ones,
+  // most-constrained first (linear multilateration with d + 1 or more,
+  // then a few Gauss-Newton steps).
+  void Multilaterate(const SlamGraph& graph,
+                     const std::vector<Eigen::VectorXd>& poses,
+                     std::vector<char>* placed,
+                     std::vector<Eigen::VectorXd>* guess) const;
   double* rotation(int i) { return &rotations_[i * d_ * d_]; }
   double* translation(int i) { return &translations_[i * d_]; }
   double* landmark(int i) { return &landmarks_[i * d_]; }
@@ -79,7 +93,13 @@ class SlamProblem {
   std::unique_ptr<ceres::Problem> problem_;
   std::vector<double*> linear_blocks_;
   std::string initialization_used_;
+  int num_anchored_components_ = 0;
 };
+
+// Connected components of a graph's poses and landmarks through its
+// measurements: an id per node (poses first, then landmark j at
+// num_poses() + j), equal for nodes of one component.
+std::vector<int> SlamGraphComponents(const SlamGraph& graph);
 
 }  // namespace ceres_varpro
 
