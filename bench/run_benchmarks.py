@@ -213,6 +213,11 @@ CGNR_CONFIG = ("ceres CGNR+JACOBI", ["--solver=ceres", "--ceres_linear_solver=cg
                                      "--ceres_preconditioner=jacobi"])
 BAL_CONFIGS = [
     (VARPRO, ["--solver=varpro"]),
+    # The Ceres-native mode: ceres::Solve (DENSE_SCHUR) on the reduced
+    # problem, the points eliminated by the callback. Shown beside the
+    # others, not compared as a stock configuration.
+    ("varpro_ceres DENSE_SCHUR", ["--solver=varpro_ceres",
+                                  "--linear_solver=dense_schur"]),
     ("ceres DENSE_SCHUR", ["--solver=ceres", "--linear_solver=dense_schur"]),
     ("ceres SPARSE_SCHUR", ["--solver=ceres", "--linear_solver=sparse_schur"]),
     ("ceres SPARSE_SCHUR+inner", ["--solver=ceres", "--linear_solver=sparse_schur",
@@ -234,6 +239,11 @@ SWAPIN_POSE_CONFIGS = [
 ]
 SWAPIN_BAL_CONFIGS = [
     (VARPRO, ["--solver=varpro"]),
+    # The Ceres-native mode: ceres::Solve (DENSE_SCHUR) on the reduced
+    # problem, the points eliminated by the callback. Shown beside the
+    # others, not compared as a stock configuration.
+    ("varpro_ceres DENSE_SCHUR", ["--solver=varpro_ceres",
+                                  "--linear_solver=dense_schur"]),
     ("ceres DENSE_SCHUR", ["--solver=ceres", "--linear_solver=dense_schur"]),
     ("ceres SPARSE_SCHUR", ["--solver=ceres", "--linear_solver=sparse_schur"]),
     ("ceres ITERATIVE_SCHUR+SCHUR_JACOBI", ["--solver=ceres", "--linear_solver=iterative_schur",
