@@ -93,12 +93,86 @@ void WriteRunJson(const SolverRun& run, JsonWriter* json) {
 
 namespace {
 
-// Equal to 1e-6 relative, or both negligible next to the starting cost
-// (a problem fitted exactly: 1e-15 against 1e-25 is not a different minimum).
+// Equal to 1e-6 relative, or both negligible next to the starting cost (a
+// problem fitted exactly: 1e-15 against 1e-25 is not a different minimum).
+// The floor is also capped in absolute terms: from a very bad start 1e-12 of
+// the initial cost can be a large number.
 bool SameMinimum(double a, double b, double initial) {
-  if (std::max(std::abs(a), std::abs(b)) <= 1e-12 * std::abs(initial))
-    return true;
+  const double floor = std::min(1e-12 * std::abs(initial), 1e-9);
+  if (std::max(std::abs(a), std::abs(b)) <= floor) return true;
   return std::abs(a - b) <= 1e-6 * std::max(std::abs(a), std::abs(b));
+}
+
+// Stopped because the gradient or the step vanished: at a minimum, not
+// merely where the cost stopped decreasing fast enough.
+bool StoppedAtStationaryPoint(const SolverRun& run) {
+  const std::string& m = run.summary.message;
+  return run.summary.termination_type == ceres::CONVERGENCE &&
+         (m.rfind("Gradient tolerance", 0) == 0 ||
+          m.rfind("Parameter tolerance", 0) == 0);
+}
+
+// The test that ended a solve, in a few words.
+std::string StopReason(const std::string& message) {
+  static const std::pair<const char*, const char*> kReasons[] = {
+      {"Function tolerance", "function tolerance"},
+      {"Gradient tolerance", "gradient tolerance"},
+      {"Parameter tolerance", "parameter tolerance"},
+      {"Maximum number of iterations", "iteration limit"},
+      {"Maximum solver time", "time limit"},
+      {"Minimum trust region radius", "trust region radius"},
+  };
+  for (const auto& [prefix, reason] : kReasons) {
+    if (message.rfind(prefix, 0) == 0) return reason;
+  }
+  return message.substr(0, 24);
+}
+
+struct Verdict {
+  bool same = true;
+  // Both stopped at stationary points with different costs.
+  bool different_minima = false;
+  int lowest = 0;  // Index of the run with the lowest final cost.
+  std::string text;
+};
+
+Verdict Compare(const std::vector<SolverRun>& runs) {
+  Verdict v;
+  const SolverRun& first = runs[0];
+  bool all_stationary = true;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    v.same = v.same &&
+             SameMinimum(first.summary.final_cost, runs[i].summary.final_cost,
+                         first.summary.initial_cost);
+    all_stationary = all_stationary && StoppedAtStationaryPoint(runs[i]);
+    if (runs[i].summary.final_cost < runs[v.lowest].summary.final_cost) {
+      v.lowest = static_cast<int>(i);
+    }
+  }
+  if (v.same) {
+    v.text = "final costs agree to 1e-6 relative";
+    return v;
+  }
+  v.different_minima = all_stationary;
+  const SolverRun& low = runs[v.lowest];
+  double highest = low.summary.final_cost;
+  for (const SolverRun& r : runs) {
+    highest = std::max(highest, r.summary.final_cost);
+  }
+  char buffer[256];
+  std::snprintf(
+      buffer, sizeof(buffer),
+      "%s ended lowest, %.3g relative below the highest final cost",
+      low.solver.c_str(),
+      (highest - low.summary.final_cost) / std::max(std::abs(highest), 1e-300));
+  v.text = buffer;
+  v.text += v.different_minima
+                ? "; every solver stopped at a stationary point (gradient or "
+                  "parameter tolerance): different local minima"
+                : "; not every solver stopped at a stationary point (see the "
+                  "terminations): the costs may differ only because one "
+                  "stopped earlier";
+  return v;
 }
 
 }  // namespace
@@ -142,14 +216,10 @@ std::string SideBySideTable(const std::vector<SolverRun>& runs) {
     row("time / first", [&](const SolverRun& r) {
       return num("%.2f", r.wall_time_seconds / runs[0].wall_time_seconds);
     });
-    const double a = runs[0].summary.final_cost;
-    bool same = true;
-    for (const SolverRun& r : runs)
-      same = same &&
-             SameMinimum(a, r.summary.final_cost, runs[0].summary.initial_cost);
-    out += same ? "final costs agree to 1e-6 relative\n"
-                : "final costs differ by more than 1e-6 relative: different "
-                  "local minima\n";
+    row("stopped by", [&](const SolverRun& r) {
+      return cell(StopReason(r.summary.message));
+    });
+    out += Compare(runs).text + "\n";
   }
   return out;
 }
@@ -158,16 +228,12 @@ void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json) {
   if (runs.size() < 2) return;
   const SolverRun& first = runs[0];
   json->BeginObject("comparison");
-  bool same = true;
-  double best_cost = first.summary.final_cost;
-  for (const SolverRun& r : runs) {
-    same = same && SameMinimum(first.summary.final_cost, r.summary.final_cost,
-                               first.summary.initial_cost);
-    best_cost = std::min(best_cost, r.summary.final_cost);
-  }
-  json->Bool("same_minimum", same)
-      .Bool("different_local_minima", !same)
-      .Number("best_final_cost", best_cost);
+  const Verdict verdict = Compare(runs);
+  json->Bool("same_minimum", verdict.same)
+      .Bool("different_local_minima", verdict.different_minima)
+      .Number("best_final_cost", runs[verdict.lowest].summary.final_cost)
+      .String("lowest", runs[verdict.lowest].solver)
+      .String("verdict", verdict.text);
   json->BeginArray("time_ratio_vs_first");
   for (const SolverRun& r : runs) {
     json->BeginObject()

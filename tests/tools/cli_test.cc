@@ -238,3 +238,35 @@ TEST(Cli, BundleAdjustmentModesAndPly) {
 }
 
 }  // namespace
+
+namespace {
+
+// Stopped by a limit, two solvers end at different costs: the comparison
+// says who ended lower and why, not "different local minima".
+TEST(Cli, ComparisonSaysWhatHappened) {
+  const std::string scene = Temp("verdict_scene.txt");
+  const std::string json = Temp("verdict.json");
+  ASSERT_EQ(
+      RunTool("generate --kind=bal --cameras=4 --points=60 --out=" + scene)
+          .status,
+      0);
+  Result r = RunTool("ba --input=" + scene +
+                     " --solver=both --max_num_iterations=1 --report=none "
+                     "--progress=false --json=" +
+                     json);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("stopped by"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("iteration limit"), std::string::npos) << r.output;
+  const std::string j = Slurp(json);
+  EXPECT_NE(j.find("\"different_local_minima\": false"), std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"verdict\""), std::string::npos) << j;
+  if (j.find("\"same_minimum\": false") != std::string::npos) {
+    EXPECT_NE(r.output.find("ended lowest"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("may differ only because one stopped earlier"),
+              std::string::npos)
+        << r.output;
+  }
+}
+
+}  // namespace
