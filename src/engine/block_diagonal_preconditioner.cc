@@ -50,6 +50,19 @@ bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
   return ok;
 }
 
+MatrixRef BlockDiagonalPreconditioner::SetToColumnGram(
+    const BlockSparseMatrix& jacobian, int c) {
+  const int n = sizes_[c];
+  MatrixRef g(&blocks_[storage_[c]], n, n);
+  g.setZero();
+  for (const auto& e : jacobian.column_entries(c)) {
+    const ConstMatrixRef a(jacobian.values() + e.position,
+                           jacobian.row_block_size(e.row_block), n);
+    g.noalias() += a.transpose() * a;
+  }
+  return g;
+}
+
 void BlockDiagonalPreconditioner::Apply(const double* x, double* y) {
   ParallelFor(num_threads_, 0, num_blocks(), [&](int, int c) {
     const int n = sizes_[c];

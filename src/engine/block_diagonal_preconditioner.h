@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/eigen_types.h"
 #include "engine/preconditioner.h"
 #include "engine/reduced_problem.h"
 
@@ -20,6 +21,8 @@ class BlockDiagonalPreconditioner : public Preconditioner {
   explicit BlockDiagonalPreconditioner(const ReducedProblem& problem);
   bool InvertScaledBlocks(const double* scale, const double* d2,
                           std::string* error);
+  // Block c := J_cᵀJ_c, θ column block c's share of J_θᵀJ_θ.
+  MatrixRef SetToColumnGram(const BlockSparseMatrix& jacobian, int c);
 
   int num_blocks() const { return static_cast<int>(sizes_.size()); }
   int block_size(int c) const { return sizes_[c]; }

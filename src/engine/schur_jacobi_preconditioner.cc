@@ -24,13 +24,7 @@ bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
     const double* v = j.values();
     ParallelFor(num_threads(), 0, num_blocks(), [&](int, int c) {
       const int n = block_size(c);
-      MatrixRef s(block(c), n, n);
-      s.setZero();
-      for (const auto& e : j.column_entries(c)) {
-        const ConstMatrixRef a(v + e.position, j.row_block_size(e.row_block),
-                               n);
-        s.noalias() += a.transpose() * a;
-      }
+      MatrixRef s = SetToColumnGram(j, c);
       // Subtract E_kcᵀ G_k⁻¹ E_kc block by block (links are sorted by k).
       const Span<IndependentBlocks::Link> links = blocks.links(c);
       Eigen::MatrixXd e, z;
