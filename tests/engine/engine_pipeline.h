@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ceres_varpro/solver.h"
 #include "engine/preprocessor.h"
@@ -43,6 +44,14 @@ struct EnginePipeline {
     return x;
   }
 };
+
+// Options naming the linear blocks, on two threads (the parallel paths).
+inline Solver::Options TwoThreadOptions(const std::vector<double*>& linear) {
+  Solver::Options o;
+  o.linear_parameter_blocks = linear;
+  o.num_threads = 2;
+  return o;
+}
 
 }  // namespace ceres_varpro::internal
 

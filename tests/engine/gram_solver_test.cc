@@ -40,20 +40,14 @@ void ExpectSolvesMatchDense(GramSolver* gram, const Eigen::MatrixXd& a) {
   EXPECT_LE((xs - expected).norm(), 1e-9 * expected.norm());
 }
 
-Solver::Options Options(const std::vector<double*>& linear) {
-  Solver::Options o;
-  o.linear_parameter_blocks = linear;
-  o.num_threads = 2;
-  return o;
-}
-
 TEST(GramSolver, SparseMatchesDenseForCoupledBlocks) {
   testing::PoseGraphOptions go;
   go.num_poses = 12;
   go.anisotropic = true;
   auto g = testing::MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), Options(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   const BlockSparseMatrix& j = EvaluatedJacobian(&p);
   SparseGramSolver gram(&p.program, j, 2, SparseCholesky::Mode::kAuto);
@@ -67,7 +61,7 @@ TEST(GramSolver, BlockDiagonalMatchesDenseForIndependentBlocks) {
   lo.anisotropic = true;
   auto l = testing::MakeLandmarkProblem(lo);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(l->problem.get(), Options(l->landmark_blocks())))
+  ASSERT_TRUE(p.Build(l->problem.get(), TwoThreadOptions(l->landmark_blocks())))
       << p.error;
   const BlockSparseMatrix& j = EvaluatedJacobian(&p);
   BlockDiagonalGramSolver gram(&p.program, j, 2,
@@ -87,7 +81,7 @@ TEST(GramSolver, SingularBlockIsNamedOrFrozen) {
   lo.num_landmarks = 5;
   auto l = testing::MakeLandmarkProblem(lo);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(l->problem.get(), Options(l->landmark_blocks())))
+  ASSERT_TRUE(p.Build(l->problem.get(), TwoThreadOptions(l->landmark_blocks())))
       << p.error;
   BlockSparseMatrix j = EvaluatedJacobian(&p);
   const int first = p.program.num_nonlinear_columns();

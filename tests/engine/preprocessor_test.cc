@@ -1,6 +1,7 @@
 #include "engine/preprocessor.h"
 
 #include "ceres/ceres.h"
+#include "engine_pipeline.h"
 #include "gtest/gtest.h"
 #include "test_util/engine_test_problems.h"
 
@@ -14,13 +15,6 @@ double UserCost(ceres::Problem* problem) {
   return cost;
 }
 
-Solver::Options Options(const std::vector<double*>& linear) {
-  Solver::Options o;
-  o.linear_parameter_blocks = linear;
-  o.num_threads = 2;
-  return o;
-}
-
 TEST(Preprocessor, EngineTargetSetsUpEveryStage) {
   testing::PoseGraphOptions go;
   go.num_poses = 10;
@@ -29,7 +23,7 @@ TEST(Preprocessor, EngineTargetSetsUpEveryStage) {
   PreprocessedProblem pp;
   VarProStatistics stats;
   std::string error;
-  ASSERT_TRUE(Preprocess(Options(g->translation_blocks()),
+  ASSERT_TRUE(Preprocess(TwoThreadOptions(g->translation_blocks()),
                          PreprocessorTarget::kEngine, g->problem.get(), &stats,
                          &pp, &error))
       << error;
@@ -57,7 +51,7 @@ TEST(Preprocessor, EngineTargetSetsUpEveryStage) {
 TEST(Preprocessor, CeresNativeTarget) {
   testing::LandmarkOptions lo;
   auto l = testing::MakeLandmarkProblem(lo);
-  Solver::Options o = Options(l->landmark_blocks());
+  Solver::Options o = TwoThreadOptions(l->landmark_blocks());
   o.num_threads = 0;
   PreprocessedProblem pp;
   VarProStatistics stats;
@@ -77,7 +71,7 @@ TEST(Preprocessor, CeresNativeTarget) {
   go.num_poses = 5;
   auto g = testing::MakePoseGraph(go);
   PreprocessedProblem coupled;
-  EXPECT_FALSE(Preprocess(Options(g->translation_blocks()),
+  EXPECT_FALSE(Preprocess(TwoThreadOptions(g->translation_blocks()),
                           PreprocessorTarget::kCeresNative, g->problem.get(),
                           &stats, &coupled, &error));
   EXPECT_NE(error.find("independent linear blocks"), std::string::npos)
@@ -94,7 +88,7 @@ TEST(Preprocessor, NothingToMove) {
   PreprocessedProblem pp;
   VarProStatistics stats;
   std::string error;
-  ASSERT_TRUE(Preprocess(Options({}), PreprocessorTarget::kEngine,
+  ASSERT_TRUE(Preprocess(TwoThreadOptions({}), PreprocessorTarget::kEngine,
                          g->problem.get(), &stats, &pp, &error))
       << error;
   EXPECT_EQ(pp.eliminator, nullptr);

@@ -53,13 +53,6 @@ void ExpectGradientMatchesFiniteDifferences(EnginePipeline* p,
       << "\nnumeric  " << numeric.head(std::min(n, 6)).transpose();
 }
 
-Solver::Options OptionsFor(const std::vector<double*>& linear) {
-  Solver::Options o;
-  o.linear_parameter_blocks = linear;
-  o.num_threads = 2;
-  return o;
-}
-
 TEST(ReducedProblem, GradientMatchesFiniteDifferencesCoupledConstantGram) {
   PoseGraphOptions go;
   go.num_poses = 12;
@@ -67,7 +60,8 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesCoupledConstantGram) {
   go.translation_noise = 0.2;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::COUPLED_CONSTANT_GRAM);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-6);
@@ -81,7 +75,8 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesCoupledVaryingGram) {
   go.translation_noise = 0.2;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-6);
@@ -93,7 +88,7 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesIndependent) {
   lo.num_landmarks = 10;
   auto l = MakeLandmarkProblem(lo);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(l->problem.get(), OptionsFor(l->landmark_blocks())))
+  ASSERT_TRUE(p.Build(l->problem.get(), TwoThreadOptions(l->landmark_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_AFFINE);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-6);
@@ -106,7 +101,8 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesRobustCoupled) {
   go.translation_noise = 0.5;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
   EXPECT_TRUE(p.analysis.robust);
@@ -119,7 +115,7 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesNonlinearIndependent) {
   lo.num_landmarks = 8;
   auto l = MakeLandmarkProblem(lo);
   EnginePipeline p;
-  Solver::Options o = OptionsFor(l->landmark_blocks());
+  Solver::Options o = TwoThreadOptions(l->landmark_blocks());
   o.allow_nonlinear_elimination = true;
   ASSERT_TRUE(p.Build(l->problem.get(), o)) << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
@@ -165,7 +161,8 @@ TEST(ReducedProblem, SchurProductMatchesDenseCoupled) {
   go.anisotropic = true;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   ExpectSchurMatchesDense(&p);
 }
@@ -176,7 +173,7 @@ TEST(ReducedProblem, SchurProductMatchesDenseIndependent) {
   lo.anisotropic = true;
   auto l = MakeLandmarkProblem(lo);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(l->problem.get(), OptionsFor(l->landmark_blocks())))
+  ASSERT_TRUE(p.Build(l->problem.get(), TwoThreadOptions(l->landmark_blocks())))
       << p.error;
   ExpectSchurMatchesDense(&p);
 }
@@ -191,7 +188,8 @@ TEST(ReducedProblem, SchurProductMatchesCeresJacobianCoupledConstantGram) {
   go.translation_noise = 0.2;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   ASSERT_EQ(p.analysis.regime, EliminationRegime::COUPLED_CONSTANT_GRAM);
   const Eigen::VectorXd x = p.Theta();
@@ -241,7 +239,8 @@ TEST(ReducedProblem, GaugePinsOnePerComponentAndKeepsTheCost) {
   go.translation_noise = 0.3;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.num_components, 3);
   EXPECT_EQ(p.analysis.num_pins, 3);
@@ -295,7 +294,8 @@ TEST(ReducedProblem, UserFixedLinearBlockCountsAsPin) {
   auto g = MakePoseGraph(go);
   g->problem->SetParameterBlockConstant(g->t[3].data());
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.num_pins, 0);
   EXPECT_EQ(p.analysis.num_user_fixed_linear_blocks, 1);
