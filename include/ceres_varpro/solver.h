@@ -77,7 +77,8 @@ class Solver {
 
     // Also accept linear_parameter_blocks that are not affine, provided no
     // residual touches two of them (bundle-adjustment points): each is then
-    // solved by an inner Gauss-Newton iteration (VARPRO.md §2, regime 4).
+    // solved by an inner Gauss-Newton iteration (the INDEPENDENT_NONLINEAR
+    // regime: the nonlinear extension of VarPro, not exact elimination).
     bool allow_nonlinear_elimination = false;
     // Inner Gauss-Newton for robust losses and nonlinear blocks: a block is
     // solved when its next step is below inner_iteration_tolerance relative

@@ -45,14 +45,19 @@ enum class GaugePolicy {
   NONE,
 };
 
-// The elimination regime detected by the analysis (VARPRO.md §2).
+// The elimination regime detected by the analysis: how l*(θ) =
+// argmin_l F(θ, l) is computed at every evaluation (docs/engine.md).
 enum class EliminationRegime {
   NO_LINEAR_BLOCKS,
-  // Coupled linear blocks, Gram matrix constant: factored once.
+  // Coupled linear blocks, Gram matrix G = AᵀA constant: factored once, and
+  // l* = l - G⁻¹Aᵀr is one exact step.
   COUPLED_CONSTANT_GRAM,
-  // Coupled linear blocks, Gram matrix depends on θ (or on robust weights).
+  // Coupled linear blocks, G depends on θ (refactored at every point), or on
+  // robust weights (damped Gauss-Newton on the reweighted system).
   COUPLED_VARYING_GRAM,
-  // No residual touches two linear blocks: block-by-block solves.
+  // No residual touches two linear blocks: G is block diagonal and the
+  // blocks are solved one by one (exactly, or by inner Gauss-Newton with
+  // robust losses).
   INDEPENDENT_AFFINE,
   // Independent blocks that are not affine: inner Gauss-Newton per block
   // (the nonlinear extension, not exact VarPro).

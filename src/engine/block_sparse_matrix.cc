@@ -2,16 +2,11 @@
 
 #include <algorithm>
 
+#include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
-
-using ConstMatrixRef =
-    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
-                                   Eigen::RowMajor>>;
-using ConstVectorRef = Eigen::Map<const Eigen::VectorXd>;
-using VectorRef = Eigen::Map<Eigen::VectorXd>;
 
 namespace {
 

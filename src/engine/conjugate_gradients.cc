@@ -3,6 +3,12 @@
 #include <cmath>
 
 namespace ceres_varpro::internal {
+namespace {
+
+// A residual this small relative to b is round-off: the solve is exact.
+constexpr double kVanishingResidual = 1e-15;
+
+}  // namespace
 
 ConjugateGradients::Summary ConjugateGradients::Solve(
     const Operator& multiply, const Operator& precondition,
@@ -64,7 +70,7 @@ ConjugateGradients::Summary ConjugateGradients::Solve(
       return summary;
     }
     q_previous = q_current;
-    if (r_.norm() <= 1e-15 * b_norm) {
+    if (r_.norm() <= kVanishingResidual * b_norm) {
       summary.success = true;
       summary.message = "residual vanished";
       return summary;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <utility>
 
+#include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
+#include "engine/small_kernels.h"
 #include "engine/wall_time.h"
 #include "glog/logging.h"
 
@@ -13,9 +16,6 @@ namespace ceres_varpro::internal {
 namespace {
 
 using Columns = ResidualEvaluator::Columns;
-using RowMajorMatrix =
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
 
 // Blockwise inner solves use fixed-capacity Eigen objects: no heap traffic in
 // the per-block loop.
@@ -33,8 +33,27 @@ constexpr double kMaxInnerDamping = 1e8;
 // Chord steps (the current point's A and G, residuals only) before the
 // first Jacobian evaluation of a predicted block.
 constexpr int kMaxChordSteps = 4;
+constexpr double kInnerDampingIncrease = 10.0;
+constexpr double kInnerDampingDecrease = 0.1;
+// Damping is relative to diag(H), floored at this fraction of its largest
+// entry so that a zero diagonal entry is damped too.
+constexpr double kMinRelativeDampingDiagonal = 1e-12;
 // A decrease this small relative to the block's cost is round-off.
 constexpr double kNegligibleRelativeDecrease = 1e-15;
+// Coupled robust elimination: the Gauss-Newton step is halved until the cost
+// does not increase, down to this fraction.
+constexpr double kMinCoupledStepFraction = 1e-4;
+// The run-away safeguard allows this many more failed blocks at a candidate
+// than at the current point, or one per kSafeguardBlocksPerExtraFailure
+// blocks if that is more.
+constexpr int kSafeguardMinExtraFailures = 10;
+constexpr int kSafeguardBlocksPerExtraFailure = 1000;
+// ChooseInnerColumns times this many row blocks, best of kTimingRepeats.
+constexpr int kTimingSampleRows = 256;
+constexpr int kTimingRepeats = 3;
+// Every column for at most a quarter more: the accepted point's second
+// evaluation (a full one) is then saved.
+constexpr double kAllColumnsMaxExtraCost = 1.25;
 using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0,
                                   kMaxBlockwiseSize, kMaxBlockwiseSize>;
 using SmallVector =
@@ -44,35 +63,19 @@ using SmallVector =
 bool SolveDampedSmall(const SmallMatrix& h, const SmallVector& g, double mu,
                       SmallVector* x) {
   const int n = static_cast<int>(h.rows());
-  SmallMatrix a = h;
   const double max_diagonal = h.diagonal().maxCoeff();
   if (!(max_diagonal > 0.0)) return false;
+  double a[kMaxBlockwiseSize * kMaxBlockwiseSize];  // Row-major.
   for (int i = 0; i < n; ++i) {
-    a(i, i) += mu * std::max(h(i, i), 1e-12 * max_diagonal);
+    for (int j = 0; j < n; ++j) a[i * n + j] = h(i, j);
+    a[i * n + i] +=
+        mu * std::max(h(i, i), kMinRelativeDampingDiagonal * max_diagonal);
   }
-  for (int j = 0; j < n; ++j) {
-    double d = a(j, j);
-    for (int t = 0; t < j; ++t) d -= a(j, t) * a(j, t);
-    if (CholeskyPivotIsDegenerate(d, max_diagonal)) return false;
-    const double l = std::sqrt(d);
-    a(j, j) = l;
-    for (int i = j + 1; i < n; ++i) {
-      double v = a(i, j);
-      for (int t = 0; t < j; ++t) v -= a(i, t) * a(j, t);
-      a(i, j) = v / l;
-    }
-  }
+  if (!CholeskyFactorizeInPlace(a, n, max_diagonal)) return false;
+  double minus_g[kMaxBlockwiseSize];
+  for (int i = 0; i < n; ++i) minus_g[i] = -g(i);
   x->resize(n);
-  for (int i = 0; i < n; ++i) {
-    double v = -g(i);
-    for (int t = 0; t < i; ++t) v -= a(i, t) * (*x)(t);
-    (*x)(i) = v / a(i, i);
-  }
-  for (int i = n - 1; i >= 0; --i) {
-    double v = (*x)(i);
-    for (int t = i + 1; t < n; ++t) v -= a(t, i) * (*x)(t);
-    (*x)(i) = v / a(i, i);
-  }
+  CholeskySolve(a, n, minus_g, x->data());
   return x->allFinite();
 }
 
@@ -108,44 +111,34 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   linear_step_ = Eigen::VectorXd::Zero(num_linear_);
   trial_linear_ = Eigen::VectorXd::Zero(num_linear_);
 
-  if (num_linear_ > 0) {
-    const BlockSparseMatrix& jacobian = *current_->jacobian;
-    auto make_gram = [&]() -> std::unique_ptr<GramSolver> {
-      if (analysis_.coupled) {
-        return std::make_unique<SparseGramSolver>(
-            program_, jacobian, options_.num_threads, options_.cholesky_mode);
-      }
-      // A block that degenerates at some candidate is frozen rather than
-      // allowed to put NaN into the Schur complement.
-      return std::make_unique<BlockDiagonalGramSolver>(
-          program_, jacobian, options_.num_threads,
-          /*allow_singular_blocks=*/blockwise_);
-    };
-    if (exact_step_ && analysis_.gram_constant) {
-      shared_gram_ = make_gram();
-      current_->gram = candidate_->gram = shared_gram_.get();
-    } else {
-      for (auto* w : {current_.get(), candidate_.get()}) {
-        w->own_gram = make_gram();
-        w->gram = w->own_gram.get();
-      }
+  if (num_linear_ == 0) return;
+  const BlockSparseMatrix& jacobian = *current_->jacobian;
+  const bool share_gram = exact_step_ && analysis_.gram_constant;
+  if (analysis_.coupled) {
+    for (Workspace* w : {current_.get(), candidate_.get()}) {
+      w->sparse_gram = share_gram && w == candidate_.get()
+                           ? current_->sparse_gram
+                           : std::make_shared<SparseGramSolver>(
+                                 program_, jacobian, options_.num_threads,
+                                 options_.cholesky_mode);
+      w->gram = w->sparse_gram.get();
     }
-
-    const int first = program_->num_nonlinear_columns();
-    block_rows_.resize(program_->num_column_blocks() - first);
-    std::vector<char> touches_linear(jacobian.num_row_blocks(), 0);
-    for (int c = first; c < program_->num_column_blocks(); ++c) {
-      for (const auto& e : jacobian.column_entries(c)) {
-        block_rows_[c - first].push_back(e.row_block);
-        touches_linear[e.row_block] = 1;
-      }
-    }
-    for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
-      if (!touches_linear[r]) theta_only_rows_.push_back(r);
-    }
-    block_costs_.assign(block_rows_.size(), 0.0);
-    block_scratch_.resize(std::max(1, options_.num_threads));
+    return;
   }
+  independent_blocks_ = std::make_unique<IndependentBlocks>(
+      jacobian, program_->num_nonlinear_columns());
+  for (Workspace* w : {current_.get(), candidate_.get()}) {
+    // A block that degenerates at some candidate is frozen rather than
+    // allowed to put NaN into the Schur complement.
+    w->block_gram = share_gram && w == candidate_.get()
+                        ? current_->block_gram
+                        : std::make_shared<BlockDiagonalGramSolver>(
+                              program_, jacobian, options_.num_threads,
+                              /*allow_singular_blocks=*/blockwise_);
+    w->gram = w->block_gram.get();
+  }
+  block_costs_.assign(independent_blocks_->num_blocks(), 0.0);
+  block_scratch_.resize(std::max(1, options_.num_threads));
 }
 
 Eliminator::~Eliminator() = default;
@@ -212,8 +205,11 @@ void Eliminator::ChooseInnerColumns() {
   // without the θ columns (best of three, interleaved). The choice only
   // moves work: the values are the same either way.
   std::vector<int> sample;
-  for (size_t k = 0; k < block_rows_.size() && sample.size() < 256; ++k) {
-    for (int r : block_rows_[k]) sample.push_back(r);
+  const IndependentBlocks& blocks = *independent_blocks_;
+  for (int k = 0; k < blocks.num_blocks() &&
+                  static_cast<int>(sample.size()) < kTimingSampleRows;
+       ++k) {
+    for (const auto& row : blocks.rows(k)) sample.push_back(row.row_block);
   }
   if (sample.empty() || !evaluator_->UpdatePlusJacobians()) return;
   BlockSparseMatrix* jacobian = candidate_->jacobian.get();
@@ -230,17 +226,15 @@ void Eliminator::ChooseInnerColumns() {
     }
     return WallTimeInSeconds() - start;
   };
-  double linear = 1e300, all = 1e300;
-  for (int repeat = 0; repeat < 3; ++repeat) {
+  double linear = std::numeric_limits<double>::max();
+  double all = linear;
+  for (int repeat = 0; repeat < kTimingRepeats; ++repeat) {
     const double tl = time(Columns::kLinear);
     const double ta = time(Columns::kAll);
     if (tl < 0.0 || ta < 0.0) return;
     linear = std::min(linear, tl);
     all = std::min(all, ta);
   }
-  // Every column for at most a quarter more: the accepted point's second
-  // evaluation (a full one) is then saved.
-  constexpr double kAllColumnsMaxExtraCost = 1.25;
   if (all <= kAllColumnsMaxExtraCost * linear) inner_columns_ = Columns::kAll;
   VLOG(1) << "Inner solves evaluate "
           << (inner_columns_ == Columns::kAll ? "every column"
@@ -264,9 +258,10 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
     // where their inner solve fails (run-away, behind a camera) is rejected
     // as if the cost function had failed there, so the trust region shrinks.
     if (ok_ && blockwise_ && has_current_) {
-      const int allowed =
-          current_->num_bad_blocks +
-          std::max(10, static_cast<int>(block_rows_.size()) / 1000);
+      const int allowed = current_->num_bad_blocks +
+                          std::max(kSafeguardMinExtraFailures,
+                                   independent_blocks_->num_blocks() /
+                                       kSafeguardBlocksPerExtraFailure);
       if (candidate_->num_bad_blocks > allowed) {
         ++num_safeguard_rejections_;
         ok_ = false;
@@ -396,7 +391,7 @@ bool Eliminator::SolveCoupledIterative(Workspace* w,
     // Backtrack until the robust cost does not increase.
     bool accepted = false;
     double trial_cost = 0.0;
-    for (double alpha = 1.0; alpha > 1e-4; alpha *= 0.5) {
+    for (double alpha = 1.0; alpha > kMinCoupledStepFraction; alpha *= 0.5) {
       trial_linear_ = l + alpha * linear_step_;
       program_->SetLinear(trial_linear_.data());
       if (evaluate(&trial_cost) && trial_cost <= cost) {
@@ -412,7 +407,7 @@ bool Eliminator::SolveCoupledIterative(Workspace* w,
     const double decrease = cost - trial_cost;
     l = trial_linear_;
     cost = trial_cost;
-    if (decrease <= 1e-15 * cost) break;
+    if (decrease <= kNegligibleRelativeDecrease * cost) break;
   }
   w->cost = cost;
   if (!l.allFinite()) return Fail("the linear blocks' solution is not finite");
@@ -424,6 +419,17 @@ struct Eliminator::BlockScratch {
   // restored when the step is rejected (no re-evaluation).
   std::vector<double> residuals, row_costs, cells;
   std::vector<double> row;  // One row block's linearised residual.
+};
+
+// What one block's inner solve works on.
+struct Eliminator::BlockSolve {
+  Workspace* w;
+  int k;  // Linear block.
+  int thread_id;
+  BlockScratch* scratch;
+  Span<IndependentBlocks::Row> rows;
+  double* values;  // The block's values in the user's memory.
+  int n;           // Its size.
 };
 
 bool Eliminator::ComputeStepFromCurrent() {
@@ -451,196 +457,204 @@ bool Eliminator::PredictLinear(const Eigen::VectorXd& base,
   *start = base;
   if (!has_current_ || !ComputeStepFromCurrent()) return false;
   const BlockSparseMatrix& j = *current_->jacobian;
-  const auto* gram =
-      static_cast<const BlockDiagonalGramSolver*>(current_->gram);
-  const int first = program_->num_nonlinear_columns();
+  const BlockDiagonalGramSolver& gram = *current_->block_gram;
+  const IndependentBlocks& blocks = *independent_blocks_;
   const double* values = j.values();
   const double* residuals = current_->residuals.data();
   const double* delta = step_.data();
-  ParallelFor(options_.num_threads, 0, static_cast<int>(block_rows_.size()),
-              [&](int tid, int k) {
-                if (gram->block_is_frozen(k)) return;
-                const int c = first + k;
-                const int n = j.col_block_size(c);
-                std::vector<double>& u = block_scratch_[tid].row;
-                double b[kMaxBlockwiseSize] = {0.0};
-                for (const auto& e : j.column_entries(c)) {
-                  // u = r + J_θ δ on this row block.
-                  const int m = j.row_block_size(e.row_block);
-                  const double* r = residuals + j.row_block_offset(e.row_block);
-                  u.assign(r, r + m);
-                  for (auto* cell = j.row_cells_begin(e.row_block);
-                       cell != j.row_cells_end(e.row_block); ++cell) {
-                    if (cell->col_block >= first) continue;
-                    const int cols = j.col_block_size(cell->col_block);
-                    const double* x =
-                        delta + j.col_block_offset(cell->col_block);
-                    const double* a = values + cell->position;
-                    for (int i = 0; i < m; ++i) {
-                      double sum = 0.0;
-                      for (int t = 0; t < cols; ++t)
-                        sum += a[i * cols + t] * x[t];
-                      u[i] += sum;
-                    }
-                  }
-                  const double* a = values + e.position;
-                  for (int i = 0; i < m; ++i) {
-                    for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * u[i];
-                  }
-                }
-                double x[kMaxBlockwiseSize];
-                gram->SolveBlock(k, b, x);
-                double* out = start->data() + gram->block_offset(k);
-                for (int t = 0; t < n; ++t) {
-                  if (std::isfinite(x[t])) out[t] -= x[t];
-                }
-              });
+  ParallelFor(
+      options_.num_threads, 0, blocks.num_blocks(), [&](int tid, int k) {
+        if (gram.block_is_frozen(k)) return;
+        const int n = blocks.block_size(k);
+        std::vector<double>& u = block_scratch_[tid].row;
+        double b[kMaxBlockwiseSize] = {0.0};
+        for (const auto& row : blocks.rows(k)) {
+          // u = r + J_θ δ on this row block.
+          const int m = row.num_rows;
+          const double* r = residuals + j.row_block_offset(row.row_block);
+          u.assign(r, r + m);
+          for (const auto& cell : blocks.cells(row)) {
+            const int cols = cell.size;
+            const double* x = delta + j.col_block_offset(cell.col_block);
+            const double* a = values + cell.position;
+            for (int i = 0; i < m; ++i) {
+              double sum = 0.0;
+              for (int t = 0; t < cols; ++t) sum += a[i * cols + t] * x[t];
+              u[i] += sum;
+            }
+          }
+          const double* a = values + row.linear_position;
+          for (int i = 0; i < m; ++i) {
+            for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * u[i];
+          }
+        }
+        double x[kMaxBlockwiseSize];
+        gram.SolveBlock(k, b, x);
+        double* out = start->data() + gram.block_offset(k);
+        for (int t = 0; t < n; ++t) {
+          if (std::isfinite(x[t])) out[t] -= x[t];
+        }
+      });
   return true;
+}
+
+bool Eliminator::EvaluateBlockRows(const BlockSolve& b, Columns columns,
+                                   bool record_costs, double* cost) {
+  BlockSparseMatrix* jacobian = b.w->jacobian.get();
+  double* residuals = b.w->residuals.data();
+  double total = 0.0;
+  for (const auto& row : b.rows) {
+    const int r = row.row_block;
+    double rc = 0.0;
+    if (!evaluator_->EvaluateRowBlock(r, columns, b.thread_id, &rc,
+                                      residuals + jacobian->row_block_offset(r),
+                                      jacobian)) {
+      return false;
+    }
+    if (record_costs) b.w->row_costs[r] = rc;
+    total += rc;
+  }
+  *cost = total;
+  return std::isfinite(total);
+}
+
+// The state at the last accepted inner iterate, to restore after a rejected
+// trial.
+void Eliminator::SaveBlockRows(const BlockSolve& b) {
+  const BlockSparseMatrix& jacobian = *b.w->jacobian;
+  const double* values = jacobian.values();
+  BlockScratch* scratch = b.scratch;
+  scratch->residuals.clear();
+  scratch->row_costs.clear();
+  scratch->cells.clear();
+  for (const auto& row : b.rows) {
+    const int r = row.row_block;
+    const double* rr = b.w->residuals.data() + jacobian.row_block_offset(r);
+    scratch->residuals.insert(scratch->residuals.end(), rr, rr + row.num_rows);
+    scratch->row_costs.push_back(b.w->row_costs[r]);
+    scratch->cells.insert(scratch->cells.end(),
+                          values + jacobian.row_values_begin(r),
+                          values + jacobian.row_values_begin(r + 1));
+  }
+}
+
+void Eliminator::RestoreBlockRows(const BlockSolve& b) {
+  BlockSparseMatrix* jacobian = b.w->jacobian.get();
+  double* values = jacobian->values();
+  const double* rr = b.scratch->residuals.data();
+  const double* cc = b.scratch->cells.data();
+  for (int i = 0; i < b.rows.size(); ++i) {
+    const int r = b.rows[i].row_block;
+    const int m = b.rows[i].num_rows;
+    std::copy(rr, rr + m,
+              b.w->residuals.data() + jacobian->row_block_offset(r));
+    rr += m;
+    b.w->row_costs[r] = b.scratch->row_costs[i];
+    const int size =
+        jacobian->row_values_begin(r + 1) - jacobian->row_values_begin(r);
+    std::copy(cc, cc + size, values + jacobian->row_values_begin(r));
+    cc += size;
+  }
 }
 
 bool Eliminator::SolveBlock(Workspace* w, int k, int thread_id,
                             BlockScratch* scratch, const double* prediction,
                             const double* previous, double* block_cost,
                             int* passes, bool* converged) {
-  BlockSparseMatrix* jacobian = w->jacobian.get();
   const int c = program_->num_nonlinear_columns() + k;
   const auto& pb =
       program_->parameter_blocks()[program_->column_parameter_blocks()[c]];
-  const int n = pb.size;
-  double* lb = pb.values;
-  const double tol = options_.inner_iteration_tolerance;
-  const std::vector<int>& rows = block_rows_[k];
-  const auto& entries = jacobian->column_entries(c);
-  double* values = jacobian->values();
-  double* residuals = w->residuals.data();
-
-  auto evaluate = [&](double* cost) {
-    double total = 0.0;
-    for (int r : rows) {
-      double rc = 0.0;
-      if (!evaluator_->EvaluateRowBlock(
-              r, inner_columns_, thread_id, &rc,
-              residuals + jacobian->row_block_offset(r), jacobian)) {
-        return false;
-      }
-      w->row_costs[r] = rc;
-      total += rc;
-    }
-    *cost = total;
-    return std::isfinite(total);
-  };
-  // The state at the last accepted inner iterate, to restore after a
-  // rejected trial.
-  auto save = [&]() {
-    scratch->residuals.clear();
-    scratch->row_costs.clear();
-    scratch->cells.clear();
-    for (int r : rows) {
-      const double* rr = residuals + jacobian->row_block_offset(r);
-      scratch->residuals.insert(scratch->residuals.end(), rr,
-                                rr + jacobian->row_block_size(r));
-      scratch->row_costs.push_back(w->row_costs[r]);
-      scratch->cells.insert(scratch->cells.end(),
-                            values + jacobian->row_values_begin(r),
-                            values + jacobian->row_values_begin(r + 1));
-    }
-  };
-  auto restore = [&]() {
-    const double* rr = scratch->residuals.data();
-    const double* cc = scratch->cells.data();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const int r = rows[i];
-      const int m = jacobian->row_block_size(r);
-      std::copy(rr, rr + m, residuals + jacobian->row_block_offset(r));
-      rr += m;
-      w->row_costs[r] = scratch->row_costs[i];
-      const int size =
-          jacobian->row_values_begin(r + 1) - jacobian->row_values_begin(r);
-      std::copy(cc, cc + size, values + jacobian->row_values_begin(r));
-      cc += size;
-    }
-  };
-
-  double cost = 0.0;
+  const BlockSolve b{
+      w,         k,      thread_id, scratch, independent_blocks_->rows(k),
+      pb.values, pb.size};
   if (prediction != nullptr && has_current_) {
-    // Residuals only (cheap): start from the prediction only where it is at
-    // least as good as the previous solution (a long step can carry a
-    // prediction into another basin of the block's cost), then take chord
-    // steps with the current point's A and G, still on residuals only. The
-    // Jacobian is evaluated once the chord steps stall, where a single
-    // Gauss-Newton check usually finds the block converged.
-    auto cost_at = [&](double* c) {
-      double total = 0.0;
-      for (int r : rows) {
-        double rc = 0.0;
-        if (!evaluator_->EvaluateRowBlock(
-                r, Columns::kNone, thread_id, &rc,
-                residuals + jacobian->row_block_offset(r), jacobian)) {
-          return false;
-        }
-        total += rc;
-      }
-      *c = total;
-      return std::isfinite(total);
-    };
-    double previous_cost = 0.0, x_cost = 0.0;
+    StartFromPrediction(b, prediction, previous);
+  }
+  return SolveBlockGaussNewton(b, block_cost, passes, converged);
+}
+
+// Residuals only (cheap): start from the prediction only where it is at least
+// as good as the previous solution (a long step can carry a prediction into
+// another basin of the block's cost), then take chord steps with the current
+// point's A and G, still on residuals only. The Jacobian is evaluated once
+// the chord steps stall, where a single Gauss-Newton check usually finds the
+// block converged.
+void Eliminator::StartFromPrediction(const BlockSolve& b,
+                                     const double* prediction,
+                                     const double* previous) {
+  const int n = b.n;
+  double* lb = b.values;
+  const double tol = options_.inner_iteration_tolerance;
+  const BlockSparseMatrix& jacobian = *b.w->jacobian;
+  double* residuals = b.w->residuals.data();
+  double previous_cost = 0.0, x_cost = 0.0;
+  std::copy(previous, previous + n, lb);
+  const bool previous_ok =
+      EvaluateBlockRows(b, Columns::kNone, false, &previous_cost);
+  std::copy(prediction, prediction + n, lb);
+  bool x_ok = EvaluateBlockRows(b, Columns::kNone, false, &x_cost);
+  if (!x_ok || (previous_ok && previous_cost < x_cost)) {
     std::copy(previous, previous + n, lb);
-    const bool previous_ok = cost_at(&previous_cost);
-    std::copy(prediction, prediction + n, lb);
-    bool x_ok = cost_at(&x_cost);
-    if (!x_ok || (previous_ok && previous_cost < x_cost)) {
-      std::copy(previous, previous + n, lb);
-      x_ok = cost_at(&x_cost);
+    x_ok = EvaluateBlockRows(b, Columns::kNone, false, &x_cost);
+  }
+  const BlockDiagonalGramSolver& gram = *current_->block_gram;
+  const double* a_values = current_->jacobian->values();
+  std::vector<double>& saved_residuals = b.scratch->row;
+  for (int it = 0; x_ok && !gram.block_is_frozen(b.k) && it < kMaxChordSteps;
+       ++it) {
+    double g[kMaxBlockwiseSize] = {0.0};
+    for (const auto& row : b.rows) {
+      const double* r = residuals + jacobian.row_block_offset(row.row_block);
+      const double* a = a_values + row.linear_position;
+      for (int i = 0; i < row.num_rows; ++i) {
+        for (int t = 0; t < n; ++t) g[t] += a[i * n + t] * r[i];
+      }
     }
-    const auto* gram =
-        static_cast<const BlockDiagonalGramSolver*>(current_->gram);
-    const double* a_values = current_->jacobian->values();
-    std::vector<double>& saved_residuals = scratch->row;
-    for (int it = 0; x_ok && !gram->block_is_frozen(k) && it < kMaxChordSteps;
-         ++it) {
-      double b[kMaxBlockwiseSize] = {0.0};
-      for (const auto& e : entries) {
-        const int m = jacobian->row_block_size(e.row_block);
-        const double* r = residuals + jacobian->row_block_offset(e.row_block);
-        const double* a = a_values + e.position;
-        for (int i = 0; i < m; ++i) {
-          for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
-        }
-      }
-      double dx[kMaxBlockwiseSize];
-      gram->SolveBlock(k, b, dx);
-      double dx_norm = 0.0, l_norm = 0.0;
-      for (int t = 0; t < n; ++t) {
-        dx_norm += dx[t] * dx[t];
-        l_norm += lb[t] * lb[t];
-      }
-      if (!std::isfinite(dx_norm) ||
-          std::sqrt(dx_norm) <= tol * (std::sqrt(l_norm) + tol)) {
-        break;
-      }
-      saved_residuals.clear();
-      for (int r : rows) {
-        const double* rr = residuals + jacobian->row_block_offset(r);
-        saved_residuals.insert(saved_residuals.end(), rr,
-                               rr + jacobian->row_block_size(r));
-      }
-      for (int t = 0; t < n; ++t) lb[t] -= dx[t];
-      double trial_cost = 0.0;
-      if (cost_at(&trial_cost) && trial_cost <= x_cost) {
-        x_cost = trial_cost;
-        continue;
-      }
-      for (int t = 0; t < n; ++t) lb[t] += dx[t];
-      const double* rr = saved_residuals.data();
-      for (int r : rows) {
-        const int m = jacobian->row_block_size(r);
-        std::copy(rr, rr + m, residuals + jacobian->row_block_offset(r));
-        rr += m;
-      }
+    double dx[kMaxBlockwiseSize];
+    gram.SolveBlock(b.k, g, dx);
+    double dx_norm = 0.0, l_norm = 0.0;
+    for (int t = 0; t < n; ++t) {
+      dx_norm += dx[t] * dx[t];
+      l_norm += lb[t] * lb[t];
+    }
+    if (!std::isfinite(dx_norm) ||
+        std::sqrt(dx_norm) <= tol * (std::sqrt(l_norm) + tol)) {
       break;
     }
+    saved_residuals.clear();
+    for (const auto& row : b.rows) {
+      const double* rr = residuals + jacobian.row_block_offset(row.row_block);
+      saved_residuals.insert(saved_residuals.end(), rr, rr + row.num_rows);
+    }
+    for (int t = 0; t < n; ++t) lb[t] -= dx[t];
+    double trial_cost = 0.0;
+    if (EvaluateBlockRows(b, Columns::kNone, false, &trial_cost) &&
+        trial_cost <= x_cost) {
+      x_cost = trial_cost;
+      continue;
+    }
+    for (int t = 0; t < n; ++t) lb[t] += dx[t];
+    const double* rr = saved_residuals.data();
+    for (const auto& row : b.rows) {
+      std::copy(rr, rr + row.num_rows,
+                residuals + jacobian.row_block_offset(row.row_block));
+      rr += row.num_rows;
+    }
+    break;
   }
-  if (!evaluate(&cost)) return false;
+}
+
+// Levenberg-Marquardt on the block from the values in the user's memory.
+bool Eliminator::SolveBlockGaussNewton(const BlockSolve& b, double* block_cost,
+                                       int* passes, bool* converged) {
+  const int n = b.n;
+  double* lb = b.values;
+  const double tol = options_.inner_iteration_tolerance;
+  const BlockSparseMatrix& jacobian = *b.w->jacobian;
+  const double* values = jacobian.values();
+  const double* residuals = b.w->residuals.data();
+  double cost = 0.0;
+  if (!EvaluateBlockRows(b, inner_columns_, true, &cost)) return false;
   SmallMatrix h(n, n);
   SmallVector g(n), step(n), saved(n);
   double mu = 0.0;
@@ -648,43 +662,44 @@ bool Eliminator::SolveBlock(Workspace* w, int k, int thread_id,
   for (int it = 0; it < options_.max_inner_iterations; ++it) {
     h.setZero();
     g.setZero();
-    for (const auto& e : entries) {
-      const int m = jacobian->row_block_size(e.row_block);
-      const ConstMatrixRef a(values + e.position, m, n);
-      const Eigen::Map<const Eigen::VectorXd> re(
-          residuals + jacobian->row_block_offset(e.row_block), m);
+    for (const auto& row : b.rows) {
+      const ConstMatrixRef a(values + row.linear_position, row.num_rows, n);
+      const ConstVectorRef re(
+          residuals + jacobian.row_block_offset(row.row_block), row.num_rows);
       h.noalias() += a.transpose() * a;
       g.noalias() += a.transpose() * re;
     }
     if (!SolveDampedSmall(h, g, mu, &step)) {
       if (mu >= kMaxInnerDamping) break;  // Degenerate: frozen by the Gram.
-      mu = std::max(kSingularInnerDamping, mu * 10.0);
+      mu = std::max(kSingularInnerDamping, mu * kInnerDampingIncrease);
       continue;
     }
-    const double l_norm = Eigen::Map<const Eigen::VectorXd>(lb, n).norm();
+    const double l_norm = ConstVectorRef(lb, n).norm();
     if (step.norm() <= tol * (l_norm + tol)) {
       *converged = true;
       break;
     }
-    save();
+    SaveBlockRows(b);
     for (int i = 0; i < n; ++i) {
       saved(i) = lb[i];
       lb[i] += step(i);
     }
     ++*passes;
     double trial_cost = 0.0;
-    if (evaluate(&trial_cost) && trial_cost <= cost) {
+    if (EvaluateBlockRows(b, inner_columns_, true, &trial_cost) &&
+        trial_cost <= cost) {
       const double decrease = cost - trial_cost;
       cost = trial_cost;
-      mu = mu > 0.0 ? std::max(mu * 0.1, kMinInnerDamping) : 0.0;
+      mu = mu > 0.0 ? std::max(mu * kInnerDampingDecrease, kMinInnerDamping)
+                    : 0.0;
       if (decrease <= kNegligibleRelativeDecrease * cost) {
         *converged = true;
         break;
       }
     } else {
       for (int i = 0; i < n; ++i) lb[i] = saved(i);
-      restore();
-      mu = mu > 0.0 ? mu * 10.0 : kInitialInnerDamping;
+      RestoreBlockRows(b);
+      mu = mu > 0.0 ? mu * kInnerDampingIncrease : kInitialInnerDamping;
       if (mu > kMaxInnerDamping) break;
     }
   }
@@ -693,6 +708,7 @@ bool Eliminator::SolveBlock(Workspace* w, int k, int thread_id,
 }
 
 bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
+  DCHECK(blockwise_ && independent_blocks_ != nullptr);
   const bool predicted = PredictLinear(base, &trial_linear_);
   program_->SetLinear(base.data());
   BlockSparseMatrix* jacobian = w->jacobian.get();
@@ -709,9 +725,11 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
       inner_columns_ == Columns::kAll ? Columns::kAll : Columns::kNone;
   std::vector<double> theta_cost(nt, 0.0);
   std::atomic<bool> ok{true};
-  ParallelFor(nt, 0, static_cast<int>(theta_only_rows_.size()),
+  const std::vector<int>& theta_only_rows =
+      independent_blocks_->theta_only_rows();
+  ParallelFor(nt, 0, static_cast<int>(theta_only_rows.size()),
               [&](int tid, int i) {
-                const int r = theta_only_rows_[i];
+                const int r = theta_only_rows[i];
                 double c = 0.0;
                 if (!evaluator_->EvaluateRowBlock(
                         r, theta_columns, tid, &c,
@@ -727,7 +745,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   std::vector<int> inner_passes(nt, 0);
   std::vector<int> bad(nt, 0);
   const auto& params = program_->parameter_blocks();
-  ParallelFor(nt, 0, static_cast<int>(block_rows_.size()), [&](int tid, int k) {
+  ParallelFor(nt, 0, independent_blocks_->num_blocks(), [&](int tid, int k) {
     bool converged = false;
     const auto& pb = params[program_->column_parameter_blocks()[first + k]];
     const double* previous = base.data() + pb.state_offset;
@@ -774,40 +792,36 @@ void Eliminator::ComputeGradientResiduals(Workspace* w) {
                                first, end, nt);
     return;
   }
+  // Independent blocks: z_k = G_k⁻¹ A_kᵀr block by block, then r - A_k z_k.
   const BlockSparseMatrix& j = *w->jacobian;
-  const auto* gram = static_cast<const BlockDiagonalGramSolver*>(w->gram);
-  const int first = program_->num_nonlinear_columns();
+  const BlockDiagonalGramSolver& gram = *w->block_gram;
+  const IndependentBlocks& blocks = *independent_blocks_;
   w->gradient_residuals = w->residuals;
   const double* values = j.values();
-  ParallelFor(options_.num_threads, 0, static_cast<int>(block_rows_.size()),
-              [&](int, int k) {
-                if (gram->block_is_frozen(k)) return;
-                const int c = first + k;
-                const int n = j.col_block_size(c);
-                double b[kMaxBlockwiseSize] = {0.0};
-                for (const auto& e : j.column_entries(c)) {
-                  const int m = j.row_block_size(e.row_block);
-                  const double* r =
-                      w->residuals.data() + j.row_block_offset(e.row_block);
-                  const double* a = values + e.position;
-                  for (int i = 0; i < m; ++i) {
-                    for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
-                  }
-                }
-                double z[kMaxBlockwiseSize];
-                gram->SolveBlock(k, b, z);
-                for (const auto& e : j.column_entries(c)) {
-                  const int m = j.row_block_size(e.row_block);
-                  double* out = w->gradient_residuals.data() +
-                                j.row_block_offset(e.row_block);
-                  const double* a = values + e.position;
-                  for (int i = 0; i < m; ++i) {
-                    double sum = 0.0;
-                    for (int t = 0; t < n; ++t) sum += a[i * n + t] * z[t];
-                    out[i] -= sum;
-                  }
-                }
-              });
+  ParallelFor(options_.num_threads, 0, blocks.num_blocks(), [&](int, int k) {
+    if (gram.block_is_frozen(k)) return;
+    const int n = blocks.block_size(k);
+    double b[kMaxBlockwiseSize] = {0.0};
+    for (const auto& row : blocks.rows(k)) {
+      const double* r = w->residuals.data() + j.row_block_offset(row.row_block);
+      const double* a = values + row.linear_position;
+      for (int i = 0; i < row.num_rows; ++i) {
+        for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
+      }
+    }
+    double z[kMaxBlockwiseSize];
+    gram.SolveBlock(k, b, z);
+    for (const auto& row : blocks.rows(k)) {
+      double* out =
+          w->gradient_residuals.data() + j.row_block_offset(row.row_block);
+      const double* a = values + row.linear_position;
+      for (int i = 0; i < row.num_rows; ++i) {
+        double sum = 0.0;
+        for (int t = 0; t < n; ++t) sum += a[i * n + t] * z[t];
+        out[i] -= sum;
+      }
+    }
+  });
 }
 
 bool Eliminator::EvaluateJacobian(Workspace* w) {
@@ -823,8 +837,7 @@ bool Eliminator::EvaluateJacobian(Workspace* w) {
   if (num_linear_ == 0 || exact_step_) return true;
   if (!FactorGram(w)) return false;
   if (blockwise_) {
-    statistics_->num_degenerate_blocks =
-        static_cast<BlockDiagonalGramSolver*>(w->gram)->num_frozen();
+    statistics_->num_degenerate_blocks = w->block_gram->num_frozen();
   }
   ComputeGradientResiduals(w);
   return true;

@@ -10,6 +10,7 @@
 #include "ceres_varpro/solver.h"
 #include "engine/block_sparse_matrix.h"
 #include "engine/gram_solver.h"
+#include "engine/independent_blocks.h"
 #include "engine/program.h"
 #include "engine/residual_evaluator.h"
 #include "engine/structure_analyzer.h"
@@ -52,8 +53,12 @@ class Eliminator : public ceres::EvaluationCallback {
     Eigen::VectorXd row_costs;
     Eigen::VectorXd linear;  // l* over the eliminated linear parameters.
     double cost = 0.0;       // Of the active residual blocks.
-    std::unique_ptr<GramSolver> own_gram;
-    GramSolver* gram = nullptr;  // Factored at this point (maybe shared).
+    // G = AᵀA factored at this point (shared by both workspaces when
+    // constant): sparse when the linear blocks are coupled, block diagonal
+    // when they are independent; `gram` is whichever of the two is set.
+    std::shared_ptr<SparseGramSolver> sparse_gram;
+    std::shared_ptr<BlockDiagonalGramSolver> block_gram;
+    GramSolver* gram = nullptr;
     // Blockwise regimes: blocks whose inner solve did not converge.
     int num_bad_blocks = 0;
     // Initialize() left residuals, A and the Gram factor of the initial point
@@ -92,29 +97,42 @@ class Eliminator : public ceres::EvaluationCallback {
   bool has_current() const { return has_current_; }
 
   bool has_linear_blocks() const { return num_linear_ > 0; }
-  // Row blocks touching each eliminated block (column block
-  // num_nonlinear_columns() + k), and the rows touching none.
-  const std::vector<std::vector<int>>& block_rows() const {
-    return block_rows_;
+  // The rows of each eliminated block when the linear blocks are independent
+  // (linear block k is column block num_nonlinear_columns() + k); null when
+  // they are coupled or absent.
+  const IndependentBlocks* independent_blocks() const {
+    return independent_blocks_.get();
   }
-  const std::vector<int>& theta_only_rows() const { return theta_only_rows_; }
-  // True when the Gram factor of current() must be refreshed after the
-  // Jacobian there changed (robust or nonlinear regimes).
   const StructureAnalysis& analysis() const { return analysis_; }
+  // Candidates rejected by the nonlinear regime's run-away safeguard.
+  int num_safeguard_rejections() const { return num_safeguard_rejections_; }
 
  private:
   bool Solve(Workspace* w, const Eigen::VectorXd& base);
   bool SolveExact(Workspace* w, const Eigen::VectorXd& base);
   bool SolveCoupledIterative(Workspace* w, const Eigen::VectorXd& base);
   bool SolveBlockwise(Workspace* w, const Eigen::VectorXd& base);
-  // One block's damped Gauss-Newton solve, starting from the values in the
-  // user's memory. False if an evaluation failed at the starting point.
+  // One block's inner solve (blockwise regimes), by one thread: with a
+  // prediction, starts from whichever of prediction and previous has the
+  // lower cost and takes chord steps from there; then damped Gauss-Newton to
+  // convergence. False if an evaluation failed at the starting point.
   struct BlockScratch;
-  // With a prediction, starts from whichever of prediction and previous has
-  // the lower cost.
+  struct BlockSolve;
   bool SolveBlock(Workspace* w, int k, int thread_id, BlockScratch* scratch,
                   const double* prediction, const double* previous,
                   double* cost, int* passes, bool* converged);
+  void StartFromPrediction(const BlockSolve& b, const double* prediction,
+                           const double* previous);
+  bool SolveBlockGaussNewton(const BlockSolve& b, double* cost, int* passes,
+                             bool* converged);
+  // The block's rows: evaluated at the values in the user's memory (costs
+  // recorded in the workspace when record_costs), saved and restored around
+  // a trial step.
+  bool EvaluateBlockRows(const BlockSolve& b,
+                         ResidualEvaluator::Columns columns, bool record_costs,
+                         double* cost);
+  void SaveBlockRows(const BlockSolve& b);
+  void RestoreBlockRows(const BlockSolve& b);
   // Blockwise regimes start each block's inner solve at the Gauss-Newton
   // prediction l + Δl(δ), Δl = -G⁻¹Aᵀ(r + J_θ δ), from current() and the
   // step δ to the new θ (when it is the better start): the points move with
@@ -141,16 +159,13 @@ class Eliminator : public ceres::EvaluationCallback {
   int num_theta_ = 0;
   bool exact_step_ = true;  // Affine without losses.
   bool blockwise_ = false;  // Independent blocks solved one by one.
-  std::unique_ptr<GramSolver> shared_gram_;
 
   std::unique_ptr<Workspace> current_, candidate_;
   Workspace* last_ = nullptr;
   bool has_current_ = false;
   Eigen::VectorXd initial_linear_;
 
-  // Rows touching each eliminated block (blockwise) and rows touching none.
-  std::vector<std::vector<int>> block_rows_;
-  std::vector<int> theta_only_rows_;
+  std::unique_ptr<IndependentBlocks> independent_blocks_;
 
   // Scratch, sized once.
   Eigen::VectorXd full_cols_, linear_step_, trial_linear_;
@@ -164,9 +179,6 @@ class Eliminator : public ceres::EvaluationCallback {
   bool ok_ = false;
   std::string error_;
   int num_safeguard_rejections_ = 0;
-
- public:
-  int num_safeguard_rejections() const { return num_safeguard_rejections_; }
 };
 
 }  // namespace ceres_varpro::internal

@@ -3,16 +3,12 @@
 #include <algorithm>
 
 #include "Eigen/Core"
+#include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "engine/small_kernels.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
-
-using RowMajorMatrix =
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
-using MatrixRef = Eigen::Map<RowMajorMatrix>;
 
 GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
                              int cb_end, int num_threads)
@@ -29,23 +25,32 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
     max_block_size_ = std::max(max_block_size_, jacobian.col_block_size(c));
   }
 
-  // Every (c, b, cell of b, cell of c) from the rows, sorted by (c, b): the
-  // pairs of JᵀJ and their contributions. The diagonal pair is always
-  // present so that an added diagonal has a place to go.
+  CollectPairs(jacobian);
+  BuildPattern(jacobian);
+  scratch_.resize(num_threads_);
+  for (auto& s : scratch_)
+    s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
+}
+
+// Every (c, b, cell of b, cell of c) from the rows, sorted by (c, b): the
+// pairs of JᵀJ and their contributions. The diagonal pair is always present
+// so that an added diagonal has a place to go.
+void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
+  const int nb = cb_end_ - cb_begin_;
   struct Entry {
     int c, b;
     Contribution contribution;
   };
   std::vector<Entry> entries;
-  for (int c = cb_begin; c < cb_end; ++c)
+  for (int c = cb_begin_; c < cb_end_; ++c)
     entries.push_back({c, c, {-1, -1, 0}});
   for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
     const int rows = jacobian.row_block_size(r);
     for (auto* cc = jacobian.row_cells_begin(r);
          cc != jacobian.row_cells_end(r); ++cc) {
-      if (cc->col_block < cb_begin || cc->col_block >= cb_end) continue;
+      if (cc->col_block < cb_begin_ || cc->col_block >= cb_end_) continue;
       for (auto* bb = jacobian.row_cells_begin(r); bb <= cc; ++bb) {
-        if (bb->col_block < cb_begin) continue;
+        if (bb->col_block < cb_begin_) continue;
         entries.push_back(
             {cc->col_block, bb->col_block, {bb->position, cc->position, rows}});
       }
@@ -68,17 +73,20 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
     pair.contributions_end = static_cast<int>(contributions_.size());
     pair.column_start_begin = 0;
     pairs_.push_back(pair);
-    ++pairs_begin_[c - cb_begin + 1];
+    ++pairs_begin_[c - cb_begin_ + 1];
   }
   for (int c = 0; c < nb; ++c) pairs_begin_[c + 1] += pairs_begin_[c];
   std::vector<Entry>().swap(entries);
+}
 
-  // Compressed columns: column k of block c holds the rows of every b <= c
-  // (all of b's rows for b < c, rows up to k for b == c), b ascending.
+// Compressed columns: column k of block c holds the rows of every b <= c (all
+// of b's rows for b < c, rows up to k for b == c), b ascending.
+void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian) {
+  const int nb = cb_end_ - cb_begin_;
   col_ptr_.assign(1, 0);
   diagonal_position_.resize(n_);
   for (int c = 0; c < nb; ++c) {
-    const int cb = c + cb_begin;
+    const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
     for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
       pairs_[p].column_start_begin = static_cast<int>(column_start_.size());
@@ -98,9 +106,6 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
       col_ptr_.push_back(static_cast<int>(row_index_.size()));
     }
   }
-  scratch_.resize(num_threads_);
-  for (auto& s : scratch_)
-    s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
 }
 
 void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,

@@ -48,6 +48,9 @@ class GramAssembler {
                              // the values index of (first row of b, column).
   };
 
+  void CollectPairs(const BlockSparseMatrix& jacobian);
+  void BuildPattern(const BlockSparseMatrix& jacobian);
+
   int cb_begin_, cb_end_, num_threads_;
   int n_ = 0;
   int col_offset_ = 0;

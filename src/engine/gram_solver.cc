@@ -5,16 +5,13 @@
 #include <mutex>
 
 #include "Eigen/Core"
+#include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
+#include "engine/small_kernels.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
 namespace {
-
-using RowMajorMatrix =
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
-using MatrixRef = Eigen::Map<RowMajorMatrix>;
 
 // The parameter block owning linear column `local_col`.
 int LinearBlockOfColumn(const Program& program, int local_col) {
@@ -30,11 +27,6 @@ int LinearBlockOfColumn(const Program& program, int local_col) {
 }
 
 }  // namespace
-
-bool CholeskyPivotIsDegenerate(double pivot_squared, double max_diagonal) {
-  return !(pivot_squared > 1e-12 * max_diagonal) ||
-         !std::isfinite(pivot_squared);
-}
 
 SparseGramSolver::SparseGramSolver(const Program* program,
                                    const BlockSparseMatrix& jacobian,
@@ -115,25 +107,9 @@ bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
       const ConstMatrixRef a(jv + e.position, rows, n);
       g.noalias() += a.transpose() * a;
     }
-    // In-place Cholesky with a relative pivot test (Eigen's LLT would accept
-    // a numerically singular block).
     const double max_diagonal = g.diagonal().maxCoeff();
-    bool singular = !(max_diagonal > 0.0);
-    for (int j = 0; j < n && !singular; ++j) {
-      double d = g(j, j);
-      for (int t = 0; t < j; ++t) d -= g(j, t) * g(j, t);
-      if (CholeskyPivotIsDegenerate(d, max_diagonal)) {
-        singular = true;
-        break;
-      }
-      const double l = std::sqrt(d);
-      g(j, j) = l;
-      for (int i = j + 1; i < n; ++i) {
-        double v = g(i, j);
-        for (int t = 0; t < j; ++t) v -= g(i, t) * g(j, t);
-        g(i, j) = v / l;
-      }
-    }
+    const bool singular = !(max_diagonal > 0.0) ||
+                          !CholeskyFactorizeInPlace(g.data(), n, max_diagonal);
     frozen_[k] = singular ? 1 : 0;
     if (singular) {
       std::lock_guard<std::mutex> lock(singular_mutex);
@@ -159,23 +135,13 @@ bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
 
 void BlockDiagonalGramSolver::SolveBlock(int k, const double* b,
                                          double* x) const {
+  DCHECK(k >= 0 && k < num_blocks());
   const int n = sizes_[k];
   if (frozen_[k]) {
     std::fill(x, x + n, 0.0);
     return;
   }
-  const double* l = &factors_[factor_offsets_[k]];
-  // Forward then backward substitution with the lower factor.
-  for (int i = 0; i < n; ++i) {
-    double v = b[i];
-    for (int t = 0; t < i; ++t) v -= l[i * n + t] * x[t];
-    x[i] = v / l[i * n + i];
-  }
-  for (int i = n - 1; i >= 0; --i) {
-    double v = x[i];
-    for (int t = i + 1; t < n; ++t) v -= l[t * n + i] * x[t];
-    x[i] = v / l[i * n + i];
-  }
+  CholeskySolve(&factors_[factor_offsets_[k]], n, b, x);
 }
 
 void BlockDiagonalGramSolver::Solve(const double* b, double* x) {

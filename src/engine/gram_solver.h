@@ -78,10 +78,6 @@ class BlockDiagonalGramSolver : public GramSolver {
   int num_frozen_ = 0;
 };
 
-// True if an LLᵀ pivot is tiny relative to the block's scale: the block is
-// numerically rank deficient (an undetermined landmark, a point seen once).
-bool CholeskyPivotIsDegenerate(double pivot_squared, double max_diagonal);
-
 }  // namespace ceres_varpro::internal
 
 #endif  // CERES_VARPRO_ENGINE_GRAM_SOLVER_H_

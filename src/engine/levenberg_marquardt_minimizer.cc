@@ -5,11 +5,19 @@
 #include <cstdio>
 #include <limits>
 
+#include "engine/eigen_types.h"
 #include "engine/wall_time.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
 namespace {
+
+// Ceres's trust-region constants: a rejected step divides the radius by
+// decrease_factor, which starts at 2 and doubles on every rejection in a row.
+constexpr double kInitialDecreaseFactor = 2.0;
+constexpr double kDecreaseFactorGrowth = 2.0;
+// A successful step divides the radius by max(1/3, 1 - (2ρ - 1)³).
+constexpr double kMinRadiusDivisor = 1.0 / 3.0;
 
 std::string Format(const char* format, double a, double b) {
   char buffer[256];
@@ -19,10 +27,33 @@ std::string Format(const char* format, double a, double b) {
 
 }  // namespace
 
+LevenbergMarquardtMinimizer::Options::Options(const ceres::Solver::Options& o)
+    : max_num_iterations(o.max_num_iterations),
+      max_solver_time_in_seconds(o.max_solver_time_in_seconds),
+      function_tolerance(o.function_tolerance),
+      gradient_tolerance(o.gradient_tolerance),
+      parameter_tolerance(o.parameter_tolerance),
+      initial_trust_region_radius(o.initial_trust_region_radius),
+      max_trust_region_radius(o.max_trust_region_radius),
+      min_trust_region_radius(o.min_trust_region_radius),
+      min_relative_decrease(o.min_relative_decrease),
+      min_lm_diagonal(o.min_lm_diagonal),
+      max_lm_diagonal(o.max_lm_diagonal),
+      max_num_consecutive_invalid_steps(o.max_num_consecutive_invalid_steps),
+      jacobi_scaling(o.jacobi_scaling),
+      eta(o.eta),
+      minimizer_progress_to_stdout(o.minimizer_progress_to_stdout),
+      logging_type(o.logging_type),
+      callbacks(o.callbacks),
+      update_state_every_iteration(o.update_state_every_iteration) {}
+
 LevenbergMarquardtMinimizer::LevenbergMarquardtMinimizer(
-    const Solver::Options& options, ReducedProblem* problem,
+    const Options& options, ReducedProblem* problem,
     ReducedLinearSolver* linear_solver)
-    : options_(options), problem_(problem), linear_solver_(linear_solver) {}
+    : options_(options), problem_(problem), linear_solver_(linear_solver) {
+  CHECK(problem_ != nullptr);
+  CHECK(linear_solver_ != nullptr);
+}
 
 void LevenbergMarquardtMinimizer::PrintProgress(
     const ceres::IterationSummary& it) const {
@@ -47,10 +78,9 @@ void LevenbergMarquardtMinimizer::PrintProgress(
   }
 }
 
-// Records the iteration, runs the callbacks and the termination tests that
-// Ceres runs between iterations. Returns false to stop.
-bool LevenbergMarquardtMinimizer::FinalizeIteration(ceres::IterationSummary* it,
-                                                    Solver::Summary* summary) {
+bool LevenbergMarquardtMinimizer::FinalizeIteration() {
+  ceres::Solver::Summary* summary = summary_;
+  ceres::IterationSummary* it = &iteration_;
   if (it->step_is_successful) {
     ++summary->num_successful_steps;
   } else {
@@ -115,198 +145,241 @@ bool LevenbergMarquardtMinimizer::FinalizeIteration(ceres::IterationSummary* it,
 }
 
 bool LevenbergMarquardtMinimizer::Minimize(double* x,
-                                           Solver::Summary* summary) {
+                                           ceres::Solver::Summary* summary) {
+  Init(x, summary);
+  if (!IterationZero()) return false;
+  while (FinalizeIteration()) {
+    iteration_start_time_ = WallTimeInSeconds();
+    previous_ = summary_->iterations.back();
+    iteration_ = ceres::IterationSummary();
+    iteration_.iteration = previous_.iteration + 1;
+    iteration_.eta = options_.eta;
+
+    ComputeTrustRegionStep();
+    if (!iteration_.step_is_valid) {
+      if (!HandleInvalidStep()) break;
+      continue;
+    }
+    consecutive_invalid_steps_ = 0;
+
+    EvaluateCandidate();
+    if (ParameterToleranceReached() || FunctionToleranceReached()) break;
+    iteration_.relative_decrease = iteration_.cost_change / model_cost_change_;
+    if (iteration_.relative_decrease > options_.min_relative_decrease) {
+      if (!HandleSuccessfulStep()) break;
+    } else {
+      HandleUnsuccessfulStep();
+    }
+    iteration_.trust_region_radius = radius_;
+  }
+  VectorRef(x, problem_->num_ambient()) = x_;
+  summary_->final_cost = x_cost_;
+  return true;
+}
+
+void LevenbergMarquardtMinimizer::Init(const double* x,
+                                       ceres::Solver::Summary* summary) {
+  summary_ = summary;
   start_time_ = WallTimeInSeconds();
   iteration_start_time_ = start_time_;
   const int na = problem_->num_ambient();
   const int nt = problem_->num_tangent();
-  x_ = Eigen::Map<Eigen::VectorXd>(x, na);
-  Eigen::VectorXd gradient(nt), scale = Eigen::VectorXd::Ones(nt);
-  Eigen::VectorXd column_norms(nt), diagonal(nt), d2(nt), y(nt), delta(nt);
-  Eigen::VectorXd candidate(na), projected(na), negative_gradient(nt);
-  summary->termination_type = ceres::NO_CONVERGENCE;
-  summary->num_successful_steps = 0;
-  summary->num_unsuccessful_steps = 0;
+  x_ = ConstVectorRef(x, na);
+  gradient_.resize(nt);
+  scale_ = Eigen::VectorXd::Ones(nt);
+  column_norms_.resize(nt);
+  diagonal_.resize(nt);
+  d2_.resize(nt);
+  y_.resize(nt);
+  delta_.resize(nt);
+  candidate_.resize(na);
+  projected_.resize(na);
+  negative_gradient_.resize(nt);
+  radius_ = options_.initial_trust_region_radius;
+  decrease_factor_ = kInitialDecreaseFactor;
+  reuse_diagonal_ = false;
+  jacobian_changed_ = true;
+  consecutive_invalid_steps_ = 0;
+  summary_->termination_type = ceres::NO_CONVERGENCE;
+  summary_->num_successful_steps = 0;
+  summary_->num_unsuccessful_steps = 0;
+}
 
-  double x_cost = 0.0;
-  if (!problem_->EvaluateJacobian(x_.data(), /*new_point=*/true, &x_cost,
-                                  gradient.data())) {
-    summary->termination_type = ceres::FAILURE;
-    summary->message =
-        "Residual and Jacobian evaluation failed at the initial point: " +
-        problem_->eliminator().error();
+// Evaluates the initial point, fixes the Jacobi scaling there and records
+// iteration 0.
+bool LevenbergMarquardtMinimizer::IterationZero() {
+  if (!problem_->EvaluateJacobian(x_.data(), /*new_point=*/true, &x_cost_,
+                                  gradient_.data())) {
+    Fail("Residual and Jacobian evaluation failed at the initial point: " +
+         problem_->eliminator().error());
     return false;
   }
-  summary->initial_cost = std::min(summary->initial_cost, x_cost);
-  problem_->SquaredColumnNorm(column_norms.data());
+  summary_->initial_cost = std::min(summary_->initial_cost, x_cost_);
+  problem_->SquaredColumnNorm(column_norms_.data());
   if (options_.jacobi_scaling) {
-    for (int i = 0; i < nt; ++i)
-      scale[i] = 1.0 / (1.0 + std::sqrt(column_norms[i]));
+    for (int i = 0; i < scale_.size(); ++i) {
+      scale_[i] = 1.0 / (1.0 + std::sqrt(column_norms_[i]));
+    }
   }
-  // Ceres measures the gradient as |x - Plus(x, -g)|, which respects
-  // manifolds.
-  // A failed Plus is a failure, as in Ceres (not a zero gradient).
-  auto gradient_norms = [&](ceres::IterationSummary* it) {
-    negative_gradient = -gradient;
-    if (!problem_->Plus(x_.data(), negative_gradient.data(),
-                        projected.data())) {
-      summary->termination_type = ceres::FAILURE;
-      summary->message = "projected_gradient_step = Plus(x, -gradient) failed.";
-      return false;
-    }
-    it->gradient_max_norm = (x_ - projected).lpNorm<Eigen::Infinity>();
-    it->gradient_norm = (x_ - projected).norm();
-    return true;
-  };
-
-  ceres::IterationSummary it;
-  it.iteration = 0;
-  it.cost = x_cost;
-  it.cost_change = 0.0;
-  it.step_norm = 0.0;
-  it.relative_decrease = 0.0;
-  it.eta = options_.eta;
-  it.linear_solver_iterations = 0;
-  it.step_is_valid = true;
-  it.step_is_successful = true;
-  if (!gradient_norms(&it)) return false;
-
-  double radius = options_.initial_trust_region_radius;
-  double decrease_factor = 2.0;
-  bool reuse_diagonal = false;
-  bool jacobian_changed = true;
-  int consecutive_invalid_steps = 0;
-  double x_norm = x_.norm();
-  it.trust_region_radius = radius;
-
-  while (FinalizeIteration(&it, summary)) {
-    iteration_start_time_ = WallTimeInSeconds();
-    const ceres::IterationSummary previous = summary->iterations.back();
-    it = ceres::IterationSummary();
-    it.iteration = previous.iteration + 1;
-    it.eta = options_.eta;
-
-    // The step.
-    const double step_start = WallTimeInSeconds();
-    if (!reuse_diagonal) {
-      for (int i = 0; i < nt; ++i) {
-        diagonal[i] = std::min(std::max(scale[i] * scale[i] * column_norms[i],
-                                        options_.min_lm_diagonal),
-                               options_.max_lm_diagonal);
-      }
-    }
-    d2 = diagonal / radius;
-    const ReducedLinearSolver::Summary step = linear_solver_->Solve(
-        problem_, scale.data(), d2.data(), gradient.data(), options_.eta,
-        jacobian_changed, y.data());
-    jacobian_changed = false;
-    reuse_diagonal = true;
-    it.linear_solver_iterations = step.num_iterations;
-    summary->num_linear_solves += 1;
-    double model_cost_change = 0.0;
-    if (step.success) {
-      delta = scale.cwiseProduct(y);
-      model_cost_change = -(gradient.dot(delta) +
-                            0.5 * problem_->SchurQuadraticForm(delta.data()));
-      it.step_is_valid =
-          model_cost_change > 0.0 && std::isfinite(model_cost_change);
-    }
-    it.step_solver_time_in_seconds = WallTimeInSeconds() - step_start;
-
-    if (!it.step_is_valid) {
-      if (++consecutive_invalid_steps >=
-          options_.max_num_consecutive_invalid_steps) {
-        summary->termination_type = ceres::FAILURE;
-        summary->message =
-            "Number of consecutive invalid steps more than "
-            "Solver::Options::max_num_consecutive_invalid_steps: " +
-            std::to_string(options_.max_num_consecutive_invalid_steps) +
-            (step.message.empty() ? "" : " (" + step.message + ")");
-        break;
-      }
-      radius /= decrease_factor;
-      decrease_factor *= 2.0;
-      it.cost = x_cost;
-      it.cost_change = 0.0;
-      it.gradient_max_norm = previous.gradient_max_norm;
-      it.gradient_norm = previous.gradient_norm;
-      it.step_norm = 0.0;
-      it.relative_decrease = 0.0;
-      it.trust_region_radius = radius;
-      continue;
-    }
-    consecutive_invalid_steps = 0;
-
-    // The candidate. A failed Plus or evaluation counts as infinite cost.
-    double candidate_cost = std::numeric_limits<double>::max();
-    if (problem_->Plus(x_.data(), delta.data(), candidate.data())) {
-      double c = 0.0;
-      if (problem_->Evaluate(candidate.data(), &c)) candidate_cost = c;
-    }
-
-    it.step_norm = (x_ - candidate).norm();
-    if (it.step_norm <= options_.parameter_tolerance *
-                            (x_norm + options_.parameter_tolerance)) {
-      summary->termination_type = ceres::CONVERGENCE;
-      summary->message =
-          Format("Parameter tolerance reached. Relative step_norm: %e <= %e.",
-                 it.step_norm / (x_norm + options_.parameter_tolerance),
-                 options_.parameter_tolerance);
-      break;
-    }
-    it.cost_change = x_cost - candidate_cost;
-    // Relative to the cost of the residual blocks that can change, as Ceres
-    // does (its minimiser never sees the fixed cost).
-    const double variable_cost = x_cost - problem_->fixed_cost();
-    if (std::abs(it.cost_change) <=
-        options_.function_tolerance * variable_cost) {
-      summary->termination_type = ceres::CONVERGENCE;
-      summary->message =
-          Format("Function tolerance reached. |cost_change|/cost: %e <= %e",
-                 std::abs(it.cost_change) / variable_cost,
-                 options_.function_tolerance);
-      break;
-    }
-    it.relative_decrease = it.cost_change / model_cost_change;
-    if (it.relative_decrease > options_.min_relative_decrease) {
-      const Eigen::VectorXd x_previous = x_;
-      x_ = candidate;
-      if (!problem_->EvaluateJacobian(x_.data(), /*new_point=*/false, &x_cost,
-                                      gradient.data())) {
-        x_ = x_previous;
-        summary->termination_type = ceres::FAILURE;
-        summary->message = "Residual and Jacobian evaluation failed: " +
-                           problem_->eliminator().error();
-        break;
-      }
-      x_norm = x_.norm();
-      problem_->SquaredColumnNorm(column_norms.data());
-      // The new point stands (its cost and l* are valid), as in Ceres.
-      if (!gradient_norms(&it)) break;
-      it.cost = x_cost;
-      it.step_is_successful = true;
-      radius = std::min(
-          options_.max_trust_region_radius,
-          radius /
-              std::max(1.0 / 3.0,
-                       1.0 - std::pow(2.0 * it.relative_decrease - 1.0, 3)));
-      decrease_factor = 2.0;
-      reuse_diagonal = false;
-      jacobian_changed = true;
-    } else {
-      radius /= decrease_factor;
-      decrease_factor *= 2.0;
-      it.step_is_successful = false;
-      it.cost = candidate_cost;
-      it.gradient_max_norm = previous.gradient_max_norm;
-      it.gradient_norm = previous.gradient_norm;
-    }
-    it.trust_region_radius = radius;
-  }
-
-  Eigen::Map<Eigen::VectorXd>(x, na) = x_;
-  summary->final_cost = x_cost;
+  iteration_ = ceres::IterationSummary();
+  iteration_.iteration = 0;
+  iteration_.cost = x_cost_;
+  iteration_.cost_change = 0.0;
+  iteration_.step_norm = 0.0;
+  iteration_.relative_decrease = 0.0;
+  iteration_.eta = options_.eta;
+  iteration_.linear_solver_iterations = 0;
+  iteration_.step_is_valid = true;
+  iteration_.step_is_successful = true;
+  if (!UpdateGradientNorms()) return false;
+  x_norm_ = x_.norm();
+  iteration_.trust_region_radius = radius_;
   return true;
+}
+
+// Ceres measures the gradient as |x - Plus(x, -g)|, which respects
+// manifolds. A failed Plus is a failure, as in Ceres (not a zero gradient).
+bool LevenbergMarquardtMinimizer::UpdateGradientNorms() {
+  negative_gradient_ = -gradient_;
+  if (!problem_->Plus(x_.data(), negative_gradient_.data(),
+                      projected_.data())) {
+    Fail("projected_gradient_step = Plus(x, -gradient) failed.");
+    return false;
+  }
+  iteration_.gradient_max_norm = (x_ - projected_).lpNorm<Eigen::Infinity>();
+  iteration_.gradient_norm = (x_ - projected_).norm();
+  return true;
+}
+
+// The LM step at the current radius, and whether the model predicts a
+// decrease along it.
+void LevenbergMarquardtMinimizer::ComputeTrustRegionStep() {
+  const double step_start = WallTimeInSeconds();
+  if (!reuse_diagonal_) {
+    for (int i = 0; i < diagonal_.size(); ++i) {
+      diagonal_[i] = std::min(std::max(scale_[i] * scale_[i] * column_norms_[i],
+                                       options_.min_lm_diagonal),
+                              options_.max_lm_diagonal);
+    }
+  }
+  d2_ = diagonal_ / radius_;
+  const ReducedLinearSolver::Summary step = linear_solver_->Solve(
+      problem_, scale_.data(), d2_.data(), gradient_.data(), options_.eta,
+      jacobian_changed_, y_.data());
+  jacobian_changed_ = false;
+  reuse_diagonal_ = true;
+  iteration_.linear_solver_iterations = step.num_iterations;
+  summary_->num_linear_solves += 1;
+  step_message_ = step.message;
+  model_cost_change_ = 0.0;
+  if (step.success) {
+    delta_ = scale_.cwiseProduct(y_);
+    model_cost_change_ = -(gradient_.dot(delta_) +
+                           0.5 * problem_->SchurQuadraticForm(delta_.data()));
+    iteration_.step_is_valid =
+        model_cost_change_ > 0.0 && std::isfinite(model_cost_change_);
+  }
+  iteration_.step_solver_time_in_seconds = WallTimeInSeconds() - step_start;
+}
+
+// Shrinks the radius and records a zero step; false after too many invalid
+// steps in a row.
+bool LevenbergMarquardtMinimizer::HandleInvalidStep() {
+  if (++consecutive_invalid_steps_ >=
+      options_.max_num_consecutive_invalid_steps) {
+    Fail(
+        "Number of consecutive invalid steps more than "
+        "Solver::Options::max_num_consecutive_invalid_steps: " +
+        std::to_string(options_.max_num_consecutive_invalid_steps) +
+        (step_message_.empty() ? "" : " (" + step_message_ + ")"));
+    return false;
+  }
+  radius_ /= decrease_factor_;
+  decrease_factor_ *= kDecreaseFactorGrowth;
+  iteration_.cost = x_cost_;
+  iteration_.cost_change = 0.0;
+  iteration_.gradient_max_norm = previous_.gradient_max_norm;
+  iteration_.gradient_norm = previous_.gradient_norm;
+  iteration_.step_norm = 0.0;
+  iteration_.relative_decrease = 0.0;
+  iteration_.trust_region_radius = radius_;
+  return true;
+}
+
+// A failed Plus or evaluation counts as infinite cost.
+void LevenbergMarquardtMinimizer::EvaluateCandidate() {
+  candidate_cost_ = std::numeric_limits<double>::max();
+  if (problem_->Plus(x_.data(), delta_.data(), candidate_.data())) {
+    double cost = 0.0;
+    if (problem_->Evaluate(candidate_.data(), &cost)) candidate_cost_ = cost;
+  }
+  iteration_.step_norm = (x_ - candidate_).norm();
+  iteration_.cost_change = x_cost_ - candidate_cost_;
+}
+
+bool LevenbergMarquardtMinimizer::ParameterToleranceReached() {
+  const double tolerance = options_.parameter_tolerance;
+  if (iteration_.step_norm > tolerance * (x_norm_ + tolerance)) return false;
+  summary_->termination_type = ceres::CONVERGENCE;
+  summary_->message =
+      Format("Parameter tolerance reached. Relative step_norm: %e <= %e.",
+             iteration_.step_norm / (x_norm_ + tolerance), tolerance);
+  return true;
+}
+
+// Relative to the cost of the residual blocks that can change, as Ceres does
+// (its minimiser never sees the fixed cost).
+bool LevenbergMarquardtMinimizer::FunctionToleranceReached() {
+  const double variable_cost = x_cost_ - problem_->fixed_cost();
+  const double change = std::abs(iteration_.cost_change);
+  if (change > options_.function_tolerance * variable_cost) return false;
+  summary_->termination_type = ceres::CONVERGENCE;
+  summary_->message =
+      Format("Function tolerance reached. |cost_change|/cost: %e <= %e",
+             change / variable_cost, options_.function_tolerance);
+  return true;
+}
+
+// Moves to the candidate, evaluates the Jacobian there and grows the radius.
+// False (a failure) if that evaluation fails or the gradient's Plus does.
+bool LevenbergMarquardtMinimizer::HandleSuccessfulStep() {
+  const Eigen::VectorXd x_previous = x_;
+  x_ = candidate_;
+  if (!problem_->EvaluateJacobian(x_.data(), /*new_point=*/false, &x_cost_,
+                                  gradient_.data())) {
+    x_ = x_previous;
+    Fail("Residual and Jacobian evaluation failed: " +
+         problem_->eliminator().error());
+    return false;
+  }
+  x_norm_ = x_.norm();
+  problem_->SquaredColumnNorm(column_norms_.data());
+  // The new point stands (its cost and l* are valid), as in Ceres.
+  if (!UpdateGradientNorms()) return false;
+  iteration_.cost = x_cost_;
+  iteration_.step_is_successful = true;
+  const double rho = iteration_.relative_decrease;
+  radius_ = std::min(options_.max_trust_region_radius,
+                     radius_ / std::max(kMinRadiusDivisor,
+                                        1.0 - std::pow(2.0 * rho - 1.0, 3)));
+  decrease_factor_ = kInitialDecreaseFactor;
+  reuse_diagonal_ = false;
+  jacobian_changed_ = true;
+  return true;
+}
+
+void LevenbergMarquardtMinimizer::HandleUnsuccessfulStep() {
+  radius_ /= decrease_factor_;
+  decrease_factor_ *= kDecreaseFactorGrowth;
+  iteration_.step_is_successful = false;
+  iteration_.cost = candidate_cost_;
+  iteration_.gradient_max_norm = previous_.gradient_max_norm;
+  iteration_.gradient_norm = previous_.gradient_norm;
+}
+
+void LevenbergMarquardtMinimizer::Fail(const std::string& message) {
+  summary_->termination_type = ceres::FAILURE;
+  summary_->message = message;
 }
 
 }  // namespace ceres_varpro::internal

@@ -28,6 +28,8 @@ bool ReducedProblem::Evaluate(const double* x, double* cost) {
 
 bool ReducedProblem::EvaluateJacobian(const double* x, bool new_point,
                                       double* cost, double* gradient) {
+  // Without a new point the Jacobian is taken where Evaluate() left the
+  // elimination, which must be x.
   if (new_point) program_->SetTheta(x);
   eliminator_->PrepareForEvaluation(/*evaluate_jacobians=*/true, new_point);
   if (!eliminator_->ok()) return false;
@@ -59,7 +61,7 @@ void ReducedProblem::ProjectedProduct(const double* x) {
   double* linear = cols_.data() + num_tangent();
   Eigen::Map<Eigen::VectorXd>(linear, num_linear()).setZero();
   j.LeftMultiply(rows_.data(), cols_.data(), nc, end, num_threads_);
-  gram()->Solve(linear, linear);
+  gram().Solve(linear, linear);
   for (int i = 0; i < num_linear(); ++i) linear[i] = -linear[i];
   j.RightMultiply(cols_.data(), rows_.data(), nc, end, num_threads_);
 }

@@ -42,7 +42,20 @@ class ReducedProblem {
   const BlockSparseMatrix& jacobian() const {
     return *eliminator_->current().jacobian;
   }
-  GramSolver* gram() { return eliminator_->mutable_current()->gram; }
+  // G = AᵀA factored at the current point (valid with linear blocks).
+  GramSolver& gram() { return *eliminator_->mutable_current()->gram; }
+  // The same, typed: block diagonal when the linear blocks are independent
+  // (null otherwise), sparse when they are coupled (null otherwise).
+  const BlockDiagonalGramSolver* block_gram() const {
+    return eliminator_->current().block_gram.get();
+  }
+  const SparseGramSolver* sparse_gram() const {
+    return eliminator_->current().sparse_gram.get();
+  }
+  // Rows and θ cells of each linear block, when they are independent.
+  const IndependentBlocks* independent_blocks() const {
+    return eliminator_->independent_blocks();
+  }
   const Eliminator& eliminator() const { return *eliminator_; }
   Program* program() { return program_; }
   int num_threads() const { return num_threads_; }

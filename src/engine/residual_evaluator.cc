@@ -6,16 +6,12 @@
 #include <limits>
 #include <mutex>
 
+#include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
 namespace {
-
-using RowMajorMatrix =
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixRef = Eigen::Map<RowMajorMatrix>;
-using ConstMatrixRef = Eigen::Map<const RowMajorMatrix>;
 
 bool AllFinite(const double* x, int n) {
   for (int i = 0; i < n; ++i) {
@@ -159,8 +155,28 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     RecordFailure(r, "the CostFunction produced a non-finite residual");
     return false;
   }
+  if (any_jacobian && !StoreJacobians(r, row_block, s, jacobian)) {
+    return false;
+  }
+  const double sq_norm = ConstVectorRef(residuals, m).squaredNorm();
+  if (rb.loss_function == nullptr) {
+    *cost = 0.5 * sq_norm;
+    return true;
+  }
+  return ApplyLoss(r, row_block, s, sq_norm, cost, residuals,
+                   any_jacobian ? jacobian : nullptr);
+}
+
+// The wanted ambient Jacobians in thread scratch -> the Jacobian's cells,
+// mapped to tangent space for θ blocks on a manifold.
+bool ResidualEvaluator::StoreJacobians(int r, int row_block, const Scratch& s,
+                                       BlockSparseMatrix* jacobian) {
+  const Program::ResidualBlock& rb = program_->residual_blocks()[r];
+  const auto& params = program_->parameter_blocks();
+  const int* positions = &cell_positions_[cell_positions_begin_[row_block]];
+  const int m = rb.num_residuals;
   double* values = jacobian != nullptr ? jacobian->values() : nullptr;
-  for (int k = 0; k < num_params && any_jacobian; ++k) {
+  for (size_t k = 0; k < rb.parameter_blocks.size(); ++k) {
     const double* ambient = s.jacobian_pointers[k];
     if (ambient == nullptr) continue;
     const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
@@ -179,13 +195,19 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
       std::copy(ambient, ambient + m * pb.size, cell);
     }
   }
+  return true;
+}
 
-  const double sq_norm =
-      Eigen::Map<const Eigen::VectorXd>(residuals, m).squaredNorm();
-  if (rb.loss_function == nullptr) {
-    *cost = 0.5 * sq_norm;
-    return true;
-  }
+// The robust cost ½ρ(‖r‖²), and Ceres's correction of the residual and the
+// Jacobian cells (when jacobian is not null): with ρ'' > 0 the model includes
+// the curvature of ρ along r; otherwise (the usual robust case) plain √ρ'
+// scaling.
+bool ResidualEvaluator::ApplyLoss(int r, int row_block, const Scratch& s,
+                                  double sq_norm, double* cost,
+                                  double* residuals,
+                                  BlockSparseMatrix* jacobian) {
+  const Program::ResidualBlock& rb = program_->residual_blocks()[r];
+  const int m = rb.num_residuals;
   double rho[3];
   rb.loss_function->Evaluate(sq_norm, rho);
   *cost = 0.5 * rho[0];
@@ -194,8 +216,6 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     RecordFailure(r, "the LossFunction produced an invalid value");
     return false;
   }
-  // Ceres's correction: with ρ'' > 0 the model includes the curvature of ρ
-  // along r; otherwise (the usual robust case) plain √ρ' scaling.
   const double sqrt_rho1 = std::sqrt(rho[1]);
   double residual_scaling = sqrt_rho1;
   double alpha_sq_norm = 0.0;
@@ -205,17 +225,22 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     residual_scaling = sqrt_rho1 / (1.0 - alpha);
     alpha_sq_norm = alpha / sq_norm;
   }
-  Eigen::Map<Eigen::VectorXd> rvec(residuals, m);
-  for (int k = 0; k < num_params && any_jacobian; ++k) {
-    if (s.jacobian_pointers[k] == nullptr) continue;
-    const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
-    const int cols = jacobian->col_block_size(pb.col_block);
-    MatrixRef cell(values + positions[k], m, cols);
-    if (alpha_sq_norm != 0.0) {
-      const Eigen::RowVectorXd rt_j = rvec.transpose() * cell;
-      cell -= alpha_sq_norm * rvec * rt_j;
+  VectorRef rvec(residuals, m);
+  if (jacobian != nullptr) {
+    const auto& params = program_->parameter_blocks();
+    const int* positions = &cell_positions_[cell_positions_begin_[row_block]];
+    double* values = jacobian->values();
+    for (size_t k = 0; k < rb.parameter_blocks.size(); ++k) {
+      if (s.jacobian_pointers[k] == nullptr) continue;
+      const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
+      const int cols = jacobian->col_block_size(pb.col_block);
+      MatrixRef cell(values + positions[k], m, cols);
+      if (alpha_sq_norm != 0.0) {
+        const Eigen::RowVectorXd rt_j = rvec.transpose() * cell;
+        cell -= alpha_sq_norm * rvec * rt_j;
+      }
+      cell *= sqrt_rho1;
     }
-    cell *= sqrt_rho1;
   }
   rvec *= residual_scaling;
   return true;

@@ -56,6 +56,12 @@ class ResidualEvaluator {
     std::vector<const double*> parameters;
   };
   void RecordFailure(int residual_block, const char* what);
+  // The two halves of EvaluateRowBlock after the CostFunction ran (r is the
+  // residual block, row_block its row block).
+  bool StoreJacobians(int r, int row_block, const Scratch& s,
+                      BlockSparseMatrix* jacobian);
+  bool ApplyLoss(int r, int row_block, const Scratch& s, double sq_norm,
+                 double* cost, double* residuals, BlockSparseMatrix* jacobian);
 
   const Program* program_;
   int num_threads_;

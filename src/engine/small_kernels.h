@@ -1,11 +1,15 @@
 #ifndef CERES_VARPRO_ENGINE_SMALL_KERNELS_H_
 #define CERES_VARPRO_ENGINE_SMALL_KERNELS_H_
 
+#include <cmath>
+
+// Plain loops for the engine's tiny dense blocks (Jacobian cells of 2 x 9 or
+// 3 x 3, linear blocks of 2 or 3 parameters), where they beat Eigen's
+// dynamic-size kernels several times over. Matrices are row-major.
 namespace ceres_varpro::internal {
 
-// out (ca x cb, row-major, leading dimension ld) += aᵀ b for row-major
-// a (rows x ca) and b (rows x cb). Jacobian cells are tiny (2 x 9, 3 x 3),
-// where plain loops beat Eigen's dynamic-size kernels several times over.
+// out (ca x cb, leading dimension ld) += aᵀ b for a (rows x ca) and
+// b (rows x cb).
 inline void AddTransposeProduct(const double* a, const double* b, int rows,
                                 int ca, int cb, double* out, int ld) {
   for (int r = 0; r < rows; ++r) {
@@ -16,6 +20,52 @@ inline void AddTransposeProduct(const double* a, const double* b, int rows,
       double* o = out + i * ld;
       for (int j = 0; j < cb; ++j) o[j] += x * br[j];
     }
+  }
+}
+
+// Pivots below this fraction of the largest diagonal entry make a block
+// numerically rank deficient.
+constexpr double kDegeneratePivotRatio = 1e-12;
+
+// True if an LLᵀ pivot is tiny relative to the block's scale: the block is
+// numerically rank deficient (an undetermined landmark, a point seen once).
+inline bool CholeskyPivotIsDegenerate(double pivot_squared,
+                                      double max_diagonal) {
+  return !(pivot_squared > kDegeneratePivotRatio * max_diagonal) ||
+         !std::isfinite(pivot_squared);
+}
+
+// In-place Cholesky factorisation A = LLᵀ of an n x n SPD matrix: reads the
+// lower triangle, writes L there. False at the first degenerate pivot
+// (relative to max_diagonal, the largest diagonal entry of A): Eigen's LLT
+// would accept a numerically singular block.
+inline bool CholeskyFactorizeInPlace(double* a, int n, double max_diagonal) {
+  for (int j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (int t = 0; t < j; ++t) d -= a[j * n + t] * a[j * n + t];
+    if (CholeskyPivotIsDegenerate(d, max_diagonal)) return false;
+    const double l = std::sqrt(d);
+    a[j * n + j] = l;
+    for (int i = j + 1; i < n; ++i) {
+      double v = a[i * n + j];
+      for (int t = 0; t < j; ++t) v -= a[i * n + t] * a[j * n + t];
+      a[i * n + j] = v / l;
+    }
+  }
+  return true;
+}
+
+// x = (LLᵀ)⁻¹ b with the factor of CholeskyFactorizeInPlace (x may be b).
+inline void CholeskySolve(const double* l, int n, const double* b, double* x) {
+  for (int i = 0; i < n; ++i) {
+    double v = b[i];
+    for (int t = 0; t < i; ++t) v -= l[i * n + t] * x[t];
+    x[i] = v / l[i * n + i];
+  }
+  for (int i = n - 1; i >= 0; --i) {
+    double v = x[i];
+    for (int t = i + 1; t < n; ++t) v -= l[t * n + i] * x[t];
+    x[i] = v / l[i * n + i];
   }
 }
 

@@ -1,5 +1,5 @@
-// Solve(): problem -> analysis -> elimination -> reduced problem ->
-// trust-region minimiser -> summary. Each stage is its own module; this file
+// Solve(): problem -> preprocessing (analysis, elimination, reduced problem)
+// -> Levenberg-Marquardt -> summary. Each stage is its own module; this file
 // only wires them together and fills the summary.
 
 #include "ceres_varpro/solver.h"
@@ -10,20 +10,13 @@
 #include <sstream>
 #include <vector>
 
-#include "engine/eliminator.h"
+#include "ceres_varpro/version.h"
 #include "engine/levenberg_marquardt_minimizer.h"
-#include "engine/preconditioner.h"
-#include "engine/program.h"
-#include "engine/reduced_linear_solver.h"
-#include "engine/reduced_problem.h"
-#include "engine/residual_evaluator.h"
-#include "engine/structure_analyzer.h"
+#include "engine/preprocessor.h"
 #include "engine/wall_time.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro {
-
-using internal::WallTimeInSeconds;
 
 bool Solver::Options::IsValid(std::string* error) const {
   if (!ceres::Solver::Options::IsValid(error)) return false;
@@ -107,8 +100,7 @@ std::string Solver::Summary::FullReport() const {
   char line[160];
   std::ostringstream s;
   s << ceres::Solver::Summary::FullReport();
-  s << "\nVariable projection (ceres_varpro "
-    << "0.1.0"
+  s << "\nVariable projection (ceres_varpro " << CERES_VARPRO_VERSION_STRING
     << ")\n";
   auto row = [&](const char* name, const std::string& value) {
     std::snprintf(line, sizeof(line), "%-32s %s\n", name, value.c_str());
@@ -161,89 +153,13 @@ std::string Solver::Summary::FullReport() const {
 
 namespace {
 
-using internal::Eliminator;
-using internal::Program;
-using internal::ReducedLinearSolver;
-using internal::ReducedProblem;
-using internal::ResidualEvaluator;
-using internal::SparseCholesky;
-using internal::StructureAnalysis;
+using internal::PreprocessedProblem;
+using internal::WallTimeInSeconds;
 
 void Fail(const std::string& message, Solver::Summary* summary) {
   summary->termination_type = ceres::FAILURE;
   summary->message = message;
-  LOG_IF(WARNING, true) << "ceres_varpro::Solve: " << message;
-}
-
-SparseCholesky::Mode CholeskyMode(const Solver::Options& options) {
-  // CHOLMOD's own rule picks supernodal where the fill makes dense kernels
-  // pay (large pose graphs), simplicial for small sparse factors (2D graphs).
-  return options.use_supernodal_cholesky ? SparseCholesky::Mode::kAuto
-                                         : SparseCholesky::Mode::kSimplicial;
-}
-
-std::unique_ptr<ReducedLinearSolver> CreateLinearSolver(
-    const Solver::Options& options, const StructureAnalysis& analysis,
-    const ReducedProblem& problem, VarProStatistics* stats) {
-  ReducedLinearSolverType type = options.reduced_linear_solver_type;
-  if (type == ReducedLinearSolverType::AUTO) {
-    // Forming S densely costs one Gram solve per θ column when the linear
-    // blocks are coupled; it only pays when they are independent (S then
-    // assembles block by block) or absent.
-    const bool cheap_dense = !analysis.coupled;
-    if (cheap_dense &&
-        problem.num_tangent() <= options.max_dense_reduced_parameters) {
-      type = ReducedLinearSolverType::DENSE;
-    } else if (analysis.regime == EliminationRegime::NO_LINEAR_BLOCKS) {
-      type = ReducedLinearSolverType::SPARSE_JOINT;
-    } else {
-      type = ReducedLinearSolverType::ITERATIVE;
-    }
-  }
-  stats->linear_solver_used = type;
-  switch (type) {
-    case ReducedLinearSolverType::DENSE:
-      return std::make_unique<internal::DenseReducedSolver>(problem);
-    case ReducedLinearSolverType::SPARSE_JOINT:
-      // One solve per factorisation: CHOLMOD's own choice, as in Ceres.
-      return std::make_unique<internal::SparseJointReducedSolver>(
-          problem, SparseCholesky::Mode::kAuto);
-    default:
-      break;
-  }
-  ReducedPreconditionerType preconditioner =
-      options.reduced_preconditioner_type;
-  const bool independent =
-      analysis.regime == EliminationRegime::INDEPENDENT_AFFINE ||
-      analysis.regime == EliminationRegime::INDEPENDENT_NONLINEAR;
-  if (preconditioner == ReducedPreconditionerType::AUTO) {
-    if (analysis.coupled) {
-      preconditioner = ReducedPreconditionerType::JOINT_CHOLESKY;
-    } else if (independent) {
-      preconditioner = ReducedPreconditionerType::SCHUR_JACOBI;
-    } else {
-      preconditioner = ReducedPreconditionerType::BLOCK_JACOBI;
-    }
-  }
-  if (preconditioner == ReducedPreconditionerType::SCHUR_JACOBI &&
-      !independent) {
-    // Only independent blocks make the diagonal blocks of S cheap.
-    preconditioner = ReducedPreconditionerType::BLOCK_JACOBI;
-  }
-  stats->preconditioner_used = preconditioner;
-  std::unique_ptr<internal::Preconditioner> p;
-  if (preconditioner == ReducedPreconditionerType::JOINT_CHOLESKY) {
-    p = std::make_unique<internal::JointCholeskyPreconditioner>(
-        problem, options.lagged_factorization_max_cg_iterations,
-        /*always_refactor=*/false, CholeskyMode(options));
-  } else if (preconditioner == ReducedPreconditionerType::SCHUR_JACOBI) {
-    p = std::make_unique<internal::SchurJacobiPreconditioner>(problem);
-  } else {
-    p = std::make_unique<internal::BlockJacobiPreconditioner>(problem);
-  }
-  return std::make_unique<internal::IterativeReducedSolver>(
-      std::move(p), options.min_linear_solver_iterations,
-      options.max_linear_solver_iterations);
+  LOG(WARNING) << "ceres_varpro::Solve: " << message;
 }
 
 ceres::PreconditionerType CeresEquivalent(ReducedPreconditionerType type) {
@@ -270,11 +186,9 @@ ceres::LinearSolverType CeresEquivalent(ReducedLinearSolverType type) {
   }
 }
 
-}  // namespace
-
-void Solve(const Solver::Options& options, ceres::Problem* problem,
-           Solver::Summary* summary) {
-  const double start = WallTimeInSeconds();
+// What the summary says before anything is solved.
+void StartSummary(const Solver::Options& options, const ceres::Problem& problem,
+                  Solver::Summary* summary) {
   *summary = Solver::Summary();
   summary->minimizer_type = ceres::TRUST_REGION;
   summary->trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
@@ -286,152 +200,70 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   summary->dense_linear_algebra_library_type = ceres::EIGEN;
   summary->initial_cost = -1.0;
   summary->final_cost = -1.0;
-  CHECK(problem != nullptr);
-
-  std::string error;
-  if (!options.IsValid(&error)) {
-    Fail("Invalid options: " + error, summary);
-    return;
-  }
-  summary->num_parameter_blocks = problem->NumParameterBlocks();
-  summary->num_parameters = problem->NumParameters();
-  summary->num_residual_blocks = problem->NumResidualBlocks();
-  summary->num_residuals = problem->NumResiduals();
+  summary->num_parameter_blocks = problem.NumParameterBlocks();
+  summary->num_parameters = problem.NumParameters();
+  summary->num_residual_blocks = problem.NumResidualBlocks();
+  summary->num_residuals = problem.NumResiduals();
+  std::vector<double*> blocks;
+  problem.GetParameterBlocks(&blocks);
   int effective = 0;
-  {
-    std::vector<double*> blocks;
-    problem->GetParameterBlocks(&blocks);
-    for (double* b : blocks) effective += problem->ParameterBlockTangentSize(b);
-  }
+  for (double* b : blocks) effective += problem.ParameterBlockTangentSize(b);
   summary->num_effective_parameters = effective;
+}
 
-  // Problem -> analysis.
-  VarProStatistics& stats = summary->varpro;
-  Program program;
-  StructureAnalysis analysis;
-  {
-    const double t = WallTimeInSeconds();
-    if (!Program::Build(*problem, options.linear_parameter_blocks, &program,
-                        &error) ||
-        !AnalyzeStructure(options, &program, &analysis, &error)) {
-      Fail(error, summary);
-      return;
-    }
-    stats.analysis_time_in_seconds = WallTimeInSeconds() - t;
-  }
-  stats.regime = analysis.regime;
-  stats.num_linear_blocks = analysis.num_linear_blocks;
-  stats.num_components = analysis.num_components;
-  stats.num_gauge_pins = analysis.num_pins;
-  stats.num_user_fixed_linear_blocks = analysis.num_user_fixed_linear_blocks;
-  stats.gram_is_constant = analysis.gram_constant;
-  stats.num_eliminated_parameters = program.num_linear_parameters();
-  stats.num_eliminated_blocks =
-      program.num_column_blocks() - program.num_nonlinear_columns();
+// The reduced sizes and costs the preprocessor found.
+void RecordPreprocessing(const PreprocessedProblem& pp,
+                         Solver::Summary* summary) {
+  const internal::Program& program = pp.program;
   summary->num_parameter_blocks_reduced = program.num_nonlinear_columns();
   summary->num_parameters_reduced = program.num_theta_ambient();
   summary->num_effective_parameters_reduced = program.num_theta_tangent();
   summary->num_residual_blocks_reduced =
       static_cast<int>(program.active_residual_blocks().size());
+  summary->fixed_cost = pp.fixed_cost;
+  summary->initial_cost = pp.initial_cost;
+  if (pp.evaluator != nullptr) {
+    summary->num_residuals_reduced = pp.evaluator->num_residuals();
+  }
+}
 
-  // The user's starting point, to restore if we fail before any step.
-  std::vector<double> x(program.num_theta_ambient());
-  std::vector<double> l0(program.num_linear_parameters());
-  program.GetTheta(x.data());
-  program.GetLinear(l0.data());
-  const std::vector<double> x0 = x;
-
-  double fixed_cost = 0.0;
-  if (!program.EvaluateFixedCost(&fixed_cost, &error)) {
-    Fail(error, summary);
+void SolveWithoutNonlinearBlocks(PreprocessedProblem* pp,
+                                 Solver::Summary* summary) {
+  // A linear least-squares problem: one elimination solves it exactly.
+  std::vector<double>& x = pp->initial_theta;
+  double cost = 0.0;
+  if (!pp->reduced->EvaluateJacobian(x.data(), /*new_point=*/true, &cost,
+                                     nullptr)) {
+    pp->program.SetLinear(pp->initial_linear.data());
+    Fail("Elimination failed at the initial point: " + pp->eliminator->error(),
+         summary);
     return;
   }
-  summary->fixed_cost = fixed_cost;
+  pp->reduced->WriteCurrentToUser(x.data());
+  ceres::IterationSummary it;
+  it.cost = cost;
+  it.step_is_valid = it.step_is_successful = true;
+  summary->iterations.push_back(it);
+  summary->final_cost = cost;
+  summary->termination_type = ceres::CONVERGENCE;
+  summary->message =
+      "No nonlinear parameter blocks: the linear blocks were solved exactly "
+      "by elimination.";
+}
 
-  if (program.num_column_blocks() == 0) {
-    // As Ceres: nothing can move, the cost is what it is.
-    summary->initial_cost = summary->final_cost = fixed_cost;
-    summary->termination_type = ceres::CONVERGENCE;
-    summary->message = "No non-constant parameter blocks found.";
-    summary->total_time_in_seconds = WallTimeInSeconds() - start;
-    return;
-  }
-
-  ResidualEvaluator evaluator(&program, options.num_threads);
-  summary->num_residuals_reduced = evaluator.num_residuals();
-  {
-    // Cost at the user's point, before the linear blocks are re-solved.
-    std::vector<double> residuals(evaluator.num_residuals());
-    double cost = 0.0;
-    if (!evaluator.Evaluate(ResidualEvaluator::Columns::kNone, &cost,
-                            residuals.data(), nullptr)) {
-      Fail("Residual evaluation failed at the initial point: " +
-               evaluator.error(),
-           summary);
-      return;
-    }
-    summary->initial_cost = cost + fixed_cost;
-  }
-
-  // Elimination.
-  Eliminator::Options eliminator_options;
-  eliminator_options.num_threads = options.num_threads;
-  eliminator_options.max_inner_iterations = options.max_inner_iterations;
-  eliminator_options.inner_iteration_tolerance =
-      options.inner_iteration_tolerance;
-  eliminator_options.cholesky_mode = CholeskyMode(options);
-  Eliminator eliminator(&program, analysis, &evaluator, eliminator_options,
-                        &stats);
-  {
-    const double t = WallTimeInSeconds();
-    const bool ok = eliminator.Initialize(&error);
-    stats.analysis_time_in_seconds += WallTimeInSeconds() - t;
-    if (!ok) {
-      program.SetLinear(l0.data());
-      Fail(error, summary);
-      return;
-    }
-  }
-
-  // Reduced problem and trust-region loop.
-  ReducedProblem reduced(&program, &eliminator, options.num_threads,
-                         fixed_cost);
-  if (program.num_theta_tangent() == 0) {
-    // A linear least-squares problem: one elimination solves it exactly.
-    double cost = 0.0;
-    if (!reduced.EvaluateJacobian(x.data(), /*new_point=*/true, &cost,
-                                  nullptr)) {
-      program.SetLinear(l0.data());
-      Fail("Elimination failed at the initial point: " + eliminator.error(),
-           summary);
-      return;
-    }
-    reduced.WriteCurrentToUser(x.data());
-    ceres::IterationSummary it;
-    it.cost = cost;
-    it.step_is_valid = it.step_is_successful = true;
-    summary->iterations.push_back(it);
-    summary->final_cost = cost;
-    summary->termination_type = ceres::CONVERGENCE;
-    summary->message =
-        "No nonlinear parameter blocks: the linear blocks were solved exactly "
-        "by elimination.";
-    summary->total_time_in_seconds = WallTimeInSeconds() - start;
-    return;
-  }
-  std::unique_ptr<ReducedLinearSolver> linear_solver =
-      CreateLinearSolver(options, analysis, reduced, &stats);
-  summary->linear_solver_type_used = CeresEquivalent(stats.linear_solver_used);
+// Runs the minimiser and leaves θ_best and l*(θ_best) in the user's memory,
+// or the initial point when the minimiser did not start or diverged.
+void Minimize(PreprocessedProblem* pp, Solver::Summary* summary) {
+  summary->linear_solver_type_used =
+      CeresEquivalent(summary->varpro.linear_solver_used);
   summary->preconditioner_type_used =
-      CeresEquivalent(stats.preconditioner_used);
-  summary->preprocessor_time_in_seconds = WallTimeInSeconds() - start;
-
+      CeresEquivalent(summary->varpro.preconditioner_used);
+  std::vector<double> x = pp->initial_theta;
   const double minimizer_start = WallTimeInSeconds();
-  internal::LevenbergMarquardtMinimizer minimizer(options, &reduced,
-                                                  linear_solver.get());
-  const double initial_cost = summary->initial_cost;
+  internal::LevenbergMarquardtMinimizer minimizer(
+      pp->minimizer_options, pp->reduced.get(), pp->linear_solver.get());
   const bool started = minimizer.Minimize(x.data(), summary);
-  summary->initial_cost = initial_cost;
+  summary->initial_cost = pp->initial_cost;
   summary->minimizer_time_in_seconds = WallTimeInSeconds() - minimizer_start;
 
   const double post_start = WallTimeInSeconds();
@@ -439,15 +271,22 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
   for (double v : x) finite = finite && std::isfinite(v);
   if (started && finite) {
     // θ_best and l*(θ_best): never a rejected candidate.
-    reduced.WriteCurrentToUser(x.data());
+    pp->reduced->WriteCurrentToUser(x.data());
   } else {
-    program.SetTheta(x0.data());
-    program.SetLinear(l0.data());
-    if (started)
+    pp->program.SetTheta(pp->initial_theta.data());
+    pp->program.SetLinear(pp->initial_linear.data());
+    if (started) {
       Fail("the solution is not finite; the initial point was restored",
            summary);
+    }
     summary->final_cost = summary->initial_cost;
   }
+  summary->postprocessor_time_in_seconds = WallTimeInSeconds() - post_start;
+}
+
+// The engine's counts and times, and Ceres's summary fields that mirror them.
+void RecordStatistics(const PreprocessedProblem& pp, Solver::Summary* summary) {
+  VarProStatistics& stats = summary->varpro;
   stats.num_cg_iterations = 0;
   for (const auto& it : summary->iterations) {
     if (stats.linear_solver_used == ReducedLinearSolverType::ITERATIVE) {
@@ -455,8 +294,9 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
     }
     stats.linear_solver_time_in_seconds += it.step_solver_time_in_seconds;
   }
-  stats.num_preconditioner_factorizations = linear_solver->num_factorizations();
-  stats.num_safeguard_rejections = eliminator.num_safeguard_rejections();
+  stats.num_preconditioner_factorizations =
+      pp.linear_solver->num_factorizations();
+  stats.num_safeguard_rejections = pp.eliminator->num_safeguard_rejections();
   summary->linear_solver_time_in_seconds = stats.linear_solver_time_in_seconds;
   summary->residual_evaluation_time_in_seconds =
       stats.residual_evaluation_time_in_seconds;
@@ -464,7 +304,43 @@ void Solve(const Solver::Options& options, ceres::Problem* problem,
       stats.jacobian_evaluation_time_in_seconds;
   summary->num_residual_evaluations = stats.num_evaluations;
   summary->num_jacobian_evaluations = stats.num_jacobian_evaluations;
-  summary->postprocessor_time_in_seconds = WallTimeInSeconds() - post_start;
+}
+
+}  // namespace
+
+// Problem -> preprocessing (analysis, elimination, reduced problem) ->
+// Levenberg-Marquardt -> summary.
+void Solve(const Solver::Options& options, ceres::Problem* problem,
+           Solver::Summary* summary) {
+  const double start = WallTimeInSeconds();
+  CHECK(problem != nullptr);
+  StartSummary(options, *problem, summary);
+  std::string error;
+  if (!options.IsValid(&error)) {
+    Fail("Invalid options: " + error, summary);
+    return;
+  }
+  PreprocessedProblem pp;
+  const bool ready =
+      internal::Preprocess(options, internal::PreprocessorTarget::kEngine,
+                           problem, &summary->varpro, &pp, &error);
+  if (pp.analyzed) RecordPreprocessing(pp, summary);
+  if (!ready) {
+    Fail(error, summary);
+    return;
+  }
+  if (pp.eliminator == nullptr) {
+    // As Ceres: nothing can move, the cost is what it is.
+    summary->final_cost = pp.initial_cost;
+    summary->termination_type = ceres::CONVERGENCE;
+    summary->message = "No non-constant parameter blocks found.";
+  } else if (pp.linear_solver == nullptr) {
+    SolveWithoutNonlinearBlocks(&pp, summary);
+  } else {
+    summary->preprocessor_time_in_seconds = WallTimeInSeconds() - start;
+    Minimize(&pp, summary);
+    RecordStatistics(pp, summary);
+  }
   summary->total_time_in_seconds = WallTimeInSeconds() - start;
 }
 

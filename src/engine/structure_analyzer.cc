@@ -5,17 +5,20 @@
 #include <cmath>
 #include <numeric>
 #include <random>
-#include <sstream>
 
 #include "Eigen/Core"
+#include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
 namespace {
 
-using RowMajorMatrix =
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// Scale floor of the relative closeness tests (all-zero matrices are close).
+constexpr double kTinyScale = 1e-300;
+// θ moves by up to this much per tangent coordinate in the Gram-constancy
+// probe.
+constexpr double kThetaMove = 0.5;
 
 // Deterministic uniform numbers in [-1, 1], the same on every platform.
 class Uniform {
@@ -85,252 +88,350 @@ class ProbeEvaluator {
   const Program& program_;
 };
 
+// Max-norm closeness relative to the larger of the two matrices.
 bool Close(const RowMajorMatrix& a, const RowMajorMatrix& b, double tolerance) {
   const double scale =
-      std::max({1e-300, a.cwiseAbs().maxCoeff(), b.cwiseAbs().maxCoeff()});
+      std::max({kTinyScale, a.cwiseAbs().maxCoeff(), b.cwiseAbs().maxCoeff()});
   return (a - b).cwiseAbs().maxCoeff() <= tolerance * scale;
 }
 
-}  // namespace
+// What probing one residual block found.
+struct Verdict {
+  char evaluated = 0;  // 1 ok, -1 failed at the initial point.
+  char affine = 1;
+  char gram_constant = 1;
+  char jacobian_constant = 1;
+  int culprit = -1;  // Parameter block that is not affine.
+};
 
-bool AnalyzeStructure(const Solver::Options& options, Program* program,
-                      StructureAnalysis* analysis, std::string* error,
-                      bool ambient_theta) {
-  *analysis = StructureAnalysis();
-  auto& params = program->parameter_blocks();
-  const auto& residuals = program->residual_blocks();
-  const int num_params = static_cast<int>(params.size());
-  const double tol = options.structure_check_tolerance;
+// One residual block at the current point: values, and which of its
+// parameter blocks are free linear ones (their Jacobians are wanted).
+struct ProbePoint {
+  int residual_block;
+  const Program::ResidualBlock* rb;
+  int n;  // Its parameter blocks.
+  std::vector<const double*> at;
+  std::vector<bool> linear;
+  Eigen::VectorXd r0;
+  std::vector<RowMajorMatrix> j0;
+};
 
-  // 1. The named blocks themselves.
-  for (int i = 0; i < num_params; ++i) {
-    const Program::ParameterBlock& pb = params[i];
+// The stages of AnalyzeStructure over one program.
+class StructureAnalyzer {
+ public:
+  StructureAnalyzer(const StructureAnalysisOptions& options, Program* program,
+                    StructureAnalysis* analysis, std::string* error)
+      : options_(options),
+        program_(program),
+        params_(program->parameter_blocks()),
+        residuals_(program->residual_blocks()),
+        analysis_(analysis),
+        error_(error) {}
+
+  bool Analyze() {
+    *analysis_ = StructureAnalysis();
+    if (!ValidateLinearBlocks()) return false;
+    CollectLinearResiduals();
+    if (AnyFreeLinearBlock()) {
+      DrawPerturbations();
+      if (!ProbeResiduals() || !FindComponents()) return false;
+      if (options_.gauge_policy == GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT) {
+        PinGauges();
+      }
+      ClassifyRegime();
+    }
+    program_->SetLayout(options_.ambient_theta);
+    return true;
+  }
+
+ private:
+  bool IsFreeLinear(int p) const {
+    return params_[p].linear && !params_[p].constant;
+  }
+  bool AnyFreeLinearBlock() const {
+    for (int i = 0; i < num_params(); ++i) {
+      if (IsFreeLinear(i)) return true;
+    }
+    return false;
+  }
+  int num_params() const { return static_cast<int>(params_.size()); }
+
+  bool ValidateLinearBlocks();
+  void CollectLinearResiduals();
+  void DrawPerturbations();
+  bool ProbeResiduals();
+  Verdict ProbeResidual(const ProbeEvaluator& probe, int r) const;
+  bool ProbeAffinity(const ProbeEvaluator& probe, const ProbePoint& point,
+                     Verdict* v) const;
+  void ProbeGramConstancy(const ProbeEvaluator& probe, const ProbePoint& point,
+                          Verdict* v) const;
+  bool FindComponents();
+  void PinGauges();
+  bool IsShiftInvariantAt(const ProbeEvaluator& probe, int r,
+                          int block_size) const;
+  void ClassifyRegime();
+
+  const StructureAnalysisOptions& options_;
+  Program* program_;
+  std::vector<Program::ParameterBlock>& params_;
+  const std::vector<Program::ResidualBlock>& residuals_;
+  StructureAnalysis* analysis_;
+  std::string* error_;
+
+  // Residual blocks that touch a free linear block.
+  std::vector<int> linear_residuals_;
+  // Random moves of the free linear blocks and of the variable θ blocks.
+  std::vector<std::vector<double>> perturbed_, theta_perturbed_;
+  // Set once a non-affine residual settles the nonlinear regime.
+  mutable std::atomic<bool> settled_nonlinear_{false};
+};
+
+bool StructureAnalyzer::ValidateLinearBlocks() {
+  for (int i = 0; i < num_params(); ++i) {
+    const Program::ParameterBlock& pb = params_[i];
     if (!pb.linear) continue;
-    ++analysis->num_linear_blocks;
+    ++analysis_->num_linear_blocks;
     if (pb.manifold != nullptr) {
-      *error = program->DescribeParameterBlock(i) +
-               " has a manifold; linear blocks must be plain Euclidean vectors "
-               "(remove the manifold or do not name the block as linear)";
+      *error_ = program_->DescribeParameterBlock(i) +
+                " has a manifold; linear blocks must be plain Euclidean "
+                "vectors (remove the manifold or do not name the block as "
+                "linear)";
       return false;
     }
     if (pb.has_bounds) {
-      *error = program->DescribeParameterBlock(i) +
-               " has bounds; linear blocks are eliminated in closed form and "
-               "cannot be bounded";
+      *error_ = program_->DescribeParameterBlock(i) +
+                " has bounds; linear blocks are eliminated in closed form and "
+                "cannot be bounded";
       return false;
     }
-    if (pb.constant) ++analysis->num_user_fixed_linear_blocks;
+    if (pb.constant) ++analysis_->num_user_fixed_linear_blocks;
   }
-  auto is_free_linear = [&](int p) {
-    return params[p].linear && !params[p].constant;
-  };
+  return true;
+}
 
-  // Residual blocks that touch a free linear block.
-  std::vector<int> linear_residuals;
-  for (int r = 0; r < static_cast<int>(residuals.size()); ++r) {
-    for (int p : residuals[r].parameter_blocks) {
-      if (is_free_linear(p)) {
-        linear_residuals.push_back(r);
+void StructureAnalyzer::CollectLinearResiduals() {
+  for (int r = 0; r < static_cast<int>(residuals_.size()); ++r) {
+    for (int p : residuals_[r].parameter_blocks) {
+      if (IsFreeLinear(p)) {
+        linear_residuals_.push_back(r);
         break;
       }
     }
   }
-  bool any_free_linear = false;
-  for (int i = 0; i < num_params; ++i) any_free_linear |= is_free_linear(i);
-  if (!any_free_linear) {
-    analysis->regime = EliminationRegime::NO_LINEAR_BLOCKS;
-    program->SetLayout(ambient_theta);
-    return true;
-  }
+}
 
-  // 2. Affinity: the Jacobian w.r.t. the linear blocks must not change when
-  // they move, and the residual must move by exactly that Jacobian times the
-  // step. Random perturbations of the order of the values themselves.
-  const ProbeEvaluator probe(*program);
-  Uniform uniform(options.structure_check_seed);
-  std::vector<std::vector<double>> perturbed(num_params);
-  std::vector<std::vector<double>> theta_perturbed(num_params);
-  for (int i = 0; i < num_params; ++i) {
-    const Program::ParameterBlock& pb = params[i];
-    if (is_free_linear(i)) {
-      perturbed[i].resize(pb.size);
+// Random perturbations of the order of the values themselves: the linear
+// blocks move by up to (1 + |l|) per coordinate, θ by up to half a unit
+// along its manifold.
+void StructureAnalyzer::DrawPerturbations() {
+  Uniform uniform(options_.seed);
+  perturbed_.assign(num_params(), {});
+  theta_perturbed_.assign(num_params(), {});
+  for (int i = 0; i < num_params(); ++i) {
+    const Program::ParameterBlock& pb = params_[i];
+    if (IsFreeLinear(i)) {
+      perturbed_[i].resize(pb.size);
       for (int k = 0; k < pb.size; ++k) {
-        perturbed[i][k] =
+        perturbed_[i][k] =
             pb.values[k] + (1.0 + std::abs(pb.values[k])) * uniform();
       }
     } else if (!pb.linear && !pb.constant && pb.tangent_size > 0) {
-      // A finite move of θ along the manifold, to see whether G changes.
       std::vector<double> delta(pb.tangent_size);
-      for (double& d : delta) d = 0.5 * uniform();
-      theta_perturbed[i].resize(pb.size);
+      for (double& d : delta) d = kThetaMove * uniform();
+      theta_perturbed_[i].resize(pb.size);
       if (pb.manifold != nullptr) {
         if (!pb.manifold->Plus(pb.values, delta.data(),
-                               theta_perturbed[i].data())) {
-          theta_perturbed[i].assign(pb.values, pb.values + pb.size);
+                               theta_perturbed_[i].data())) {
+          theta_perturbed_[i].assign(pb.values, pb.values + pb.size);
         }
       } else {
         for (int k = 0; k < pb.size; ++k) {
-          theta_perturbed[i][k] =
+          theta_perturbed_[i][k] =
               pb.values[k] + (1.0 + std::abs(pb.values[k])) * delta[k];
         }
       }
     }
   }
+}
 
-  // Each residual block that touches a free linear block is probed on its
-  // own, in parallel. Once a non-affine one is found and nonlinear
-  // elimination is allowed, the regime is settled and the rest is skipped.
-  struct Verdict {
-    char evaluated = 0;  // 1 ok, -1 failed at the initial point.
-    char affine = 1;
-    char gram_constant = 1;
-    char jacobian_constant = 1;
-    int culprit = -1;  // Parameter block that is not affine.
-  };
-  const int num_linear_residuals = static_cast<int>(linear_residuals.size());
-  std::vector<Verdict> verdicts(num_linear_residuals);
-  std::atomic<bool> settled_nonlinear(false);
-  const int num_threads = std::max(1, options.num_threads);
-  std::vector<ProbeEvaluator> probes(num_threads, ProbeEvaluator(*program));
-  ParallelFor(num_threads, 0, num_linear_residuals, [&](int tid, int idx) {
-    if (settled_nonlinear.load(std::memory_order_relaxed)) return;
-    ProbeEvaluator& probe = probes[tid];
-    Verdict& v = verdicts[idx];
-    const int r = linear_residuals[idx];
-    const Program::ResidualBlock& rb = residuals[r];
-    const int n = static_cast<int>(rb.parameter_blocks.size());
-    std::vector<const double*> at(n), moved(n);
-    std::vector<bool> want(n, false);
-    const std::vector<bool> no_jacobian(n, false);
-    for (int k = 0; k < n; ++k) {
-      const int p = rb.parameter_blocks[k];
-      at[k] = params[p].values;
-      moved[k] = is_free_linear(p) ? perturbed[p].data() : params[p].values;
-      want[k] = is_free_linear(p);
-    }
-    Eigen::VectorXd r0, r1;
-    std::vector<RowMajorMatrix> j0, j1;
-    if (!probe.Evaluate(r, at, want, &r0, &j0)) {
-      v.evaluated = -1;
-      return;
-    }
-    v.evaluated = 1;
-
-    // Affinity: after a random finite move of the linear blocks the
-    // residual is exactly the first-order prediction (a curvature would show
-    // for almost every move). Residuals only: cheap.
-    bool affine = probe.Evaluate(r, moved, no_jacobian, &r1, &j1);
-    Eigen::VectorXd predicted = r0;
-    for (int k = 0; k < n && affine; ++k) {
-      if (!want[k]) continue;
-      const int p = rb.parameter_blocks[k];
-      predicted += j0[k] * (Eigen::Map<const Eigen::VectorXd>(
-                                perturbed[p].data(), params[p].size) -
-                            Eigen::Map<const Eigen::VectorXd>(params[p].values,
-                                                              params[p].size));
-    }
-    if (affine) {
-      const double scale =
-          std::max({1.0, r0.cwiseAbs().maxCoeff(), r1.cwiseAbs().maxCoeff()});
-      affine = (r1 - predicted).cwiseAbs().maxCoeff() <= tol * scale;
-    }
-    if (!affine) {
-      v.affine = 0;
-      if (options.allow_nonlinear_elimination) {
-        settled_nonlinear.store(true, std::memory_order_relaxed);
-        return;
-      }
-      // Name the block: move the linear blocks one at a time.
-      for (int k = 0; k < n && v.culprit < 0; ++k) {
-        if (!want[k]) continue;
-        std::vector<const double*> one = at;
-        one[k] = perturbed[rb.parameter_blocks[k]].data();
-        Eigen::VectorXd r2;
-        std::vector<RowMajorMatrix> j2;
-        if (!probe.Evaluate(r, one, want, &r2, &j2) ||
-            !Close(j0[k], j2[k], tol)) {
-          v.culprit = rb.parameter_blocks[k];
-        }
-      }
-      for (int k = 0; k < n && v.culprit < 0; ++k) {
-        if (want[k]) v.culprit = rb.parameter_blocks[k];
-      }
-      return;
-    }
-
-    // Does this residual's share of G = AᵀA change with θ?
-    if (rb.loss_function != nullptr) {
-      v.gram_constant = v.jacobian_constant = 0;
-      return;
-    }
-    std::vector<const double*> at_theta(n);
-    bool touches_theta = false;
-    for (int k = 0; k < n; ++k) {
-      const int p = rb.parameter_blocks[k];
-      const bool moves = !theta_perturbed[p].empty();
-      at_theta[k] = moves ? theta_perturbed[p].data() : params[p].values;
-      touches_theta |= moves;
-    }
-    if (!touches_theta) return;
-    Eigen::VectorXd r3;
-    std::vector<RowMajorMatrix> j3;
-    if (!probe.Evaluate(r, at_theta, want, &r3, &j3)) {
-      v.gram_constant = v.jacobian_constant = 0;  // Cannot tell; be safe.
-      return;
-    }
-    RowMajorMatrix a0(rb.num_residuals, 0), a3(rb.num_residuals, 0);
-    for (int k = 0; k < n; ++k) {
-      if (!want[k]) continue;
-      RowMajorMatrix t0(rb.num_residuals, a0.cols() + j0[k].cols());
-      t0 << a0, j0[k];
-      a0 = t0;
-      RowMajorMatrix t3(rb.num_residuals, a3.cols() + j3[k].cols());
-      t3 << a3, j3[k];
-      a3 = t3;
-    }
-    if (!Close(a0, a3, tol)) v.jacobian_constant = 0;
-    const RowMajorMatrix g0 = a0.transpose() * a0;
-    const RowMajorMatrix g3 = a3.transpose() * a3;
-    if (!Close(g0, g3, tol)) v.gram_constant = 0;
+// Each residual block that touches a free linear block is probed on its own,
+// in parallel. Once a non-affine one is found and nonlinear elimination is
+// allowed, the regime is settled and the rest is skipped.
+bool StructureAnalyzer::ProbeResiduals() {
+  const int n = static_cast<int>(linear_residuals_.size());
+  std::vector<Verdict> verdicts(n);
+  const int num_threads = std::max(1, options_.num_threads);
+  const std::vector<ProbeEvaluator> probes(num_threads,
+                                           ProbeEvaluator(*program_));
+  ParallelFor(num_threads, 0, n, [&](int tid, int idx) {
+    if (settled_nonlinear_.load(std::memory_order_relaxed)) return;
+    verdicts[idx] = ProbeResidual(probes[tid], linear_residuals_[idx]);
   });
 
   bool gram_constant = true;
   bool jacobian_constant = true;
-  for (int idx = 0; idx < num_linear_residuals; ++idx) {
+  for (int idx = 0; idx < n; ++idx) {
     const Verdict& v = verdicts[idx];
-    const int r = linear_residuals[idx];
-    if (residuals[r].loss_function != nullptr) analysis->robust = true;
+    const int r = linear_residuals_[idx];
+    if (residuals_[r].loss_function != nullptr) analysis_->robust = true;
     if (v.evaluated == -1) {
-      *error = program->DescribeResidualBlock(r) +
-               " could not be evaluated at the initial point (the CostFunction "
-               "returned false or a non-finite value)";
+      *error_ = program_->DescribeResidualBlock(r) +
+                " could not be evaluated at the initial point (the "
+                "CostFunction returned false or a non-finite value)";
       return false;
     }
     if (!v.affine) {
-      if (!options.allow_nonlinear_elimination) {
-        *error = program->DescribeResidualBlock(r) + " is not affine in " +
-                 program->DescribeParameterBlock(v.culprit) +
-                 ": a linear block's Jacobian must not depend on its value "
-                 "(set allow_nonlinear_elimination for independent blocks "
-                 "such as bundle-adjustment points)";
+      if (!options_.allow_nonlinear_elimination) {
+        *error_ = program_->DescribeResidualBlock(r) + " is not affine in " +
+                  program_->DescribeParameterBlock(v.culprit) +
+                  ": a linear block's Jacobian must not depend on its value "
+                  "(set allow_nonlinear_elimination for independent blocks "
+                  "such as bundle-adjustment points)";
         return false;
       }
-      analysis->affine = false;
+      analysis_->affine = false;
     }
     gram_constant = gram_constant && v.gram_constant;
     jacobian_constant = jacobian_constant && v.jacobian_constant;
   }
-  if (settled_nonlinear) analysis->affine = false;
-  analysis->gram_constant = gram_constant && analysis->affine;
-  analysis->jacobian_constant = jacobian_constant && analysis->affine;
+  if (settled_nonlinear_) analysis_->affine = false;
+  analysis_->gram_constant = gram_constant && analysis_->affine;
+  analysis_->jacobian_constant = jacobian_constant && analysis_->affine;
+  return true;
+}
 
-  // 4. Connected components of the free linear blocks.
-  UnionFind components(num_params);
-  for (int r : linear_residuals) {
+Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe,
+                                         int r) const {
+  Verdict v;
+  const Program::ResidualBlock& rb = residuals_[r];
+  const int n = static_cast<int>(rb.parameter_blocks.size());
+  ProbePoint point;
+  point.residual_block = r;
+  point.rb = &rb;
+  point.n = n;
+  point.at.resize(n);
+  point.linear.assign(n, false);
+  for (int k = 0; k < n; ++k) {
+    const int p = rb.parameter_blocks[k];
+    point.at[k] = params_[p].values;
+    point.linear[k] = IsFreeLinear(p);
+  }
+  if (!probe.Evaluate(r, point.at, point.linear, &point.r0, &point.j0)) {
+    v.evaluated = -1;
+    return v;
+  }
+  v.evaluated = 1;
+  if (!ProbeAffinity(probe, point, &v)) return v;
+  ProbeGramConstancy(probe, point, &v);
+  return v;
+}
+
+// After a random finite move of the linear blocks the residual is exactly
+// the first-order prediction (a curvature would show for almost every move).
+// Residuals only: cheap. False if the block is not affine (v says why).
+bool StructureAnalyzer::ProbeAffinity(const ProbeEvaluator& probe,
+                                      const ProbePoint& point,
+                                      Verdict* v) const {
+  const int r = point.residual_block;
+  const Program::ResidualBlock& rb = *point.rb;
+  const int n = point.n;
+  const double tol = options_.tolerance;
+  std::vector<const double*> moved(n);
+  for (int k = 0; k < n; ++k) {
+    const int p = rb.parameter_blocks[k];
+    moved[k] = point.linear[k] ? perturbed_[p].data() : params_[p].values;
+  }
+  const std::vector<bool> no_jacobian(n, false);
+  Eigen::VectorXd r1;
+  std::vector<RowMajorMatrix> j1;
+  bool affine = probe.Evaluate(r, moved, no_jacobian, &r1, &j1);
+  Eigen::VectorXd predicted = point.r0;
+  for (int k = 0; k < n && affine; ++k) {
+    if (!point.linear[k]) continue;
+    const int p = rb.parameter_blocks[k];
+    predicted +=
+        point.j0[k] * (ConstVectorRef(perturbed_[p].data(), params_[p].size) -
+                       ConstVectorRef(params_[p].values, params_[p].size));
+  }
+  if (affine) {
+    const double scale = std::max(
+        {1.0, point.r0.cwiseAbs().maxCoeff(), r1.cwiseAbs().maxCoeff()});
+    affine = (r1 - predicted).cwiseAbs().maxCoeff() <= tol * scale;
+  }
+  if (affine) return true;
+  v->affine = 0;
+  if (options_.allow_nonlinear_elimination) {
+    settled_nonlinear_.store(true, std::memory_order_relaxed);
+    return false;
+  }
+  // Name the block: move the linear blocks one at a time.
+  for (int k = 0; k < n && v->culprit < 0; ++k) {
+    if (!point.linear[k]) continue;
+    std::vector<const double*> one = point.at;
+    one[k] = perturbed_[rb.parameter_blocks[k]].data();
+    Eigen::VectorXd r2;
+    std::vector<RowMajorMatrix> j2;
+    if (!probe.Evaluate(r, one, point.linear, &r2, &j2) ||
+        !Close(point.j0[k], j2[k], tol)) {
+      v->culprit = rb.parameter_blocks[k];
+    }
+  }
+  for (int k = 0; k < n && v->culprit < 0; ++k) {
+    if (point.linear[k]) v->culprit = rb.parameter_blocks[k];
+  }
+  return false;
+}
+
+// Does this residual's share of G = AᵀA (and A itself) change when θ moves?
+void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
+                                           const ProbePoint& point,
+                                           Verdict* v) const {
+  const Program::ResidualBlock& rb = *point.rb;
+  if (rb.loss_function != nullptr) {
+    v->gram_constant = v->jacobian_constant = 0;
+    return;
+  }
+  const int n = point.n;
+  std::vector<const double*> at_theta(n);
+  bool touches_theta = false;
+  for (int k = 0; k < n; ++k) {
+    const int p = rb.parameter_blocks[k];
+    const bool moves = !theta_perturbed_[p].empty();
+    at_theta[k] = moves ? theta_perturbed_[p].data() : params_[p].values;
+    touches_theta |= moves;
+  }
+  if (!touches_theta) return;
+  Eigen::VectorXd r3;
+  std::vector<RowMajorMatrix> j3;
+  if (!probe.Evaluate(point.residual_block, at_theta, point.linear, &r3, &j3)) {
+    v->gram_constant = v->jacobian_constant = 0;  // Cannot tell; be safe.
+    return;
+  }
+  RowMajorMatrix a0(rb.num_residuals, 0), a3(rb.num_residuals, 0);
+  for (int k = 0; k < n; ++k) {
+    if (!point.linear[k]) continue;
+    RowMajorMatrix t0(rb.num_residuals, a0.cols() + point.j0[k].cols());
+    t0 << a0, point.j0[k];
+    a0 = t0;
+    RowMajorMatrix t3(rb.num_residuals, a3.cols() + j3[k].cols());
+    t3 << a3, j3[k];
+    a3 = t3;
+  }
+  const double tol = options_.tolerance;
+  if (!Close(a0, a3, tol)) v->jacobian_constant = 0;
+  const RowMajorMatrix g0 = a0.transpose() * a0;
+  const RowMajorMatrix g3 = a3.transpose() * a3;
+  if (!Close(g0, g3, tol)) v->gram_constant = 0;
+}
+
+// Connected components of the free linear blocks, residuals as edges.
+bool StructureAnalyzer::FindComponents() {
+  UnionFind components(num_params());
+  for (int r : linear_residuals_) {
     int first = -1;
     int count = 0;
-    for (int p : residuals[r].parameter_blocks) {
-      if (!is_free_linear(p)) continue;
+    for (int p : residuals_[r].parameter_blocks) {
+      if (!IsFreeLinear(p)) continue;
       ++count;
       if (first < 0) {
         first = p;
@@ -338,100 +439,107 @@ bool AnalyzeStructure(const Solver::Options& options, Program* program,
         components.Union(first, p);
       }
     }
-    if (count > 1) analysis->coupled = true;
+    if (count > 1) analysis_->coupled = true;
   }
-  if (!analysis->affine && analysis->coupled) {
-    *error =
+  if (!analysis_->affine && analysis_->coupled) {
+    *error_ =
         "allow_nonlinear_elimination needs independent linear blocks, but some "
         "residual blocks touch two of them and are not affine in them";
     return false;
   }
-  analysis->component.assign(num_params, -1);
-  std::vector<int> root_to_component(num_params, -1);
-  std::vector<int> component_members_first;
-  for (int i = 0; i < num_params; ++i) {
-    if (!is_free_linear(i)) continue;
+  analysis_->component.assign(num_params(), -1);
+  std::vector<int> root_to_component(num_params(), -1);
+  for (int i = 0; i < num_params(); ++i) {
+    if (!IsFreeLinear(i)) continue;
     const int root = components.Find(i);
     if (root_to_component[root] < 0) {
-      root_to_component[root] = analysis->num_components++;
+      root_to_component[root] = analysis_->num_components++;
     }
-    analysis->component[i] = root_to_component[root];
+    analysis_->component[i] = root_to_component[root];
   }
-
-  // 5. Gauge: a component is shift invariant when all its blocks have the
-  // same size, no residual ties it to a fixed linear block, and in every
-  // residual the Jacobians of its blocks sum to zero. Holding one block fixed
-  // then removes exactly that freedom and leaves the cost unchanged.
-  if (options.gauge_policy == GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT) {
-    const int nc = analysis->num_components;
-    std::vector<bool> invariant(nc, true);
-    std::vector<int> block_size(nc, -1);
-    std::vector<int> first_block(nc, -1);
-    for (int i = 0; i < num_params; ++i) {
-      const int c = analysis->component[i];
-      if (c < 0) continue;
-      if (block_size[c] < 0) block_size[c] = params[i].size;
-      if (block_size[c] != params[i].size) invariant[c] = false;
-      if (first_block[c] < 0 ||
-          params[i].linear_index < params[first_block[c]].linear_index) {
-        first_block[c] = i;
-      }
-    }
-    for (int r : linear_residuals) {
-      const Program::ResidualBlock& rb = residuals[r];
-      const int n = static_cast<int>(rb.parameter_blocks.size());
-      int c = -1;
-      bool touches_fixed_linear = false;
-      for (int p : rb.parameter_blocks) {
-        if (is_free_linear(p)) c = analysis->component[p];
-        if (params[p].linear && params[p].constant) touches_fixed_linear = true;
-      }
-      if (c < 0 || !invariant[c]) continue;
-      if (touches_fixed_linear) {
-        invariant[c] = false;
-        continue;
-      }
-      std::vector<const double*> at(n);
-      std::vector<bool> want(n, false);
-      const std::vector<bool> no_jacobian(n, false);
-      for (int k = 0; k < n; ++k) {
-        at[k] = params[rb.parameter_blocks[k]].values;
-        want[k] = is_free_linear(rb.parameter_blocks[k]);
-      }
-      Eigen::VectorXd r0;
-      std::vector<RowMajorMatrix> j0;
-      if (!probe.Evaluate(r, at, want, &r0, &j0)) {
-        invariant[c] = false;
-        continue;
-      }
-      RowMajorMatrix sum =
-          RowMajorMatrix::Zero(rb.num_residuals, block_size[c]);
-      double scale = 1e-300;
-      for (int k = 0; k < n; ++k) {
-        if (!want[k]) continue;
-        sum += j0[k];
-        scale = std::max(scale, j0[k].cwiseAbs().maxCoeff());
-      }
-      if (sum.cwiseAbs().maxCoeff() > tol * scale) invariant[c] = false;
-    }
-    for (int c = 0; c < nc; ++c) {
-      if (!invariant[c]) continue;
-      params[first_block[c]].pinned = true;
-      ++analysis->num_pins;
-    }
-  }
-
-  if (!analysis->affine) {
-    analysis->regime = EliminationRegime::INDEPENDENT_NONLINEAR;
-  } else if (!analysis->coupled) {
-    analysis->regime = EliminationRegime::INDEPENDENT_AFFINE;
-  } else if (analysis->gram_constant) {
-    analysis->regime = EliminationRegime::COUPLED_CONSTANT_GRAM;
-  } else {
-    analysis->regime = EliminationRegime::COUPLED_VARYING_GRAM;
-  }
-  program->SetLayout(ambient_theta);
   return true;
+}
+
+// A component is shift invariant when all its blocks have the same size, no
+// residual ties it to a fixed linear block, and in every residual the
+// Jacobians of its blocks sum to zero. Holding one block fixed (the first
+// named) then removes exactly that freedom and leaves the cost unchanged.
+void StructureAnalyzer::PinGauges() {
+  const int nc = analysis_->num_components;
+  const std::vector<int>& component = analysis_->component;
+  std::vector<bool> invariant(nc, true);
+  std::vector<int> block_size(nc, -1);
+  std::vector<int> first_block(nc, -1);
+  for (int i = 0; i < num_params(); ++i) {
+    const int c = component[i];
+    if (c < 0) continue;
+    if (block_size[c] < 0) block_size[c] = params_[i].size;
+    if (block_size[c] != params_[i].size) invariant[c] = false;
+    if (first_block[c] < 0 ||
+        params_[i].linear_index < params_[first_block[c]].linear_index) {
+      first_block[c] = i;
+    }
+  }
+  const ProbeEvaluator probe(*program_);
+  for (int r : linear_residuals_) {
+    int c = -1;
+    bool touches_fixed_linear = false;
+    for (int p : residuals_[r].parameter_blocks) {
+      if (IsFreeLinear(p)) c = component[p];
+      if (params_[p].linear && params_[p].constant) touches_fixed_linear = true;
+    }
+    if (c < 0 || !invariant[c]) continue;
+    invariant[c] =
+        !touches_fixed_linear && IsShiftInvariantAt(probe, r, block_size[c]);
+  }
+  for (int c = 0; c < nc; ++c) {
+    if (!invariant[c]) continue;
+    params_[first_block[c]].pinned = true;
+    ++analysis_->num_pins;
+  }
+}
+
+// In residual r, do the Jacobians of the free linear blocks sum to zero?
+bool StructureAnalyzer::IsShiftInvariantAt(const ProbeEvaluator& probe, int r,
+                                           int block_size) const {
+  const Program::ResidualBlock& rb = residuals_[r];
+  const int n = static_cast<int>(rb.parameter_blocks.size());
+  std::vector<const double*> at(n);
+  std::vector<bool> want(n, false);
+  for (int k = 0; k < n; ++k) {
+    at[k] = params_[rb.parameter_blocks[k]].values;
+    want[k] = IsFreeLinear(rb.parameter_blocks[k]);
+  }
+  Eigen::VectorXd r0;
+  std::vector<RowMajorMatrix> j0;
+  if (!probe.Evaluate(r, at, want, &r0, &j0)) return false;
+  RowMajorMatrix sum = RowMajorMatrix::Zero(rb.num_residuals, block_size);
+  double scale = kTinyScale;
+  for (int k = 0; k < n; ++k) {
+    if (!want[k]) continue;
+    sum += j0[k];
+    scale = std::max(scale, j0[k].cwiseAbs().maxCoeff());
+  }
+  return sum.cwiseAbs().maxCoeff() <= options_.tolerance * scale;
+}
+
+void StructureAnalyzer::ClassifyRegime() {
+  if (!analysis_->affine) {
+    analysis_->regime = EliminationRegime::INDEPENDENT_NONLINEAR;
+  } else if (!analysis_->coupled) {
+    analysis_->regime = EliminationRegime::INDEPENDENT_AFFINE;
+  } else if (analysis_->gram_constant) {
+    analysis_->regime = EliminationRegime::COUPLED_CONSTANT_GRAM;
+  } else {
+    analysis_->regime = EliminationRegime::COUPLED_VARYING_GRAM;
+  }
+}
+
+}  // namespace
+
+bool AnalyzeStructure(const StructureAnalysisOptions& options, Program* program,
+                      StructureAnalysis* analysis, std::string* error) {
+  return StructureAnalyzer(options, program, analysis, error).Analyze();
 }
 
 }  // namespace ceres_varpro::internal

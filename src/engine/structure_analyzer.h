@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "ceres_varpro/solver.h"
+#include "ceres_varpro/types.h"
 #include "engine/program.h"
 
 namespace ceres_varpro::internal {
@@ -25,17 +25,33 @@ struct StructureAnalysis {
   std::vector<int> component;
 };
 
-// Problem -> analysis. Validates the named linear blocks (no manifold, no
-// bounds, affine in every residual unless allow_nonlinear_elimination),
-// finds the connected components of the linear-block graph, pins one block
-// per shift-invariant component, detects whether the Gram matrix is constant,
-// classifies the regime and finally sets the program's layout. Evaluates the
-// user's CostFunctions at the current point and at random perturbations of
-// it (copies; the user's memory is not modified). Errors name the residual
-// block and the parameter block concerned.
-bool AnalyzeStructure(const Solver::Options& options, Program* program,
-                      StructureAnalysis* analysis, std::string* error,
-                      bool ambient_theta = false);
+struct StructureAnalysisOptions {
+  // Accept non-affine linear blocks if no residual touches two of them.
+  bool allow_nonlinear_elimination = false;
+  GaugePolicy gauge_policy = GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT;
+  // Relative tolerance of the numerical affinity and Gram-constancy checks,
+  // and the seed of the random moves they make.
+  double tolerance = 1e-7;
+  unsigned int seed = 5489u;
+  int num_threads = 1;
+  // Passed to Program::SetLayout.
+  bool ambient_theta = false;
+};
+
+// Problem -> analysis, in stages:
+//   1. validate the named linear blocks (no manifold, no bounds);
+//   2. probe each residual block touching them, at the current point and
+//      after random moves: affine in the linear blocks (unless
+//      allow_nonlinear_elimination), and whether its share of G = AᵀA
+//      changes when θ moves;
+//   3. connected components of the linear blocks (residuals as edges);
+//   4. gauge: pin one block per shift-invariant component;
+//   5. classify the regime, and set the program's layout.
+// Evaluates the user's CostFunctions on copies of the values (the user's
+// memory is not modified). Errors name the residual block and the parameter
+// block concerned.
+bool AnalyzeStructure(const StructureAnalysisOptions& options, Program* program,
+                      StructureAnalysis* analysis, std::string* error);
 
 }  // namespace ceres_varpro::internal
 

@@ -3,56 +3,55 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ceres_varpro/solver.h"
-#include "engine/eliminator.h"
-#include "engine/program.h"
-#include "engine/reduced_problem.h"
-#include "engine/residual_evaluator.h"
-#include "engine/structure_analyzer.h"
+#include "engine/preprocessor.h"
 #include "gtest/gtest.h"
 
 namespace ceres_varpro::internal {
 
-// The engine's stages wired together the way Solve() does, so tests can look
-// at each stage's output.
+// The engine's stages set up by the Preprocessor, as Solve() does, so tests
+// can look at each stage's output. The inner solves run to a tight tolerance
+// so that references computed at l*(θ) are exact.
 struct EnginePipeline {
   Solver::Options options;
-  Program program;
-  StructureAnalysis analysis;
+  PreprocessedProblem pp;
   VarProStatistics stats;
-  std::unique_ptr<ResidualEvaluator> evaluator;
-  std::unique_ptr<Eliminator> eliminator;
-  std::unique_ptr<ReducedProblem> reduced;
   std::string error;
+  // Shortcuts into pp.
+  Program& program = pp.program;
+  StructureAnalysis& analysis = pp.analysis;
+  ReducedProblem* reduced = nullptr;
+  Eliminator* eliminator = nullptr;
 
   bool Build(ceres::Problem* problem, const Solver::Options& o) {
     options = o;
-    if (!Program::Build(*problem, options.linear_parameter_blocks, &program,
-                        &error)) {
+    options.max_inner_iterations = 100;
+    options.inner_iteration_tolerance = 1e-14;
+    if (!Preprocess(options, PreprocessorTarget::kEngine, problem, &stats, &pp,
+                    &error)) {
       return false;
     }
-    if (!AnalyzeStructure(options, &program, &analysis, &error)) return false;
-    evaluator =
-        std::make_unique<ResidualEvaluator>(&program, options.num_threads);
-    Eliminator::Options eo;
-    eo.num_threads = options.num_threads;
-    eo.max_inner_iterations = 100;
-    eo.inner_iteration_tolerance = 1e-14;
-    eliminator = std::make_unique<Eliminator>(&program, analysis,
-                                              evaluator.get(), eo, &stats);
-    if (!eliminator->Initialize(&error)) return false;
-    reduced = std::make_unique<ReducedProblem>(&program, eliminator.get(),
-                                               options.num_threads, 0.0);
-    return true;
+    reduced = pp.reduced.get();
+    eliminator = pp.eliminator.get();
+    return reduced != nullptr;
   }
 
   Eigen::VectorXd Theta() const {
-    Eigen::VectorXd x(program.num_theta_ambient());
-    program.GetTheta(x.data());
+    Eigen::VectorXd x(pp.program.num_theta_ambient());
+    pp.program.GetTheta(x.data());
     return x;
   }
 };
+
+// Options naming the linear blocks, on two threads (the parallel paths).
+inline Solver::Options TwoThreadOptions(const std::vector<double*>& linear) {
+  Solver::Options o;
+  o.linear_parameter_blocks = linear;
+  o.num_threads = 2;
+  return o;
+}
 
 }  // namespace ceres_varpro::internal
 

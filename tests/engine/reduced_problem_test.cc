@@ -53,13 +53,6 @@ void ExpectGradientMatchesFiniteDifferences(EnginePipeline* p,
       << "\nnumeric  " << numeric.head(std::min(n, 6)).transpose();
 }
 
-Solver::Options OptionsFor(const std::vector<double*>& linear) {
-  Solver::Options o;
-  o.linear_parameter_blocks = linear;
-  o.num_threads = 2;
-  return o;
-}
-
 TEST(ReducedProblem, GradientMatchesFiniteDifferencesCoupledConstantGram) {
   PoseGraphOptions go;
   go.num_poses = 12;
@@ -67,7 +60,8 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesCoupledConstantGram) {
   go.translation_noise = 0.2;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::COUPLED_CONSTANT_GRAM);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-6);
@@ -81,7 +75,8 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesCoupledVaryingGram) {
   go.translation_noise = 0.2;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-6);
@@ -93,7 +88,7 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesIndependent) {
   lo.num_landmarks = 10;
   auto l = MakeLandmarkProblem(lo);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(l->problem.get(), OptionsFor(l->landmark_blocks())))
+  ASSERT_TRUE(p.Build(l->problem.get(), TwoThreadOptions(l->landmark_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_AFFINE);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-6);
@@ -106,7 +101,8 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesRobustCoupled) {
   go.translation_noise = 0.5;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
   EXPECT_TRUE(p.analysis.robust);
@@ -119,14 +115,35 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesNonlinearIndependent) {
   lo.num_landmarks = 8;
   auto l = MakeLandmarkProblem(lo);
   EnginePipeline p;
-  Solver::Options o = OptionsFor(l->landmark_blocks());
+  Solver::Options o = TwoThreadOptions(l->landmark_blocks());
   o.allow_nonlinear_elimination = true;
   ASSERT_TRUE(p.Build(l->problem.get(), o)) << p.error;
   EXPECT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
   ExpectGradientMatchesFiniteDifferences(&p, 1e-5);
 }
 
-// S = J_θᵀJ_θ - J_θᵀA (AᵀA)⁻¹ AᵀJ_θ formed densely from the Jacobian.
+// The engine's S v and vᵀS v at the current point against the dense
+// S = J_θᵀJ_θ - J_θᵀA (AᵀA)⁻¹ AᵀJ_θ, for random v.
+void ExpectSchurProductsMatch(EnginePipeline* p, const Eigen::MatrixXd& jt,
+                              const Eigen::MatrixXd& a, double tolerance) {
+  const int n = p->reduced->num_tangent();
+  const Eigen::MatrixXd s =
+      jt.transpose() * jt -
+      jt.transpose() * a * (a.transpose() * a).ldlt().solve(a.transpose() * jt);
+  testing::TestRandom random(3);
+  for (int trial = 0; trial < 3; ++trial) {
+    Eigen::VectorXd v(n);
+    for (int i = 0; i < n; ++i) v[i] = random.Normal(1.0);
+    Eigen::VectorXd sv(n);
+    p->reduced->SchurMultiply(v.data(), sv.data());
+    const Eigen::VectorXd expected = s * v;
+    EXPECT_LE((sv - expected).norm(), tolerance * expected.norm());
+    EXPECT_NEAR(p->reduced->SchurQuadraticForm(v.data()), v.dot(expected),
+                tolerance * std::abs(v.dot(expected)));
+  }
+}
+
+// Dense reference from the engine's own Jacobian.
 void ExpectSchurMatchesDense(EnginePipeline* p) {
   const Eigen::VectorXd x = p->Theta();
   const int n = p->reduced->num_tangent();
@@ -135,23 +152,7 @@ void ExpectSchurMatchesDense(EnginePipeline* p) {
   ASSERT_TRUE(
       p->reduced->EvaluateJacobian(x.data(), true, &cost, gradient.data()));
   const Eigen::MatrixXd j = p->reduced->jacobian().ToDense();
-  const Eigen::MatrixXd jt = j.leftCols(n);
-  const Eigen::MatrixXd a = j.rightCols(j.cols() - n);
-  const Eigen::MatrixXd g = a.transpose() * a;
-  const Eigen::MatrixXd s =
-      jt.transpose() * jt -
-      jt.transpose() * a * g.ldlt().solve(a.transpose() * jt);
-  testing::TestRandom random(3);
-  for (int trial = 0; trial < 3; ++trial) {
-    Eigen::VectorXd v(n);
-    for (int i = 0; i < n; ++i) v[i] = random.Normal(1.0);
-    Eigen::VectorXd sv(n);
-    p->reduced->SchurMultiply(v.data(), sv.data());
-    const Eigen::VectorXd expected = s * v;
-    EXPECT_LE((sv - expected).norm(), 1e-10 * expected.norm());
-    EXPECT_NEAR(p->reduced->SchurQuadraticForm(v.data()), v.dot(expected),
-                1e-10 * std::abs(v.dot(expected)));
-  }
+  ExpectSchurProductsMatch(p, j.leftCols(n), j.rightCols(j.cols() - n), 1e-10);
 }
 
 TEST(ReducedProblem, SchurProductMatchesDenseCoupled) {
@@ -160,7 +161,8 @@ TEST(ReducedProblem, SchurProductMatchesDenseCoupled) {
   go.anisotropic = true;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   ExpectSchurMatchesDense(&p);
 }
@@ -171,9 +173,59 @@ TEST(ReducedProblem, SchurProductMatchesDenseIndependent) {
   lo.anisotropic = true;
   auto l = MakeLandmarkProblem(lo);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(l->problem.get(), OptionsFor(l->landmark_blocks())))
+  ASSERT_TRUE(p.Build(l->problem.get(), TwoThreadOptions(l->landmark_blocks())))
       << p.error;
   ExpectSchurMatchesDense(&p);
+}
+
+// The same check with a reference that shares nothing with the engine's
+// assembly: J = [J_θ A] as ceres::Problem::Evaluate returns it (tangent
+// space, columns in the engine's order) at (θ, l*(θ)).
+TEST(ReducedProblem, SchurProductMatchesCeresJacobianCoupledConstantGram) {
+  PoseGraphOptions go;
+  go.num_poses = 10;
+  go.rotation_noise = 0.1;
+  go.translation_noise = 0.2;
+  auto g = MakePoseGraph(go);
+  EnginePipeline p;
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
+      << p.error;
+  ASSERT_EQ(p.analysis.regime, EliminationRegime::COUPLED_CONSTANT_GRAM);
+  const Eigen::VectorXd x = p.Theta();
+  const int n = p.reduced->num_tangent();
+  Eigen::VectorXd gradient(n);
+  double cost = 0.0;
+  ASSERT_TRUE(
+      p.reduced->EvaluateJacobian(x.data(), true, &cost, gradient.data()));
+  p.reduced->WriteCurrentToUser(x.data());
+
+  ceres::Problem::EvaluateOptions eo;
+  for (int c = 0; c < p.program.num_column_blocks(); ++c) {
+    const int b = p.program.column_parameter_blocks()[c];
+    eo.parameter_blocks.push_back(p.program.parameter_blocks()[b].values);
+  }
+  double ceres_cost = 0.0;
+  ceres::CRSMatrix crs;
+  ASSERT_TRUE(g->problem->Evaluate(eo, &ceres_cost, nullptr, nullptr, &crs));
+  EXPECT_NEAR(ceres_cost, cost, 1e-10 * cost);
+  Eigen::MatrixXd j = Eigen::MatrixXd::Zero(crs.num_rows, crs.num_cols);
+  for (int i = 0; i < crs.num_rows; ++i) {
+    for (int k = crs.rows[i]; k < crs.rows[i + 1]; ++k)
+      j(i, crs.cols[k]) = crs.values[k];
+  }
+  ASSERT_EQ(j.cols(), n + p.reduced->num_linear());
+  const Eigen::MatrixXd jt = j.leftCols(n);
+  const Eigen::MatrixXd a = j.rightCols(j.cols() - n);
+  ExpectSchurProductsMatch(&p, jt, a, 1e-9);
+  // And the reduced gradient is J_θᵀr there (Aᵀr = 0 at l*).
+  std::vector<double> residuals;
+  ASSERT_TRUE(
+      g->problem->Evaluate(eo, &ceres_cost, &residuals, nullptr, nullptr));
+  const Eigen::VectorXd r =
+      Eigen::Map<const Eigen::VectorXd>(residuals.data(), residuals.size());
+  EXPECT_LE((a.transpose() * r).norm(), 1e-8 * (jt.transpose() * r).norm());
+  EXPECT_LE((gradient - jt.transpose() * r).norm(), 1e-8 * gradient.norm());
 }
 
 // With k components, k blocks are pinned and the reduced cost equals the
@@ -187,7 +239,8 @@ TEST(ReducedProblem, GaugePinsOnePerComponentAndKeepsTheCost) {
   go.translation_noise = 0.3;
   auto g = MakePoseGraph(go);
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.num_components, 3);
   EXPECT_EQ(p.analysis.num_pins, 3);
@@ -241,7 +294,8 @@ TEST(ReducedProblem, UserFixedLinearBlockCountsAsPin) {
   auto g = MakePoseGraph(go);
   g->problem->SetParameterBlockConstant(g->t[3].data());
   EnginePipeline p;
-  ASSERT_TRUE(p.Build(g->problem.get(), OptionsFor(g->translation_blocks())))
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   EXPECT_EQ(p.analysis.num_pins, 0);
   EXPECT_EQ(p.analysis.num_user_fixed_linear_blocks, 1);

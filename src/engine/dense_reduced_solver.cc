@@ -1,0 +1,183 @@
+#include "engine/dense_reduced_solver.h"
+
+#include <algorithm>
+
+#include "Eigen/Cholesky"
+#include "engine/independent_blocks.h"
+#include "engine/parallel_for.h"
+#include "engine/small_kernels.h"
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+
+DenseReducedSolver::DenseReducedSolver(const ReducedProblem& problem)
+    : theta_assembler_(problem.jacobian(), 0, problem.num_nonlinear_columns(),
+                       problem.num_threads()),
+      theta_values_(theta_assembler_.num_nonzeros()),
+      scratch_(problem.num_threads()) {}
+
+void DenseReducedSolver::FormSchurComplement(ReducedProblem* problem) {
+  const int nt = problem->num_tangent();
+  theta_assembler_.Assemble(problem->jacobian(), nullptr, nullptr,
+                            theta_values_.data());
+  schur_.setZero(nt, nt);
+  const auto& col_ptr = theta_assembler_.col_ptr();
+  const auto& rows = theta_assembler_.row_index();
+  for (int col = 0; col < nt; ++col) {
+    for (int k = col_ptr[col]; k < col_ptr[col + 1]; ++k) {
+      schur_(rows[k], col) = schur_(col, rows[k]) = theta_values_[k];
+    }
+  }
+  if (problem->num_linear() == 0) return;
+  if (problem->independent_blocks() != nullptr) {
+    SubtractIndependentCorrection(*problem);
+  } else {
+    SubtractCoupledCorrection(problem);
+  }
+}
+
+// S -= BᵀG⁻¹B with B = AᵀJ_θ (nl x nt, column-major), one sparse solve per
+// θ column.
+void DenseReducedSolver::SubtractCoupledCorrection(ReducedProblem* problem) {
+  const BlockSparseMatrix& j = problem->jacobian();
+  const int nt = problem->num_tangent();
+  const int nl = problem->num_linear();
+  const int nc = problem->num_nonlinear_columns();
+  Eigen::MatrixXd b = Eigen::MatrixXd::Zero(nl, nt);
+  for (int r = 0; r < j.num_row_blocks(); ++r) {
+    const int m = j.row_block_size(r);
+    for (auto* lc = j.row_cells_begin(r); lc != j.row_cells_end(r); ++lc) {
+      if (lc->col_block < nc) continue;
+      const int lo = j.col_block_offset(lc->col_block) - nt;
+      const int ls = j.col_block_size(lc->col_block);
+      const ConstMatrixRef a(j.values() + lc->position, m, ls);
+      for (auto* tc = j.row_cells_begin(r); tc != j.row_cells_end(r); ++tc) {
+        if (tc->col_block >= nc) continue;
+        const int to = j.col_block_offset(tc->col_block);
+        const int ts = j.col_block_size(tc->col_block);
+        b.block(lo, to, ls, ts).noalias() +=
+            a.transpose() * ConstMatrixRef(j.values() + tc->position, m, ts);
+      }
+    }
+  }
+  Eigen::MatrixXd z(nl, nt);
+  problem->gram().SolveMultiple(b.data(), z.data(), nt);
+  schur_.noalias() -= b.transpose() * z;
+}
+
+// S -= Σ_k E_kᵀ G_k⁻¹ E_k (IndependentBlocks): the classic bundle-adjustment
+// reduction, one small dense product per linear block, accumulated per
+// thread.
+void DenseReducedSolver::SubtractIndependentCorrection(
+    const ReducedProblem& problem) {
+  const int nt = problem.num_tangent();
+  const int threads = problem.num_threads();
+  if (thread_schur_.size() != static_cast<size_t>(threads)) {
+    thread_schur_.assign(threads, Eigen::MatrixXd::Zero(nt, nt));
+  }
+  for (auto& t : thread_schur_) t.setZero(nt, nt);
+  CHECK(problem.block_gram() != nullptr);
+  const BlockDiagonalGramSolver& gram = *problem.block_gram();
+  ParallelFor(threads, 0, problem.independent_blocks()->num_blocks(),
+              [&](int tid, int k) {
+                if (gram.block_is_frozen(k)) return;
+                AddBlockCorrection(problem, k, &scratch_[tid],
+                                   &thread_schur_[tid]);
+              });
+  // The threads filled the upper block triangle (block rows <= block
+  // columns); complete the lower one.
+  for (auto& t : thread_schur_) {
+    for (int c = 0; c < nt; ++c) {
+      for (int r = c + 1; r < nt; ++r) t(r, c) = t(c, r);
+    }
+  }
+  for (const auto& t : thread_schur_) schur_ -= t;
+}
+
+void DenseReducedSolver::AddBlockCorrection(const ReducedProblem& problem,
+                                            int k, Scratch* s,
+                                            Eigen::MatrixXd* target) {
+  const BlockSparseMatrix& j = problem.jacobian();
+  const IndependentBlocks& blocks = *problem.independent_blocks();
+  const BlockDiagonalGramSolver& gram = *problem.block_gram();
+  const double* v = j.values();
+  const int p = gram.block_size(k);
+  const int width = blocks.width(k);
+  // E = Σ_rows A_rowᵀ J_θ,row over the block's θ columns.
+  s->e_rows.setZero(p, width);
+  for (const auto& row : blocks.rows(k)) {
+    for (const auto& cell : blocks.cells(row)) {
+      AddTransposeProduct(v + row.linear_position, v + cell.position,
+                          row.num_rows, p, cell.size,
+                          s->e_rows.data() + cell.local, width);
+    }
+  }
+  // Z = G⁻¹E with G⁻¹ formed once (p is tiny), then only the upper block
+  // triangle of EᵀZ: the rest follows by symmetry.
+  s->inverse.resize(p * p);
+  s->in.setZero(p);
+  s->out.resize(p);
+  for (int c = 0; c < p; ++c) {
+    s->in[c] = 1.0;
+    gram.SolveBlock(k, s->in.data(), s->out.data());
+    s->in[c] = 0.0;
+    for (int r = 0; r < p; ++r) s->inverse[r * p + c] = s->out[r];
+  }
+  s->z.resize(p * width);
+  const double* e = s->e_rows.data();
+  for (int r = 0; r < p; ++r) {
+    double* zr = s->z.data() + r * width;
+    std::fill(zr, zr + width, 0.0);
+    for (int t = 0; t < p; ++t) {
+      const double ginv = s->inverse[r * p + t];
+      const double* et = e + t * width;
+      for (int i = 0; i < width; ++i) zr[i] += ginv * et[i];
+    }
+  }
+  const double* z = s->z.data();
+  const Span<int> cols = blocks.theta_col_blocks(k);
+  const Span<int> local = blocks.theta_local(k);
+  for (int a = 0; a < cols.size(); ++a) {
+    const int oa = j.col_block_offset(cols[a]);
+    const int sa = j.col_block_size(cols[a]);
+    const int la = local[a];
+    for (int b = a; b < cols.size(); ++b) {
+      const int ob = j.col_block_offset(cols[b]);
+      const int sb = j.col_block_size(cols[b]);
+      const int lb = local[b];
+      // target(oa.., ob..) += E(:, a)ᵀ Z(:, b); column-major target.
+      for (int jb = 0; jb < sb; ++jb) {
+        double* column = target->data() + (ob + jb) * target->rows() + oa;
+        for (int t = 0; t < p; ++t) {
+          const double zt = z[t * width + lb + jb];
+          const double* et = e + t * width + la;
+          for (int ia = 0; ia < sa; ++ia) column[ia] += et[ia] * zt;
+        }
+      }
+    }
+  }
+}
+
+ReducedLinearSolver::Summary DenseReducedSolver::Solve(
+    ReducedProblem* problem, const double* scale, const double* d2,
+    const double* gradient, double /*eta*/, bool jacobian_changed, double* y) {
+  Summary summary;
+  const int n = problem->num_tangent();
+  if (jacobian_changed || schur_.rows() != n) FormSchurComplement(problem);
+  const Eigen::Map<const Eigen::VectorXd> s(scale, n);
+  Eigen::MatrixXd m = s.asDiagonal() * schur_ * s.asDiagonal();
+  m.diagonal() += Eigen::Map<const Eigen::VectorXd>(d2, n);
+  Eigen::LLT<Eigen::MatrixXd> llt(m);
+  if (llt.info() != Eigen::Success) {
+    summary.message = "dense Cholesky of the reduced system failed";
+    return summary;
+  }
+  Eigen::Map<Eigen::VectorXd> out(y, n);
+  out = -llt.solve(
+      s.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(gradient, n)));
+  summary.num_iterations = 1;
+  summary.success = out.allFinite();
+  return summary;
+}
+
+}  // namespace ceres_varpro::internal

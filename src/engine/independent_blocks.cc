@@ -1,0 +1,88 @@
+#include "engine/independent_blocks.h"
+
+#include <algorithm>
+
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+
+IndependentBlocks::IndependentBlocks(const BlockSparseMatrix& jacobian,
+                                     int first_linear_col_block)
+    : first_linear_col_block_(first_linear_col_block) {
+  const int first = first_linear_col_block;
+  CHECK_LE(0, first);
+  CHECK_LE(first, jacobian.num_col_blocks());
+  std::vector<char> touches_linear(jacobian.num_row_blocks(), 0);
+  std::vector<std::vector<Link>> links(first);
+  blocks_.resize(jacobian.num_col_blocks() - first);
+  for (int k = 0; k < num_blocks(); ++k) {
+    Block& block = blocks_[k];
+    block.size = jacobian.col_block_size(first + k);
+    block.rows_begin = static_cast<int>(rows_.size());
+    block.theta_begin = static_cast<int>(theta_col_blocks_.size());
+    const auto& entries = jacobian.column_entries(first + k);
+    for (const auto& e : entries) {
+      CHECK(!touches_linear[e.row_block])
+          << "row block " << e.row_block << " touches two linear blocks";
+      touches_linear[e.row_block] = 1;
+      for (auto* cell = jacobian.row_cells_begin(e.row_block);
+           cell != jacobian.row_cells_end(e.row_block); ++cell) {
+        if (cell->col_block < first) {
+          theta_col_blocks_.push_back(cell->col_block);
+        }
+      }
+    }
+    // E_k's columns: the θ column blocks touched, ascending.
+    std::sort(theta_col_blocks_.begin() + block.theta_begin,
+              theta_col_blocks_.end());
+    theta_col_blocks_.erase(
+        std::unique(theta_col_blocks_.begin() + block.theta_begin,
+                    theta_col_blocks_.end()),
+        theta_col_blocks_.end());
+    block.theta_end = static_cast<int>(theta_col_blocks_.size());
+    for (int i = block.theta_begin; i < block.theta_end; ++i) {
+      theta_local_.push_back(block.width);
+      block.width += jacobian.col_block_size(theta_col_blocks_[i]);
+    }
+    for (const auto& e : entries) {
+      Row row;
+      row.row_block = e.row_block;
+      row.num_rows = jacobian.row_block_size(e.row_block);
+      row.linear_position = e.position;
+      row.cells_begin = static_cast<int>(cells_.size());
+      for (auto* cell = jacobian.row_cells_begin(e.row_block);
+           cell != jacobian.row_cells_end(e.row_block); ++cell) {
+        if (cell->col_block >= first) continue;
+        cells_.push_back({cell->col_block, cell->position,
+                          jacobian.col_block_size(cell->col_block),
+                          LocalOffset(k, cell->col_block)});
+        links[cell->col_block].push_back(
+            {k, e.row_block, cell->position, e.position});
+      }
+      row.cells_end = static_cast<int>(cells_.size());
+      rows_.push_back(row);
+      block.num_residuals += row.num_rows;
+    }
+    block.rows_end = static_cast<int>(rows_.size());
+  }
+  links_begin_.push_back(0);
+  for (const std::vector<Link>& l : links) {
+    links_.insert(links_.end(), l.begin(), l.end());
+    links_begin_.push_back(static_cast<int>(links_.size()));
+  }
+  for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
+    if (!touches_linear[r]) theta_only_rows_.push_back(r);
+  }
+}
+
+int IndependentBlocks::LocalOffset(int k, int col_block) const {
+  const Block& block = blocks_[k];
+  const auto begin = theta_col_blocks_.begin() + block.theta_begin;
+  const auto end = theta_col_blocks_.begin() + block.theta_end;
+  const auto it = std::lower_bound(begin, end, col_block);
+  CHECK(it != end && *it == col_block)
+      << "linear block " << k << " does not touch column block " << col_block;
+  return theta_local_[it - theta_col_blocks_.begin()];
+}
+
+}  // namespace ceres_varpro::internal
