@@ -289,7 +289,7 @@ def dataset_path(name, tool):
         os.makedirs(GENERATED, exist_ok=True)
         path = os.path.join(GENERATED, filename)
         if not os.path.exists(path):
-            subprocess.run([tool, "generate", "--out=" + path] + flags, check=True,
+            subprocess.run([tool, "generate", "--output=" + path] + flags, check=True,
                            stdout=subprocess.DEVNULL)
         return path
     path = os.path.join(SHARED_DIR[0], where)

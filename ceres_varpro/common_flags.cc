@@ -33,8 +33,9 @@ DEFINE_string(
     "ceres::Solve on the reduced problem).");
 DEFINE_string(
     output, "",
-    "Write the solution here, in the input's format (atomically; the first "
-    "solver's result when several run).");
+    "Output file, written atomically: slam/ba the solution in the input's "
+    "format (the first solver's result when several run); generate the "
+    "generated problem");
 DEFINE_string(
     varpro_linear_solver, "auto",
     "VarPro's reduced linear solver: auto, iterative, dense, sparse_joint.");

@@ -2,12 +2,12 @@
 
 #include <iostream>
 
-#include "ceres_varpro/io/bal_generator.h"
+#include "ceres_varpro/synthetic/bal_generator.h"
 #include "ceres_varpro/io/bal_io.h"
 #include "ceres_varpro/io/g2o_io.h"
-#include "ceres_varpro/io/pose_graph_generator.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/io/pyfg_io.h"
-#include "ceres_varpro/io/snl_generator.h"
+#include "ceres_varpro/synthetic/snl_generator.h"
 #include "command.h"
 #include "gflags/gflags.h"
 
@@ -25,7 +25,8 @@ DEFINE_double(anchor_sigma, 0.001,
 DEFINE_int32(dimension, 2, "snl: 2 or 3.");
 DEFINE_int32(cameras, 20, "bal: number of cameras.");
 DEFINE_int32(points, 2000, "bal: number of points.");
-DEFINE_string(out, "", "Output file (written atomically).");
+DEFINE_string(out, "",
+              "Deprecated spelling of --output (the flag every command uses).");
 DEFINE_int32(poses, 2500, "Number of poses.");
 DEFINE_int32(poses_per_ring, 50,
              "Poses per ring (loop closures connect rings).");
@@ -35,12 +36,15 @@ DEFINE_double(translation_noise, 0.05, "Translation noise per axis.");
 DEFINE_uint64(seed, 1,
               "Random seed; the same seed gives the same file everywhere.");
 
+DECLARE_string(output);
+
 namespace ceres_varpro::tools {
 namespace {
 
 int RunGenerate() {
-  if (FLAGS_out.empty()) {
-    std::cerr << "ceres_varpro generate: --out=FILE is required\n";
+  const std::string out = !FLAGS_output.empty() ? FLAGS_output : FLAGS_out;
+  if (out.empty()) {
+    std::cerr << "ceres_varpro generate: --output=FILE is required\n";
     return 2;
   }
   std::string error;
@@ -56,11 +60,11 @@ int RunGenerate() {
     options.seed = FLAGS_seed;
     BalProblem bal;
     GenerateBalProblem(options, &bal);
-    if (!WriteBalFile(FLAGS_out, bal, &error)) {
+    if (!WriteBalFile(out, bal, &error)) {
       std::cerr << "ceres_varpro generate: " << error << "\n";
       return 1;
     }
-    std::cout << "Wrote " << FLAGS_out << ": " << bal.num_cameras
+    std::cout << "Wrote " << out << ": " << bal.num_cameras
               << " cameras, " << bal.num_points << " points, "
               << bal.observations.size() << " observations\n";
     return 0;
@@ -85,11 +89,11 @@ int RunGenerate() {
     options.seed = FLAGS_seed;
     SlamGraph graph;
     GenerateSensorNetwork(options, &graph);
-    if (!WritePyfgFile(FLAGS_out, graph, &error)) {
+    if (!WritePyfgFile(out, graph, &error)) {
       std::cerr << "ceres_varpro generate: " << error << "\n";
       return 1;
     }
-    std::cout << "Wrote " << FLAGS_out << ": " << graph.num_landmarks()
+    std::cout << "Wrote " << out << ": " << graph.num_landmarks()
               << " nodes, " << graph.landmark_priors.size() << " anchors, "
               << graph.range_edges.size() << " ranges\n";
     return 0;
@@ -115,11 +119,11 @@ int RunGenerate() {
   options.seed = FLAGS_seed;
   SlamGraph graph;
   GeneratePoseGraph(options, &graph);
-  if (!WriteG2oFile(FLAGS_out, graph, &error)) {
+  if (!WriteG2oFile(out, graph, &error)) {
     std::cerr << "ceres_varpro generate: " << error << "\n";
     return 1;
   }
-  std::cout << "Wrote " << FLAGS_out << ": " << graph.num_poses() << " poses, "
+  std::cout << "Wrote " << out << ": " << graph.num_poses() << " poses, "
             << graph.pose_edges.size() << " edges\n";
   return 0;
 }
@@ -127,7 +131,7 @@ int RunGenerate() {
 const CommandRegistrar kRegistrar({
     "generate",
     "write one of the project's synthetic sample problems",
-    "--kind=pose_graph_3d|pose_graph_2d|bal|snl --out=FILE [flags]",
+    "--kind=pose_graph_3d|pose_graph_2d|bal|snl --output=FILE [flags]",
     "generate_command.cc",
     &RunGenerate,
     /*uses_common_flags=*/false,

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "ceres_varpro/io/atomic_file_writer.h"
+#include "io/atomic_file_writer.h"
 #include "common_flags.h"
 
 namespace ceres_varpro::tools {

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p datasets/generated
 build/ceres_varpro/ceres_varpro generate --kind=pose_graph_3d --poses=2500 --seed=1 \
-  --out=datasets/generated/sphere_synthetic.g2o
+  --output=datasets/generated/sphere_synthetic.g2o
 build/ceres_varpro/ceres_varpro slam --input=datasets/generated/sphere_synthetic.g2o \
   --solver=both --progress=false --report=brief --function_tolerance=1e-10 "$@"

@@ -1,4 +1,4 @@
-#include "ceres_varpro/io/atomic_file_writer.h"
+#include "io/atomic_file_writer.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

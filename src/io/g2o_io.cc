@@ -5,8 +5,8 @@
 #include <unordered_map>
 
 #include "Eigen/Cholesky"
-#include "ceres_varpro/io/atomic_file_writer.h"
-#include "ceres_varpro/io/text_reader.h"
+#include "io/atomic_file_writer.h"
+#include "io/text_reader.h"
 
 namespace ceres_varpro {
 namespace {

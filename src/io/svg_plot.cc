@@ -9,7 +9,7 @@
 
 #include "Eigen/Eigenvalues"
 #include "ceres/rotation.h"
-#include "ceres_varpro/io/atomic_file_writer.h"
+#include "io/atomic_file_writer.h"
 
 namespace ceres_varpro {
 namespace {

@@ -1,4 +1,4 @@
-#include "ceres_varpro/io/text_reader.h"
+#include "io/text_reader.h"
 
 #include <cerrno>
 #include <cmath>

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ceres_varpro/io/bal_generator.h"
+#include "ceres_varpro/synthetic/bal_generator.h"
 #include "gtest/gtest.h"
 
 namespace ceres_varpro {

@@ -74,7 +74,7 @@ TEST(Cli, SlamBothSolversWritesJsonAndOutput) {
   const std::string graph = Temp("graph.g2o"), out = Temp("out.g2o"),
                     json = Temp("s.json");
   ASSERT_EQ(RunTool("generate --kind=pose_graph_3d --poses=120 "
-                    "--poses_per_ring=12 --out=" +
+                    "--poses_per_ring=12 --output=" +
                     graph)
                 .status,
             0);
@@ -165,7 +165,7 @@ TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
   const std::string snl = Temp("snl.pyfg"), svg = Temp("snl.svg");
   Result r = RunTool(
       "generate --kind=snl --nodes=120 --anchors=5 --seed=3 "
-      "--out=" +
+      "--output=" +
       snl);
   ASSERT_EQ(r.status, 0) << r.output;
   r = RunTool("slam --input=" + snl + " --solver=both --plot=" + svg +
@@ -182,7 +182,7 @@ TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
 
   const std::string graph = Temp("plot.g2o"), svg2 = Temp("graph.svg");
   ASSERT_EQ(RunTool("generate --kind=pose_graph_2d --poses=60 "
-                    "--poses_per_ring=12 --out=" +
+                    "--poses_per_ring=12 --output=" +
                     graph)
                 .status,
             0);
@@ -196,7 +196,7 @@ TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
   EXPECT_EQ(count["circle"], 0);
 
   const std::string bal = Temp("plot_bal.txt"), svg3 = Temp("ba.svg");
-  ASSERT_EQ(RunTool("generate --kind=bal --cameras=5 --points=100 --out=" + bal)
+  ASSERT_EQ(RunTool("generate --kind=bal --cameras=5 --points=100 --output=" + bal)
                 .status,
             0);
   r = RunTool("ba --input=" + bal + " --solver=varpro --plot=" + svg3 +
@@ -220,7 +220,7 @@ TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
 TEST(Cli, BundleAdjustmentModesAndPly) {
   const std::string bal = Temp("scene.txt"), ply = Temp("final.ply"),
                     json = Temp("ba.json");
-  ASSERT_EQ(RunTool("generate --kind=bal --cameras=6 --points=150 --out=" + bal)
+  ASSERT_EQ(RunTool("generate --kind=bal --cameras=6 --points=150 --output=" + bal)
                 .status,
             0);
   Result r = RunTool("ba --input=" + bal +
@@ -247,7 +247,7 @@ TEST(Cli, ComparisonSaysWhatHappened) {
   const std::string scene = Temp("verdict_scene.txt");
   const std::string json = Temp("verdict.json");
   ASSERT_EQ(
-      RunTool("generate --kind=bal --cameras=4 --points=60 --out=" + scene)
+      RunTool("generate --kind=bal --cameras=4 --points=60 --output=" + scene)
           .status,
       0);
   Result r = RunTool("ba --input=" + scene +

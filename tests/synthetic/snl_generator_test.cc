@@ -1,4 +1,4 @@
-#include "ceres_varpro/io/snl_generator.h"
+#include "ceres_varpro/synthetic/snl_generator.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "ceres_varpro/io/pose_graph_generator.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 
 #include <fstream>
 #include <sstream>

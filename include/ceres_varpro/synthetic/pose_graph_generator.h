@@ -1,5 +1,5 @@
-#ifndef CERES_VARPRO_IO_POSE_GRAPH_GENERATOR_H_
-#define CERES_VARPRO_IO_POSE_GRAPH_GENERATOR_H_
+#ifndef CERES_VARPRO_SYNTHETIC_POSE_GRAPH_GENERATOR_H_
+#define CERES_VARPRO_SYNTHETIC_POSE_GRAPH_GENERATOR_H_
 
 #include <cstdint>
 
@@ -30,4 +30,4 @@ void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
 
 }  // namespace ceres_varpro
 
-#endif  // CERES_VARPRO_IO_POSE_GRAPH_GENERATOR_H_
+#endif  // CERES_VARPRO_SYNTHETIC_POSE_GRAPH_GENERATOR_H_

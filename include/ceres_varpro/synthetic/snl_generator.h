@@ -1,5 +1,5 @@
-#ifndef CERES_VARPRO_IO_SNL_GENERATOR_H_
-#define CERES_VARPRO_IO_SNL_GENERATOR_H_
+#ifndef CERES_VARPRO_SYNTHETIC_SNL_GENERATOR_H_
+#define CERES_VARPRO_SYNTHETIC_SNL_GENERATOR_H_
 
 #include <cstdint>
 
@@ -33,4 +33,4 @@ void GenerateSensorNetwork(const SnlGeneratorOptions& options,
 
 }  // namespace ceres_varpro
 
-#endif  // CERES_VARPRO_IO_SNL_GENERATOR_H_
+#endif  // CERES_VARPRO_SYNTHETIC_SNL_GENERATOR_H_

@@ -1,5 +1,5 @@
-#ifndef CERES_VARPRO_IO_BAL_GENERATOR_H_
-#define CERES_VARPRO_IO_BAL_GENERATOR_H_
+#ifndef CERES_VARPRO_SYNTHETIC_BAL_GENERATOR_H_
+#define CERES_VARPRO_SYNTHETIC_BAL_GENERATOR_H_
 
 #include <cstdint>
 
@@ -30,4 +30,4 @@ void GenerateBalProblem(const BalGeneratorOptions& options, BalProblem* problem,
 
 }  // namespace ceres_varpro
 
-#endif  // CERES_VARPRO_IO_BAL_GENERATOR_H_
+#endif  // CERES_VARPRO_SYNTHETIC_BAL_GENERATOR_H_

@@ -1,4 +1,4 @@
-#include "ceres_varpro/io/bal_generator.h"
+#include "ceres_varpro/synthetic/bal_generator.h"
 
 #include <algorithm>
 #include <cmath>
