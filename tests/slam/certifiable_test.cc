@@ -1,12 +1,15 @@
 #include "ceres_varpro/slam/certifiable.h"
 
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "Eigen/Dense"
 #include "ceres_varpro/ceres_varpro.h"
+#include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pose_graph_generator.h"
+#include "ceres_varpro/io/pyfg_io.h"
 #include "gtest/gtest.h"
 #include "test_util/certifiable_test_util.h"
 #include "test_util/slam_test_util.h"
@@ -226,6 +229,42 @@ TEST(RoundToRankD, RecoversRotationsUpToAGlobalRotation) {
     EXPECT_NEAR(frame.determinant(), 1.0, 1e-10);
     EXPECT_LT((rounded - frame * truth).norm(), 1e-10) << reflect;
   }
+}
+
+std::string Shared(const std::string& relative) {
+  return std::string(CERES_VARPRO_SHARED_DATASETS_DIR) + "/" + relative;
+}
+
+// The smallest public files, when the shared datasets are present: a 3D
+// grid pose graph and CORA's small range-aided problem.
+TEST(SolveCertifiable, SmallPublicProblems) {
+  if (!std::ifstream(Shared("README.md")).good()) {
+    GTEST_SKIP() << "no shared datasets at " << Shared("");
+  }
+  SlamGraph grid;
+  std::string error;
+  ASSERT_TRUE(
+      ReadG2oFile(Shared("pose_graph_3d/tinyGrid3D.g2o"), &grid, &error))
+      << error;
+  SlamProblem problem = BuildProblem(grid);
+  CertifiableSummary summary;
+  ASSERT_TRUE(SolveCertifiable(CertifiableOptions(), grid, &problem, &summary))
+      << summary.message;
+  EXPECT_TRUE(summary.globally_optimal) << summary.Report();
+
+  SlamGraph ranges;
+  ASSERT_TRUE(ReadPyfgFile(Shared("ra_slam/small_ra_slam_problem.pyfg"),
+                           &ranges, &error))
+      << error;
+  SlamProblem range_problem = BuildProblem(ranges);
+  const double plain = PlainVarPro(&range_problem);
+  range_problem = BuildProblem(ranges);
+  ASSERT_TRUE(
+      SolveCertifiable(CertifiableOptions(), ranges, &range_problem, &summary))
+      << summary.message;
+  EXPECT_TRUE(summary.certified) << summary.Report();
+  EXPECT_LE(summary.lower_bound, summary.final_cost);
+  EXPECT_LE(summary.final_cost, plain * (1.0 + 1e-9)) << summary.Report();
 }
 
 TEST(SolveCertifiable, RejectsInvalidInput) {

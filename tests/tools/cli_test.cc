@@ -53,7 +53,8 @@ TEST(Cli, HelpListsCommandsAndFlags) {
   EXPECT_EQ(r.status, 0);
   for (const char* flag :
        {"--input", "--solver", "--model", "--init", "--num_threads",
-        "--max_num_iterations", "--output", "--json", "odometry"}) {
+        "--max_num_iterations", "--output", "--json", "odometry", "chordal",
+        "--certify", "--max_rank"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag << "\n"
                                                       << r.output;
   }
@@ -93,6 +94,35 @@ TEST(Cli, SlamBothSolversWritesJsonAndOutput) {
   const std::string written = Slurp(out);
   EXPECT_NE(written.find("VERTEX_SE3:QUAT 119 "), std::string::npos);
   EXPECT_NE(written.find("EDGE_SE3:QUAT"), std::string::npos);
+}
+
+TEST(Cli, SlamCertifyPrintsAVerdictAndWritesTheCertificate) {
+  const std::string graph = Temp("certify.g2o"), json = Temp("certify.json");
+  ASSERT_EQ(RunTool("generate --kind=pose_graph_2d --poses=60 "
+                    "--poses_per_ring=12 --out=" +
+                    graph)
+                .status,
+            0);
+  Result r =
+      RunTool("slam --input=" + graph +
+              " --certify --solver=both --progress=false --json=" + json);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Verdict: certified globally optimal (λ_min = "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("start chordal"), std::string::npos) << r.output;
+  const std::string j = Slurp(json);
+  for (const char* key :
+       {"\"certificate\"", "\"globally_optimal\": true", "\"lambda_min\"",
+        "\"lower_bound\"", "\"final_rank\": 3", "\"stages\"",
+        "\"solver\": \"certifiable\"", "\"solver\": \"ceres\""}) {
+    EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
+  }
+  r = RunTool("slam --input=" + graph + " --certify --solver=ceres");
+  EXPECT_EQ(r.status, 2);
+  r = RunTool("slam --input=" + graph + " --certify --model=full");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("isotropic"), std::string::npos) << r.output;
 }
 
 TEST(Cli, ErrorsLeaveExistingOutputsUntouched) {
