@@ -36,8 +36,10 @@ DEFINE_bool(
     certify, false,
     "Solve the isotropic model to certified global optimality instead of a "
     "plain VarPro solve: Riemannian staircase on the lifted problem, "
-    "certificate, rounding, rank-d refinement; prints a verdict line. With "
-    "--solver=both stock Ceres still starts from --init's start.");
+    "certificate, rounding, rank-d refinement; prints a verdict line. "
+    "--max_num_iterations and --max_solver_time then bound each rank's "
+    "local solve and the whole staircase. With --solver=both stock Ceres "
+    "still starts from --init's start.");
 DEFINE_string(
     certify_init, "auto",
     "Start of the --certify staircase: auto (chordal for graphs without "
@@ -109,6 +111,7 @@ void WriteCertificateJson(const CertifiableSummary& c, JsonWriter* json) {
     json->BeginObject()
         .Int("rank", s.rank)
         .Int("iterations", s.iterations)
+        .Int("polish_solves", s.polish_solves)
         .Number("initial_cost", s.initial_cost)
         .Number("final_cost", s.final_cost)
         .String("termination", ceres::TerminationTypeToString(s.termination))
@@ -243,6 +246,8 @@ int RunSlam() {
     certifiable_options.num_threads = varpro_options.num_threads;
     certifiable_options.max_solver_time_in_seconds =
         varpro_options.max_solver_time_in_seconds;
+    certifiable_options.max_iterations_per_rank =
+        varpro_options.max_num_iterations;
     certifiable_options.progress_to_stdout =
         varpro_options.minimizer_progress_to_stdout;
     SolverRun run;

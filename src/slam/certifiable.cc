@@ -165,8 +165,8 @@ bool CertifiableOptions::IsValid(std::string* error) const {
     *error = "num_threads must be at least 1";
     return false;
   }
-  if (!(max_relative_gap >= 0.0)) {
-    *error = "max_relative_gap must not be negative";
+  if (!(target_relative_gap >= 0.0) || !(exactness_tolerance >= 0.0)) {
+    *error = "target_relative_gap and exactness_tolerance must be >= 0";
     return false;
   }
   return certificate.IsValid(error);
@@ -332,20 +332,31 @@ bool SolveCertifiable(const CertifiableOptions& options, const SlamGraph& graph,
       if (!certifier.Certify(x, options.certificate, &certificate, &error)) {
         return fail(error);
       }
+      if (options.progress_to_stdout) {
+        std::printf(
+            "rank %d: cost %.10e, lambda_min %.3e (verified > %.3e, eta "
+            "%.3e)%s\n",
+            rank, certificate.objective, certificate.lambda_min,
+            certificate.lambda_min_lower_bound, certificate.tolerance,
+            certificate.certified ? ", certified" : "");
+        std::fflush(stdout);
+      }
       // A failure this close to the tolerance may be the local solve's
       // inaccuracy rather than a saddle, and a certificate whose bound
-      // leaves more than max_relative_gap mostly reflects the same
+      // leaves more than target_relative_gap mostly reflects the same
       // inaccuracy (the bound is first order in the distance to the
       // critical point): solve on, tighter, before escaping or rounding.
       const bool marginal =
           !certificate.certified &&
           certificate.lambda_min >=
               -options.polish_threshold * certificate.tolerance;
+      const double floor = 1e-12 * 0.5 * num_columns * q_norm;
       const bool loose =
           certificate.certified &&
           certificate.objective - certificate.lower_bound >
-              std::max(options.max_relative_gap * certificate.objective,
-                       1e-12 * 0.5 * num_columns * q_norm);
+              options.target_relative_gap * certificate.objective &&
+          !(certificate.objective <= floor &&
+            certificate.objective - certificate.lower_bound <= floor);
       if (!(marginal || loose) || polish >= options.max_polish_solves ||
           Seconds(start) >= options.max_solver_time_in_seconds) {
         break;
@@ -358,15 +369,6 @@ bool SolveCertifiable(const CertifiableOptions& options, const SlamGraph& graph,
     s.certificate_time_in_seconds += certificate.time_in_seconds;
     stage.certificate = certificate;
     s.final_rank = rank;
-    if (options.progress_to_stdout) {
-      std::printf(
-          "rank %d: cost %.10e, lambda_min %.3e (verified > %.3e, eta "
-          "%.3e)%s\n",
-          rank, certificate.objective, certificate.lambda_min,
-          certificate.lambda_min_lower_bound, certificate.tolerance,
-          certificate.certified ? ", certified" : "");
-      std::fflush(stdout);
-    }
     if (certificate.certified) {
       s.stages.push_back(stage);
       break;
@@ -477,12 +479,14 @@ bool SolveCertifiable(const CertifiableOptions& options, const SlamGraph& graph,
           ? s.absolute_gap / s.final_cost
           : (s.absolute_gap > 0.0 ? std::numeric_limits<double>::infinity()
                                   : 0.0);
-  // The floor serves problems whose optimum is zero (exact measurements),
-  // where no relative gap can be small.
-  const double gap_floor = 1e-12 * 0.5 * num_columns * q_norm;
-  s.globally_optimal =
-      s.certified && (s.relative_gap <= options.max_relative_gap ||
-                      s.absolute_gap <= gap_floor);
+  // Exact: the rounding lost nothing the tolerance can see. The floor
+  // serves problems whose optimum is zero (exact measurements).
+  const double floor = 1e-12 * 0.5 * num_columns * q_norm;
+  const double excess = s.final_cost - s.relaxation_cost;
+  const bool exact =
+      excess <= options.exactness_tolerance * std::abs(s.relaxation_cost) ||
+      (s.relaxation_cost <= floor && excess <= floor);
+  s.globally_optimal = s.certified && exact;
   s.success = true;
   if (!s.certified) {
     if (s.max_rank_reached) {
@@ -492,11 +496,11 @@ bool SolveCertifiable(const CertifiableOptions& options, const SlamGraph& graph,
       s.message = "the time limit was reached without a certificate";
     }
   } else if (!s.globally_optimal) {
-    s.message =
-        "the relaxation is solved but not exact here (its minimiser has rank " +
-        std::to_string(s.rank_of_solution) +
-        " > d, or the certificate's tolerance leaves a gap): the rounded "
-        "solution is only bounded";
+    s.message = "the relaxation's minimiser has rank " +
+                std::to_string(s.rank_of_solution) + " > " + std::to_string(d) +
+                ": rounded and refined, the rank-d solution costs " +
+                Format("%.3e", excess / std::abs(s.relaxation_cost)) +
+                " (relative) more than the relaxation";
   }
   s.total_time_in_seconds = Seconds(start);
   return true;

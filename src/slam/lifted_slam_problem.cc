@@ -102,6 +102,10 @@ void LiftedSlamProblem::SetX(const Eigen::MatrixXd& x) {
     CHECK_LT((y.transpose() * y - Eigen::MatrixXd::Identity(d, d)).norm(), 1e-6)
         << "pose " << i << " is not on St(d, r)";
   }
+  for (int k = 0; k < num_bearings_; ++k) {
+    CHECK_LT(std::abs(x.col(d * num_poses_ + k).norm() - 1.0), 1e-6)
+        << "bearing " << k << " is not a unit vector";
+  }
   Eigen::Map<Eigen::MatrixXd>(rotations_.data(), r, d * num_poses_) =
       x.leftCols(d * num_poses_);
   Eigen::Map<Eigen::MatrixXd>(bearings_.data(), r, num_bearings_) =

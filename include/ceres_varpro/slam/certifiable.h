@@ -49,9 +49,9 @@ struct CertifiableOptions {
   double function_tolerance = 1e-12;
   // When the certificate fails with λ_min ≥ -polish_threshold·η (close
   // enough that the local solve's inaccuracy may be the cause), or holds
-  // with a lower bound further than max_relative_gap below f(X), the solve
-  // goes on at the same rank with both tolerances 100 times smaller, up to
-  // max_polish_solves times, before a saddle escape or the rounding.
+  // with a lower bound further than target_relative_gap below f(X), the
+  // solve goes on at the same rank with both tolerances 100 times smaller,
+  // up to max_polish_solves times, before a saddle escape or the rounding.
   double polish_threshold = 100.0;
   int max_polish_solves = 2;
   int max_iterations_per_rank = 500;
@@ -62,10 +62,13 @@ struct CertifiableOptions {
 
   CertificateOptions certificate;
 
-  // The returned rank-d solution is reported globally optimal when the
-  // certificate holds and (cost - lower bound) / cost is at most this, or
-  // the gap is below 10⁻¹²·½N‖Q‖₂ (for problems whose optimum is zero).
-  double max_relative_gap = 1e-6;
+  // The relative gap (f(X) - lower bound) / f(X) the polishing aims for.
+  double target_relative_gap = 1e-6;
+  // The relaxation is exact, and the certified point's rounding a global
+  // optimum, when the refined rank-d cost exceeds the relaxation's cost f(X)
+  // by at most this (relative), or by at most 10⁻¹²·½N‖Q‖₂ when f(X) is that
+  // small (a zero optimum, where no relative test works).
+  double exactness_tolerance = 1e-6;
   // Rank-d VarPro refinement after rounding.
   bool refine = true;
   int max_refinement_iterations = 200;
@@ -95,8 +98,8 @@ struct CertifiableSummary {
   // The last rank's point is certified: S(X) ⪰ -ηI, so XᵀX solves the
   // relaxation (up to η) and lower_bound bounds the global optimum.
   bool certified = false;
-  // Certified and the returned rank-d solution's relative gap is within
-  // max_relative_gap: a certified global optimum.
+  // Certified and the relaxation exact (see exactness_tolerance): the
+  // returned rank-d solution is a global optimum, within absolute_gap.
   bool globally_optimal = false;
   bool max_rank_reached = false;
   bool time_limit_reached = false;

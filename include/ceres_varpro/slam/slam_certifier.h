@@ -19,7 +19,7 @@ struct CertificateOptions {
   // After certifying, the verified lower bound on λ_min is tightened by
   // factors of 10 up to this many times (one factorisation each), for a
   // tighter lower bound on the optimum.
-  int num_bound_refinements = 4;
+  int num_bound_refinements = 6;
   // Lanczos (Spectra) on (S - σI)⁻¹: basis size, restarts, and the relative
   // accuracy of the eigenvalue of the inverse.
   int lanczos_vectors = 20;
