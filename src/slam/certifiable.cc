@@ -511,8 +511,12 @@ std::string CertifiableSummary::Verdict() const {
   const std::string lambda = "λ_min = " + Format("%.3e", lambda_min) +
                              ", verified > " +
                              Format("%.3e", lambda_min_lower_bound);
-  const std::string gap = Format("%.4e", absolute_gap) + " (" +
-                          Format("%.2e", relative_gap) + " relative)";
+  // A relative gap means nothing next to a (nearly) zero cost.
+  const std::string gap =
+      Format("%.4e", absolute_gap) +
+      (relative_gap < 1.0
+           ? " (" + Format("%.2e", relative_gap) + " relative)"
+           : std::string(" (absolute)"));
   if (globally_optimal) {
     return "certified globally optimal (" + lambda + ", gap ≤ " + gap + ")";
   }
