@@ -203,14 +203,14 @@ VARPRO = "varpro"
 SLAM_CONFIGS = [
     (VARPRO, ["--solver=varpro"]),
     ("ceres SPARSE_NORMAL_CHOLESKY", ["--solver=ceres",
-                                      "--ceres_linear_solver=sparse_normal_cholesky"]),
-    ("ceres SPARSE_SCHUR", ["--solver=ceres", "--ceres_linear_solver=sparse_schur"]),
+                                      "--linear_solver=sparse_normal_cholesky"]),
+    ("ceres SPARSE_SCHUR", ["--solver=ceres", "--linear_solver=sparse_schur"]),
     ("ceres ITERATIVE_SCHUR+SCHUR_JACOBI", ["--solver=ceres",
-                                            "--ceres_linear_solver=iterative_schur",
-                                            "--ceres_preconditioner=schur_jacobi"]),
+                                            "--linear_solver=iterative_schur",
+                                            "--preconditioner=schur_jacobi"]),
 ]
-CGNR_CONFIG = ("ceres CGNR+JACOBI", ["--solver=ceres", "--ceres_linear_solver=cgnr",
-                                     "--ceres_preconditioner=jacobi"])
+CGNR_CONFIG = ("ceres CGNR+JACOBI", ["--solver=ceres", "--linear_solver=cgnr",
+                                     "--preconditioner=jacobi"])
 BAL_CONFIGS = [
     (VARPRO, ["--solver=varpro"]),
     # The Ceres-native mode: ceres::Solve (DENSE_SCHUR) on the reduced

@@ -18,11 +18,6 @@
 #include "json_writer.h"
 #include "solver_run.h"
 
-DEFINE_string(linear_solver, "sparse_schur",
-              "Ceres's linear solver, for stock Ceres and for varpro_ceres.");
-DEFINE_string(
-    preconditioner, "jacobi",
-    "Ceres's preconditioner for iterative linear solvers (e.g. schur_jacobi).");
 DEFINE_int32(num_iterations, -1,
              "bundle_adjuster's name for --max_num_iterations (takes "
              "precedence when >= 0).");
@@ -36,8 +31,6 @@ DECLARE_string(input);
 DECLARE_string(solver);
 DECLARE_string(output);
 DECLARE_string(plot);
-DECLARE_string(varpro_linear_solver);
-DECLARE_string(varpro_preconditioner);
 
 namespace ceres_varpro::tools {
 namespace {
@@ -56,16 +49,14 @@ int RunBa() {
     return Fail("--solver must be varpro, varpro_ceres, ceres or both");
   }
   ceres::Solver::Options ceres_options;
-  ApplyCommonFlags(&ceres_options);
-  if (FLAGS_num_iterations >= 0)
-    ceres_options.max_num_iterations = FLAGS_num_iterations;
-  if (!ceres::StringToLinearSolverType(FLAGS_linear_solver,
-                                       &ceres_options.linear_solver_type)) {
-    return Fail("unknown --linear_solver " + FLAGS_linear_solver);
+  Solver::Options varpro_options;
+  if (!ApplySolverFlags("sparse_schur", &ceres_options, &varpro_options,
+                        &error)) {
+    return Fail(error);
   }
-  if (!ceres::StringToPreconditionerType(FLAGS_preconditioner,
-                                         &ceres_options.preconditioner_type)) {
-    return Fail("unknown --preconditioner " + FLAGS_preconditioner);
+  if (FLAGS_num_iterations >= 0) {
+    ceres_options.max_num_iterations = FLAGS_num_iterations;
+    varpro_options.max_num_iterations = FLAGS_num_iterations;
   }
 
   BalProblem bal;
@@ -80,21 +71,8 @@ int RunBa() {
   std::vector<double*> points, cameras;
   BuildBalProblem(&bal, build, &problem, &points, &cameras);
 
-  Solver::Options varpro_options;
-  static_cast<ceres::Solver::Options&>(varpro_options) = ceres_options;
   varpro_options.linear_parameter_blocks = points;
   varpro_options.allow_nonlinear_elimination = true;
-  if (!StringToReducedLinearSolverType(
-          FLAGS_varpro_linear_solver,
-          &varpro_options.reduced_linear_solver_type)) {
-    return Fail("unknown --varpro_linear_solver " + FLAGS_varpro_linear_solver);
-  }
-  if (!StringToReducedPreconditionerType(
-          FLAGS_varpro_preconditioner,
-          &varpro_options.reduced_preconditioner_type)) {
-    return Fail("unknown --varpro_preconditioner " +
-                FLAGS_varpro_preconditioner);
-  }
 
   std::cout << "Problem: " << FLAGS_input << ": " << bal.num_cameras
             << " cameras, " << bal.num_points << " points, "
@@ -148,12 +126,7 @@ int RunBa() {
     SolverRun run;
     run.solver = "ceres";
     run.configuration =
-        std::string(ceres::LinearSolverTypeToString(o.linear_solver_type)) +
-        (o.linear_solver_type == ceres::ITERATIVE_SCHUR
-             ? std::string("+") +
-                   ceres::PreconditionerTypeToString(o.preconditioner_type)
-             : std::string()) +
-        (FLAGS_inner_iterations ? "+inner" : "");
+        CeresConfiguration(o) + (FLAGS_inner_iterations ? "+inner" : "");
     run_from_start(run, [&](Solver::Summary* s) {
       ceres::Solve(o, &problem, static_cast<ceres::Solver::Summary*>(s));
     });

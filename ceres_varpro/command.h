@@ -19,7 +19,14 @@ struct Command {
   int (*run)();
   // Whether the shared solver flags (common_flags.cc) apply and are listed.
   bool uses_common_flags = true;
+  // Flags of common_flags.cc listed even without uses_common_flags.
+  std::vector<std::string> shared_flags = {};
 };
+
+inline bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 std::vector<Command>& CommandRegistry();
 

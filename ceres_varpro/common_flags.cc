@@ -1,6 +1,7 @@
 // Flags shared by every command that solves something.
 #include "common_flags.h"
 
+#include "ceres/types.h"
 #include "gflags/gflags.h"
 
 DEFINE_int32(num_threads, 2,
@@ -37,6 +38,14 @@ DEFINE_string(
     "format (the first solver's result when several run); generate the "
     "generated problem");
 DEFINE_string(
+    linear_solver, "",
+    "Stock Ceres's linear solver (any ceres::LinearSolverType name; ba's "
+    "varpro_ceres uses it too). Empty: slam sparse_normal_cholesky, ba "
+    "sparse_schur.");
+DEFINE_string(preconditioner, "jacobi",
+              "Stock Ceres's preconditioner for iterative linear solvers "
+              "(any ceres::PreconditionerType name, e.g. schur_jacobi).");
+DEFINE_string(
     varpro_linear_solver, "auto",
     "VarPro's reduced linear solver: auto, iterative, dense, sparse_joint.");
 DEFINE_string(varpro_preconditioner, "auto",
@@ -68,6 +77,38 @@ bool ValidateCommonFlags(std::string* error) {
   if (FLAGS_report != "full" && FLAGS_report != "brief" &&
       FLAGS_report != "none") {
     *error = "--report must be full, brief or none";
+    return false;
+  }
+  return true;
+}
+
+bool ApplySolverFlags(const std::string& default_linear_solver,
+                      ceres::Solver::Options* ceres_options,
+                      Solver::Options* varpro_options, std::string* error) {
+  ApplyCommonFlags(ceres_options);
+  const std::string& linear_solver =
+      FLAGS_linear_solver.empty() ? default_linear_solver : FLAGS_linear_solver;
+  if (!ceres::StringToLinearSolverType(linear_solver,
+                                       &ceres_options->linear_solver_type)) {
+    *error = "unknown --linear_solver " + linear_solver;
+    return false;
+  }
+  if (!ceres::StringToPreconditionerType(FLAGS_preconditioner,
+                                         &ceres_options->preconditioner_type)) {
+    *error = "unknown --preconditioner " + FLAGS_preconditioner;
+    return false;
+  }
+  static_cast<ceres::Solver::Options&>(*varpro_options) = *ceres_options;
+  if (!StringToReducedLinearSolverType(
+          FLAGS_varpro_linear_solver,
+          &varpro_options->reduced_linear_solver_type)) {
+    *error = "unknown --varpro_linear_solver " + FLAGS_varpro_linear_solver;
+    return false;
+  }
+  if (!StringToReducedPreconditionerType(
+          FLAGS_varpro_preconditioner,
+          &varpro_options->reduced_preconditioner_type)) {
+    *error = "unknown --varpro_preconditioner " + FLAGS_varpro_preconditioner;
     return false;
   }
   return true;

@@ -2,11 +2,11 @@
 
 #include <iostream>
 
-#include "ceres_varpro/synthetic/bal_generator.h"
 #include "ceres_varpro/io/bal_io.h"
 #include "ceres_varpro/io/g2o_io.h"
-#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/synthetic/bal_generator.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/synthetic/snl_generator.h"
 #include "command.h"
 #include "gflags/gflags.h"
@@ -64,9 +64,9 @@ int RunGenerate() {
       std::cerr << "ceres_varpro generate: " << error << "\n";
       return 1;
     }
-    std::cout << "Wrote " << out << ": " << bal.num_cameras
-              << " cameras, " << bal.num_points << " points, "
-              << bal.observations.size() << " observations\n";
+    std::cout << "Wrote " << out << ": " << bal.num_cameras << " cameras, "
+              << bal.num_points << " points, " << bal.observations.size()
+              << " observations\n";
     return 0;
   }
   if (FLAGS_kind == "snl") {
@@ -93,8 +93,8 @@ int RunGenerate() {
       std::cerr << "ceres_varpro generate: " << error << "\n";
       return 1;
     }
-    std::cout << "Wrote " << out << ": " << graph.num_landmarks()
-              << " nodes, " << graph.landmark_priors.size() << " anchors, "
+    std::cout << "Wrote " << out << ": " << graph.num_landmarks() << " nodes, "
+              << graph.landmark_priors.size() << " anchors, "
               << graph.range_edges.size() << " ranges\n";
     return 0;
   }
@@ -135,6 +135,7 @@ const CommandRegistrar kRegistrar({
     "generate_command.cc",
     &RunGenerate,
     /*uses_common_flags=*/false,
+    /*shared_flags=*/{"output"},
 });
 
 }  // namespace

@@ -32,20 +32,19 @@ void PrintCommands(std::ostream& out) {
   out << "\n`ceres_varpro <command> --help` lists the command's flags.\n";
 }
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void PrintCommandHelp(const Command& command) {
   std::cout << "usage: ceres_varpro " << command.name << " " << command.usage
             << "\n\nflags:\n";
   std::vector<gflags::CommandLineFlagInfo> flags;
   gflags::GetAllFlags(&flags);
   for (const auto& flag : flags) {
+    const bool common = EndsWith(flag.filename, "common_flags.cc");
+    const bool shared =
+        common &&
+        std::find(command.shared_flags.begin(), command.shared_flags.end(),
+                  flag.name) != command.shared_flags.end();
     if (!EndsWith(flag.filename, command.source_file) &&
-        !(command.uses_common_flags &&
-          EndsWith(flag.filename, "common_flags.cc"))) {
+        !(command.uses_common_flags && common) && !shared) {
       continue;
     }
     std::cout << "  --" << flag.name << " (" << flag.description

@@ -10,6 +10,7 @@
 #include "ceres_varpro/io/g2o_io.h"
 #include "ceres_varpro/io/pyfg_io.h"
 #include "ceres_varpro/io/svg_plot.h"
+#include "ceres_varpro/slam/certifiable.h"
 #include "ceres_varpro/slam/slam_problem.h"
 #include "command.h"
 #include "common_flags.h"
@@ -31,12 +32,34 @@ DEFINE_string(
     "tree has one); landmarks from a prior, else their first relative "
     "measurement, else the centroid of the poses ranging to them, else "
     "multilateration from range distances to the anchors; range bearings "
-    "from the initial positions.");
+    "from the initial positions. chordal: relaxed rotation "
+    "least squares projected to SO(d), then optimal translations (graphs "
+    "without ranges).");
+DEFINE_bool(
+    certify, false,
+    "Solve the isotropic model to certified global optimality instead of a "
+    "plain VarPro solve: Riemannian staircase on the lifted problem, "
+    "certificate, rounding, rank-d refinement; prints a verdict line. "
+    "--max_num_iterations and --max_solver_time then bound each rank's "
+    "local solve and the whole staircase. With --solver=both stock Ceres "
+    "still starts from --init's start.");
 DEFINE_string(
-    ceres_linear_solver, "sparse_normal_cholesky",
-    "Stock Ceres's linear solver (any ceres::LinearSolverType name).");
-DEFINE_string(ceres_preconditioner, "jacobi",
-              "Stock Ceres's preconditioner for iterative solvers.");
+    certify_init, "auto",
+    "Start of the --certify staircase: auto (chordal for graphs without "
+    "ranges, else the problem's start), chordal, start (--init's start), "
+    "random.");
+DEFINE_int32(rank, 0, "--certify: first rank of the staircase (0: d + 1).");
+DEFINE_int32(max_rank, 10, "--certify: highest rank of the staircase.");
+DEFINE_double(certificate_tolerance, 1e-8,
+              "--certify: certified when lambda_min(S) > -tolerance * "
+              "||Q||_2.");
+DEFINE_double(certify_gradient_tolerance, 1e-7,
+              "--certify: each rank's local solve stops when the gradient max "
+              "norm is below this * ||Q||_2.");
+DEFINE_string(ceres_linear_solver, "",
+              "Deprecated: the old name of --linear_solver.");
+DEFINE_string(ceres_preconditioner, "",
+              "Deprecated: the old name of --preconditioner.");
 
 DECLARE_string(input);
 DECLARE_string(solver);
@@ -45,18 +68,75 @@ DECLARE_string(plot);
 DEFINE_bool(plot_ranges, false, "--plot also draws the range measurements.");
 DECLARE_string(varpro_linear_solver);
 DECLARE_string(varpro_preconditioner);
+DECLARE_string(linear_solver);
+DECLARE_string(preconditioner);
 
 namespace ceres_varpro::tools {
 namespace {
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 int Fail(const std::string& message) {
   std::cerr << "ceres_varpro slam: " << message << "\n";
   return 2;
+}
+
+void WriteCertificateJson(const CertifiableSummary& c, JsonWriter* json) {
+  json->BeginObject("certificate")
+      .String("verdict", c.Verdict())
+      .Bool("certified", c.certified)
+      .Bool("globally_optimal", c.globally_optimal)
+      .Bool("max_rank_reached", c.max_rank_reached)
+      .Bool("time_limit_reached", c.time_limit_reached)
+      .String("message", c.message)
+      .String("initialization", c.initialization)
+      .Int("initial_rank", c.initial_rank)
+      .Int("final_rank", c.final_rank)
+      .Int("rank_of_solution", c.rank_of_solution)
+      .Number("lambda_min", c.lambda_min)
+      .Number("lambda_min_lower_bound", c.lambda_min_lower_bound)
+      .Number("tolerance", c.certificate_tolerance)
+      .Number("q_norm", c.q_norm)
+      .Number("relaxation_cost", c.relaxation_cost)
+      .Number("lower_bound", c.lower_bound)
+      .Number("initial_cost", c.initial_cost)
+      .Number("rounded_cost", c.rounded_cost)
+      .Number("final_cost", c.final_cost)
+      .Number("absolute_gap", c.absolute_gap)
+      .Number("relative_gap", c.relative_gap);
+  json->BeginArray("singular_values");
+  for (double v : c.singular_values) {
+    json->BeginObject().Number("value", v).EndObject();
+  }
+  json->EndArray();
+  json->BeginArray("stages");
+  for (const CertifiableSummary::Stage& s : c.stages) {
+    json->BeginObject()
+        .Int("rank", s.rank)
+        .Int("iterations", s.iterations)
+        .Int("polish_solves", s.polish_solves)
+        .Number("initial_cost", s.initial_cost)
+        .Number("final_cost", s.final_cost)
+        .String("termination", ceres::TerminationTypeToString(s.termination))
+        .Number("gradient_max_norm", s.gradient_max_norm)
+        .Bool("certified", s.certificate.certified)
+        .Number("lambda_min", s.certificate.lambda_min)
+        .Number("lambda_min_lower_bound", s.certificate.lambda_min_lower_bound)
+        .Number("escape_step", s.escape_step)
+        .Number("cost_after_escape", s.cost_after_escape)
+        .Number("solve_seconds", s.solve_time_in_seconds)
+        .Number("certificate_seconds", s.certificate.time_in_seconds)
+        .EndObject();
+  }
+  json->EndArray();
+  json->BeginObject("times")
+      .Number("initialization_seconds", c.initialization_time_in_seconds)
+      .Number("local_solve_seconds", c.local_solve_time_in_seconds)
+      .Number("certificate_seconds", c.certificate_time_in_seconds)
+      .Number("escape_seconds", c.escape_time_in_seconds)
+      .Number("rounding_seconds", c.rounding_time_in_seconds)
+      .Number("refinement_seconds", c.refinement_time_in_seconds)
+      .Number("total_seconds", c.total_time_in_seconds)
+      .EndObject();
+  json->EndObject();
 }
 
 int RunSlam() {
@@ -81,31 +161,50 @@ int RunSlam() {
     problem_options.initialization = SlamInitialization::kFile;
   } else if (FLAGS_init == "odometry") {
     problem_options.initialization = SlamInitialization::kOdometry;
+  } else if (FLAGS_init == "chordal") {
+    problem_options.initialization = SlamInitialization::kChordal;
   } else {
-    return Fail("--init must be auto, file or odometry");
+    return Fail("--init must be auto, file, odometry or chordal");
+  }
+  CertifiableOptions certifiable_options;
+  if (FLAGS_certify) {
+    if (FLAGS_solver == "ceres") {
+      return Fail("--certify needs --solver=varpro or --solver=both");
+    }
+    if (problem_options.model != SlamModel::kIsotropic) {
+      return Fail("--certify solves the isotropic model (--model=isotropic)");
+    }
+    if (FLAGS_certify_init == "auto") {
+      certifiable_options.initialization = CertifiableInitialization::kAuto;
+    } else if (FLAGS_certify_init == "chordal") {
+      certifiable_options.initialization = CertifiableInitialization::kChordal;
+    } else if (FLAGS_certify_init == "start") {
+      certifiable_options.initialization =
+          CertifiableInitialization::kProblemState;
+    } else if (FLAGS_certify_init == "random") {
+      certifiable_options.initialization = CertifiableInitialization::kRandom;
+    } else {
+      return Fail("--certify_init must be auto, chordal, start or random");
+    }
+    certifiable_options.initial_rank = FLAGS_rank;
+    certifiable_options.max_rank = FLAGS_max_rank;
+    certifiable_options.certificate.relative_tolerance =
+        FLAGS_certificate_tolerance;
+    certifiable_options.gradient_tolerance = FLAGS_certify_gradient_tolerance;
+    if (!certifiable_options.IsValid(&error)) return Fail(error);
+  }
+  // The old flag names still work (the new ones win).
+  if (FLAGS_linear_solver.empty())
+    FLAGS_linear_solver = FLAGS_ceres_linear_solver;
+  if (!FLAGS_ceres_preconditioner.empty() &&
+      gflags::GetCommandLineFlagInfoOrDie("preconditioner").is_default) {
+    FLAGS_preconditioner = FLAGS_ceres_preconditioner;
   }
   ceres::Solver::Options ceres_options;
-  ApplyCommonFlags(&ceres_options);
-  if (!ceres::StringToLinearSolverType(FLAGS_ceres_linear_solver,
-                                       &ceres_options.linear_solver_type)) {
-    return Fail("unknown --ceres_linear_solver " + FLAGS_ceres_linear_solver);
-  }
-  if (!ceres::StringToPreconditionerType(FLAGS_ceres_preconditioner,
-                                         &ceres_options.preconditioner_type)) {
-    return Fail("unknown --ceres_preconditioner " + FLAGS_ceres_preconditioner);
-  }
   Solver::Options varpro_options;
-  static_cast<ceres::Solver::Options&>(varpro_options) = ceres_options;
-  if (!StringToReducedLinearSolverType(
-          FLAGS_varpro_linear_solver,
-          &varpro_options.reduced_linear_solver_type)) {
-    return Fail("unknown --varpro_linear_solver " + FLAGS_varpro_linear_solver);
-  }
-  if (!StringToReducedPreconditionerType(
-          FLAGS_varpro_preconditioner,
-          &varpro_options.reduced_preconditioner_type)) {
-    return Fail("unknown --varpro_preconditioner " +
-                FLAGS_varpro_preconditioner);
+  if (!ApplySolverFlags("sparse_normal_cholesky", &ceres_options,
+                        &varpro_options, &error)) {
+    return Fail(error);
   }
 
   SlamGraph graph;
@@ -137,7 +236,37 @@ int RunSlam() {
   if (!FLAGS_plot.empty()) problem.WriteTo(&initial_graph);
   std::vector<double> varpro_result;
   std::vector<SolverRun> runs;
-  if (FLAGS_solver != "ceres") {
+  CertifiableSummary certifiable;
+  if (FLAGS_certify) {
+    certifiable_options.num_threads = varpro_options.num_threads;
+    certifiable_options.max_solver_time_in_seconds =
+        varpro_options.max_solver_time_in_seconds;
+    certifiable_options.max_iterations_per_rank =
+        varpro_options.max_num_iterations;
+    certifiable_options.progress_to_stdout =
+        varpro_options.minimizer_progress_to_stdout;
+    SolverRun run;
+    run.solver = "certifiable";
+    run.is_varpro = true;
+    run.configuration = "staircase+certificate+refinement";
+    PrintRunHeader(run);
+    if (!SolveCertifiable(certifiable_options, graph, &problem, &certifiable)) {
+      std::cout << certifiable.Verdict() << "\n";
+      return Fail(certifiable.message);
+    }
+    // The run as the runners report it: the refinement's summary, from the
+    // staircase's rank-d start to the returned cost.
+    run.summary = certifiable.refinement;
+    run.summary.initial_cost = certifiable.initial_cost > 0.0
+                                   ? certifiable.initial_cost
+                                   : certifiable.rounded_cost;
+    run.summary.final_cost = certifiable.final_cost;
+    run.wall_time_seconds = certifiable.total_time_in_seconds;
+    if (ReportKind() != "none") std::cout << certifiable.Report();
+    std::cout << "Verdict: " << certifiable.Verdict() << "\n";
+    varpro_result = problem.State();
+    runs.push_back(std::move(run));
+  } else if (FLAGS_solver != "ceres") {
     SolverRun run;
     run.solver = "varpro";
     run.is_varpro = true;
@@ -158,8 +287,7 @@ int RunSlam() {
     problem.SetState(start);
     SolverRun run;
     run.solver = "ceres";
-    run.configuration =
-        ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
+    run.configuration = CeresConfiguration(ceres_options);
     TimedRun(&run, [&](Solver::Summary* s) {
       ceres::Solve(ceres_options, problem.problem(),
                    static_cast<ceres::Solver::Summary*>(s));
@@ -197,6 +325,7 @@ int RunSlam() {
              static_cast<long long>(graph.landmark_priors.size()))
         .String("model", problem.model_name())
         .String("initialization", problem.initialization_used());
+    if (FLAGS_certify) WriteCertificateJson(certifiable, json);
   });
 }
 
@@ -204,7 +333,7 @@ const CommandRegistrar kRegistrar({
     "slam",
     "solve a pose-graph / landmark / range-aided SLAM file (g2o, TORO, pyfg)",
     "--input=FILE [--solver=varpro|ceres|both] [--model=isotropic|full] "
-    "[flags]",
+    "[--certify] [flags]",
     "slam_command.cc",
     &RunSlam,
 });

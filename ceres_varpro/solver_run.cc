@@ -5,13 +5,24 @@
 #include <cstdio>
 #include <iostream>
 
-#include "io/atomic_file_writer.h"
 #include "common_flags.h"
+#include "io/atomic_file_writer.h"
 
 namespace ceres_varpro::tools {
 
 int Iterations(const ceres::Solver::Summary& summary) {
   return summary.iterations.empty() ? 0 : summary.iterations.back().iteration;
+}
+
+std::string CeresConfiguration(const ceres::Solver::Options& options) {
+  std::string name =
+      ceres::LinearSolverTypeToString(options.linear_solver_type);
+  if (options.linear_solver_type == ceres::ITERATIVE_SCHUR ||
+      options.linear_solver_type == ceres::CGNR) {
+    name += std::string("+") +
+            ceres::PreconditionerTypeToString(options.preconditioner_type);
+  }
+  return name;
 }
 
 void PrintRunHeader(const SolverRun& run) {

@@ -22,6 +22,11 @@ struct SolverRun {
   double wall_time_seconds = 0.0;
 };
 
+// Stock Ceres's configuration as the runners label it: the linear solver,
+// plus the preconditioner for the iterative ones ("ITERATIVE_SCHUR+
+// SCHUR_JACOBI").
+std::string CeresConfiguration(const ceres::Solver::Options& options);
+
 // Prints the header line before a solve and the chosen report after it.
 void PrintRunHeader(const SolverRun& run);
 void PrintRunReport(const SolverRun& run);

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 scripts/install_packages.sh clang libclang-rt-14-dev libomp-14-dev cmake libceres-dev \
-  libeigen3-dev libgoogle-glog-dev libgflags-dev libsuitesparse-dev
+  libeigen3-dev libgoogle-glog-dev libgflags-dev libsuitesparse-dev libspectra-dev
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCERES_VARPRO_FUZZ=ON -DCERES_VARPRO_BUILD_TESTS=OFF -DCERES_VARPRO_BUILD_TOOLS=OFF
 cmake --build build-fuzz -j"$(nproc)" --target g2o_fuzzer pyfg_fuzzer bal_fuzzer make_seed_corpus

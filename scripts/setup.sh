@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install_packages.sh build-essential cmake libceres-dev libeigen3-dev \
-  libgoogle-glog-dev libgflags-dev libgtest-dev libsuitesparse-dev python3
+  libgoogle-glog-dev libgflags-dev libgtest-dev libsuitesparse-dev libspectra-dev python3
 
 BUILD_TYPE=${BUILD_TYPE:-Release}
 cmake -S . -B build -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "$@"

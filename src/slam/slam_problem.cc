@@ -10,6 +10,7 @@
 #include "Eigen/QR"
 #include "Eigen/SVD"
 #include "ceres/ceres.h"
+#include "ceres_varpro/slam/chordal_initialization.h"
 #include "ceres_varpro/slam/information.h"
 #include "ceres_varpro/slam/isotropic_rotation_cost.h"
 #include "ceres_varpro/slam/isotropic_translation_cost.h"
@@ -19,6 +20,7 @@
 #include "ceres_varpro/slam/relative_landmark_cost.h"
 #include "ceres_varpro/slam/relative_pose_cost.h"
 #include "ceres_varpro/slam/rotation_manifold.h"
+#include "ceres_varpro/slam/slam_data_matrix.h"
 
 namespace ceres_varpro {
 namespace {
@@ -252,7 +254,12 @@ bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
   }
   std::vector<Eigen::MatrixXd> r(np);
   std::vector<Eigen::VectorXd> t(np);
-  if (init == SlamInitialization::kFile) {
+  std::vector<Eigen::VectorXd> chordal_landmarks;
+  if (init == SlamInitialization::kChordal) {
+    if (!InitializeChordal(graph, &r, &t, &chordal_landmarks, error)) {
+      return false;
+    }
+  } else if (init == SlamInitialization::kFile) {
     initialization_used_ = "vertex values from the file";
     for (int i = 0; i < np; ++i) {
       r[i] = graph.poses[i].rotation;
@@ -381,6 +388,10 @@ bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
     placed[j] = measured[j] || count[j] > 0;
     if (init == SlamInitialization::kFile && graph.landmarks[j].has_value) {
       guess[j] = graph.landmarks[j].position;
+      placed[j] = 1;
+    }
+    if (init == SlamInitialization::kChordal) {
+      guess[j] = chordal_landmarks[j];
       placed[j] = 1;
     }
   }
@@ -620,6 +631,49 @@ void SlamProblem::Multilaterate(const SlamGraph& graph,
     }
     if (moved < 1e-6) break;
   }
+}
+
+bool SlamProblem::InitializeChordal(const SlamGraph& graph,
+                                    std::vector<Eigen::MatrixXd>* r,
+                                    std::vector<Eigen::VectorXd>* t,
+                                    std::vector<Eigen::VectorXd>* landmarks,
+                                    std::string* error) {
+  if (!graph.range_edges.empty()) {
+    *error =
+        "--init=chordal needs a graph without range measurements (the "
+        "bearings have no chordal start)";
+    return false;
+  }
+  if (!ChordalRotations(graph, r, error)) return false;
+  const int np = graph.num_poses();
+  initialization_used_ =
+      "chordal: relaxed rotation least squares projected to SO(d), then "
+      "optimal translations";
+  if (np == 0) {
+    *error = "--init=chordal needs poses";
+    return false;
+  }
+  // Pose 0's file frame, when there is one.
+  const SlamGraph::Pose& first = graph.poses[0];
+  const Eigen::MatrixXd frame =
+      first.has_value ? Eigen::MatrixXd(first.rotation * (*r)[0].transpose())
+                      : Eigen::MatrixXd(Eigen::MatrixXd::Identity(d_, d_));
+  Eigen::MatrixXd x(d_, d_ * np);
+  for (int i = 0; i < np; ++i) {
+    (*r)[i] = frame * (*r)[i];
+    x.middleCols(d_ * i, d_) = (*r)[i];
+  }
+  SlamDataMatrix data;
+  if (!data.Build(graph, error)) return false;
+  const Eigen::MatrixXd positions = data.OptimalPositions(x);
+  const Eigen::VectorXd shift =
+      first.has_value ? Eigen::VectorXd(first.translation - positions.col(0))
+                      : Eigen::VectorXd::Zero(d_);
+  for (int i = 0; i < np; ++i) (*t)[i] = positions.col(i) + shift;
+  for (int j = 0; j < graph.num_landmarks(); ++j) {
+    landmarks->push_back(positions.col(np + j) + shift);
+  }
+  return true;
 }
 
 std::vector<double> SlamProblem::State() const {

@@ -55,7 +55,8 @@ TEST(Cli, HelpListsCommandsAndFlags) {
   EXPECT_EQ(r.status, 0);
   for (const char* flag :
        {"--input", "--solver", "--model", "--init", "--num_threads",
-        "--max_num_iterations", "--output", "--json", "odometry"}) {
+        "--max_num_iterations", "--output", "--json", "odometry", "chordal",
+        "--certify", "--max_rank"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag << "\n"
                                                       << r.output;
   }
@@ -68,6 +69,44 @@ TEST(Cli, HelpListsCommandsAndFlags) {
   EXPECT_EQ(RunTool("nonsense").status, 2);
   EXPECT_EQ(RunTool("slam --input=x --bogus_flag=1").status,
             1);  // gflags' own exit.
+}
+
+TEST(Cli, SolverFlagsAreTheSameForSlamAndBa) {
+  const std::string graph = Temp("flags.g2o"), bal = Temp("flags.bal");
+  ASSERT_EQ(RunTool("generate --kind=pose_graph_2d --poses=40 --output=" +
+                    graph)
+                .status,
+            0);
+  ASSERT_EQ(RunTool("generate --kind=bal --cameras=3 --points=30 --output=" +
+                    bal)
+                .status,
+            0);
+  // The generator lists the one shared flag it uses.
+  EXPECT_NE(RunTool("generate --help").output.find("--output"),
+            std::string::npos);
+  // One name per idea: both commands take --linear_solver/--preconditioner
+  // for stock Ceres and name the flag in the error.
+  for (const std::string& command :
+       {"slam --input=" + graph, "ba --input=" + bal}) {
+    Result r = RunTool(command + " --solver=ceres --linear_solver=bogus");
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("unknown --linear_solver bogus"),
+              std::string::npos)
+        << r.output;
+    r = RunTool(command + " --solver=ceres --preconditioner=bogus");
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("unknown --preconditioner bogus"),
+              std::string::npos)
+        << r.output;
+    r = RunTool(command + " --solver=ceres --linear_solver=dense_qr");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("DENSE_QR"), std::string::npos) << r.output;
+  }
+  // slam's old names still work.
+  const Result old = RunTool("slam --input=" + graph +
+                             " --solver=ceres --ceres_linear_solver=dense_qr");
+  EXPECT_EQ(old.status, 0) << old.output;
+  EXPECT_NE(old.output.find("DENSE_QR"), std::string::npos) << old.output;
 }
 
 TEST(Cli, SlamBothSolversWritesJsonAndOutput) {
@@ -95,6 +134,35 @@ TEST(Cli, SlamBothSolversWritesJsonAndOutput) {
   const std::string written = Slurp(out);
   EXPECT_NE(written.find("VERTEX_SE3:QUAT 119 "), std::string::npos);
   EXPECT_NE(written.find("EDGE_SE3:QUAT"), std::string::npos);
+}
+
+TEST(Cli, SlamCertifyPrintsAVerdictAndWritesTheCertificate) {
+  const std::string graph = Temp("certify.g2o"), json = Temp("certify.json");
+  ASSERT_EQ(RunTool("generate --kind=pose_graph_2d --poses=60 "
+                    "--poses_per_ring=12 --out=" +
+                    graph)
+                .status,
+            0);
+  Result r =
+      RunTool("slam --input=" + graph +
+              " --certify --solver=both --progress=false --json=" + json);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Verdict: certified globally optimal (λ_min = "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("start chordal"), std::string::npos) << r.output;
+  const std::string j = Slurp(json);
+  for (const char* key :
+       {"\"certificate\"", "\"globally_optimal\": true", "\"lambda_min\"",
+        "\"lower_bound\"", "\"final_rank\": 3", "\"stages\"",
+        "\"solver\": \"certifiable\"", "\"solver\": \"ceres\""}) {
+    EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
+  }
+  r = RunTool("slam --input=" + graph + " --certify --solver=ceres");
+  EXPECT_EQ(r.status, 2);
+  r = RunTool("slam --input=" + graph + " --certify --model=full");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("isotropic"), std::string::npos) << r.output;
 }
 
 TEST(Cli, ErrorsLeaveExistingOutputsUntouched) {

@@ -30,6 +30,10 @@ enum class SlamInitialization {
   // ids (odometry), inverting edges stored backwards; each tree starts at
   // its first pose's file value (or the origin).
   kOdometry,
+  // Chordal rotations (ChordalRotations), then the translations and
+  // landmarks minimising the isotropic model for them; expressed in pose 0's
+  // file frame when it has a value. Graphs without ranges only.
+  kChordal,
 };
 
 struct SlamProblemOptions {
@@ -54,6 +58,8 @@ class SlamProblem {
   ceres::Problem* problem() { return problem_.get(); }
   // Translations and landmark positions.
   const std::vector<double*>& linear_blocks() const { return linear_blocks_; }
+  // All the parameter values: the rotations (d² each, column-major), then the
+  // translations, the landmarks and the bearings (d each).
   std::vector<double> State() const;
   void SetState(const std::vector<double>& state);
   // Current values into the graph's poses and landmarks (rotations are
@@ -63,6 +69,7 @@ class SlamProblem {
   const std::string& initialization_used() const {
     return initialization_used_;
   }
+  SlamModel model() const { return model_; }
   const char* model_name() const;
   int dimension() const { return d_; }
   // Connected components that priors anchor (see the class comment).
@@ -80,6 +87,11 @@ class SlamProblem {
                      const std::vector<Eigen::VectorXd>& poses,
                      std::vector<char>* placed,
                      std::vector<Eigen::VectorXd>* guess) const;
+  bool InitializeChordal(const SlamGraph& graph,
+                         std::vector<Eigen::MatrixXd>* r,
+                         std::vector<Eigen::VectorXd>* t,
+                         std::vector<Eigen::VectorXd>* landmarks,
+                         std::string* error);
   double* rotation(int i) { return &rotations_[i * d_ * d_]; }
   double* translation(int i) { return &translations_[i * d_]; }
   double* landmark(int i) { return &landmarks_[i * d_]; }

@@ -1,0 +1,585 @@
+#include "ceres_varpro/slam/certifiable.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+
+#include "Eigen/Eigenvalues"
+#include "Eigen/QR"
+#include "ceres/ceres.h"
+#include "ceres_varpro/slam/chordal_initialization.h"
+#include "ceres_varpro/slam/lifted_slam_problem.h"
+#include "ceres_varpro/slam/slam_data_matrix.h"
+#include "glog/logging.h"
+#include "slam/orthogonal_projection.h"
+
+namespace ceres_varpro {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string Format(const char* format, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), format, value);
+  return buffer;
+}
+
+// Standard normal deviates from std::mt19937_64's specified output
+// (Box-Muller), so a seed means the same start everywhere.
+class Gaussian {
+ public:
+  explicit Gaussian(uint64_t seed) : engine_(seed) {}
+  double operator()() {
+    const double u1 = (static_cast<double>(engine_() >> 11) + 1.0) * 0x1.0p-53;
+    const double u2 = static_cast<double>(engine_() >> 11) * 0x1.0p-53;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// Every pose block back onto St(d, r) and every bearing onto S^{r-1}.
+void Retract(int d, int num_poses, Eigen::MatrixXd* x) {
+  for (int i = 0; i < num_poses; ++i) {
+    x->middleCols(d * i, d) = ProjectToStiefel(x->middleCols(d * i, d));
+  }
+  for (int c = d * num_poses; c < x->cols(); ++c) {
+    const double norm = x->col(c).norm();
+    if (norm > 0.0) {
+      x->col(c) /= norm;
+    } else {
+      x->col(c) = Eigen::VectorXd::Unit(x->rows(), 0);
+    }
+  }
+}
+
+// X ↦ GX with G ∈ O(r) taking pose 0's block to [I; 0]: the gauge of
+// LiftedSlamProblem, which holds pose 0 constant. The cost is invariant.
+void FixGauge(int d, Eigen::MatrixXd* x) {
+  const int r = static_cast<int>(x->rows());
+  const Eigen::MatrixXd y0 = x->leftCols(d);
+  Eigen::MatrixXd basis(r, r);
+  basis.leftCols(d) = y0;
+  if (r > d) {
+    const Eigen::HouseholderQR<Eigen::MatrixXd> qr(y0);
+    const Eigen::MatrixXd q = qr.householderQ();
+    basis.rightCols(r - d) = q.rightCols(r - d);
+  }
+  *x = basis.transpose() * *x;
+}
+
+// [X; E] retracted, E Gaussian with standard deviation `scale`.
+Eigen::MatrixXd Lift(const Eigen::MatrixXd& x, int rank, int d, int num_poses,
+                     double scale, Gaussian* gaussian) {
+  Eigen::MatrixXd lifted = Eigen::MatrixXd::Zero(rank, x.cols());
+  lifted.topRows(x.rows()) = x;
+  if (scale > 0.0) {
+    for (int c = 0; c < x.cols(); ++c) {
+      for (int a = static_cast<int>(x.rows()); a < rank; ++a) {
+        lifted(a, c) = scale * (*gaussian)();
+      }
+    }
+  }
+  Retract(d, num_poses, &lifted);
+  return lifted;
+}
+
+// The saddle escape (docs/certifiable.md §4): from a critical X at rank r
+// with S v = λ v, λ < 0, step along the new row: [X; 0] + α[0; vᵀ],
+// retracted. The first-order change is zero and the second-order one is
+// ½ λ α², so backtracking on α from 1 finds a decrease (Armijo with half the
+// predicted one). False if none is found.
+bool Escape(const SlamDataMatrix& data, const Eigen::MatrixXd& x,
+            double objective, const Eigen::VectorXd& v, double lambda,
+            Eigen::MatrixXd* next, double* step, double* cost) {
+  const int r = static_cast<int>(x.rows());
+  for (double alpha = 1.0; alpha > 1e-10; alpha *= 0.5) {
+    Eigen::MatrixXd candidate(r + 1, x.cols());
+    candidate.topRows(r) = x;
+    candidate.row(r) = alpha * v.transpose();
+    Retract(data.dimension(), data.num_poses(), &candidate);
+    const double f = data.Cost(candidate);
+    if (f <= objective + 0.25 * lambda * alpha * alpha) {
+      *next = candidate;
+      *step = alpha;
+      *cost = f;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Singular values of X (r×N, r small) from the eigenvalues of XXᵀ.
+std::vector<double> SingularValues(const Eigen::MatrixXd& x) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(
+      x * x.transpose(), Eigen::EigenvaluesOnly);
+  std::vector<double> s;
+  for (int i = static_cast<int>(eig.eigenvalues().size()) - 1; i >= 0; --i) {
+    s.push_back(std::sqrt(std::max(eig.eigenvalues()[i], 0.0)));
+  }
+  return s;
+}
+
+}  // namespace
+
+bool CertifiableOptions::IsValid(std::string* error) const {
+  if (initial_rank < 0) {
+    *error = "initial_rank must not be negative (0: d + 1)";
+    return false;
+  }
+  if (max_rank < 2 || (initial_rank > 0 && max_rank < initial_rank)) {
+    *error = "max_rank must be at least 2 and at least initial_rank";
+    return false;
+  }
+  if (!(lift_perturbation >= 0.0 && lift_perturbation < 1.0)) {
+    *error = "lift_perturbation must be in [0, 1)";
+    return false;
+  }
+  if (!(gradient_tolerance >= 0.0) || !(function_tolerance >= 0.0)) {
+    *error = "gradient_tolerance and function_tolerance must be >= 0";
+    return false;
+  }
+  if (!(polish_threshold >= 0.0) || max_polish_solves < 0) {
+    *error = "polish_threshold and max_polish_solves must be >= 0";
+    return false;
+  }
+  if (max_iterations_per_rank < 1 || max_refinement_iterations < 0) {
+    *error =
+        "max_iterations_per_rank must be positive and "
+        "max_refinement_iterations not negative";
+    return false;
+  }
+  if (!(max_solver_time_in_seconds > 0.0)) {
+    *error = "max_solver_time_in_seconds must be positive";
+    return false;
+  }
+  if (num_threads < 1) {
+    *error = "num_threads must be at least 1";
+    return false;
+  }
+  if (!(target_relative_gap >= 0.0) || !(exactness_tolerance >= 0.0)) {
+    *error = "target_relative_gap and exactness_tolerance must be >= 0";
+    return false;
+  }
+  return certificate.IsValid(error);
+}
+
+Eigen::MatrixXd RoundToRankD(const Eigen::MatrixXd& x, int d, int num_poses) {
+  CHECK_GE(x.rows(), d);
+  CHECK_GE(x.cols(), d * num_poses);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(x * x.transpose());
+  // Eigenvalues ascend: the top d eigenvectors are the last d columns.
+  const Eigen::MatrixXd u = eig.eigenvectors().rightCols(d).rowwise().reverse();
+  Eigen::MatrixXd rounded = u.transpose() * x;
+  int positive = 0;
+  for (int i = 0; i < num_poses; ++i) {
+    if (rounded.middleCols(d * i, d).determinant() > 0) ++positive;
+  }
+  if (2 * positive < num_poses) rounded.row(d - 1) *= -1.0;
+  for (int i = 0; i < num_poses; ++i) {
+    rounded.middleCols(d * i, d) =
+        ProjectToSpecialOrthogonal(rounded.middleCols(d * i, d));
+  }
+  for (int c = d * num_poses; c < rounded.cols(); ++c) {
+    const double norm = rounded.col(c).norm();
+    if (norm > 0.0) {
+      rounded.col(c) /= norm;
+    } else {
+      rounded.col(c) = Eigen::VectorXd::Unit(d, 0);
+    }
+  }
+  return rounded;
+}
+
+bool SolveCertifiable(const CertifiableOptions& options, const SlamGraph& graph,
+                      SlamProblem* problem, CertifiableSummary* summary) {
+  const Clock::time_point start = Clock::now();
+  CHECK(problem != nullptr);
+  CHECK(summary != nullptr);
+  *summary = CertifiableSummary();
+  CertifiableSummary& s = *summary;
+  auto fail = [&](const std::string& message) {
+    s.success = false;
+    s.message = message;
+    s.total_time_in_seconds = Seconds(start);
+    return false;
+  };
+  std::string error;
+  if (!options.IsValid(&error)) return fail(error);
+  if (problem->problem() == nullptr ||
+      problem->model() != SlamModel::kIsotropic) {
+    return fail("the problem must be built with SlamModel::kIsotropic");
+  }
+  SlamDataMatrix data;
+  if (!data.Build(graph, &error)) return fail(error);
+  const int d = graph.dimension;
+  const int n = graph.num_poses(), num_landmarks = graph.num_landmarks();
+  const int m = data.num_bearings();
+  const int num_columns = data.num_columns();
+  std::vector<double> state = problem->State();
+  const size_t expected_size = static_cast<size_t>(n) * d * d +
+                               static_cast<size_t>(n + num_landmarks + m) * d;
+  if (problem->dimension() != d || state.size() != expected_size) {
+    return fail("the problem was not built from this graph");
+  }
+  const std::vector<double> user_state = state;
+  s.dimension = d;
+  s.initial_rank = options.initial_rank > 0 ? options.initial_rank : d + 1;
+  if (s.initial_rank < d || options.max_rank < s.initial_rank) {
+    return fail("the ranks must satisfy d <= initial_rank <= max_rank");
+  }
+
+  // The start.
+  const Clock::time_point init_start = Clock::now();
+  SlamCertifier certifier(&data);
+  const double q_norm = certifier.QNorm();
+  s.q_norm = q_norm;
+  CertifiableInitialization init = options.initialization;
+  if (init == CertifiableInitialization::kAuto) {
+    init = m == 0 ? CertifiableInitialization::kChordal
+                  : CertifiableInitialization::kProblemState;
+  }
+  Gaussian gaussian(options.seed);
+  Eigen::MatrixXd x;                    // At the initial rank.
+  Eigen::MatrixXd x_d(d, num_columns);  // The rank-d start, if any.
+  bool have_rank_d_start = true;
+  if (init == CertifiableInitialization::kChordal) {
+    if (m > 0) return fail("the chordal start needs a graph without ranges");
+    std::vector<Eigen::MatrixXd> rotations;
+    if (!ChordalRotations(graph, &rotations, &error)) return fail(error);
+    for (int i = 0; i < n; ++i) x_d.middleCols(d * i, d) = rotations[i];
+    s.initialization = "chordal";
+  } else if (init == CertifiableInitialization::kProblemState) {
+    for (int i = 0; i < n; ++i) {
+      x_d.middleCols(d * i, d) = ProjectToSpecialOrthogonal(
+          Eigen::Map<const Eigen::MatrixXd>(&state[i * d * d], d, d));
+    }
+    const size_t bearings = static_cast<size_t>(n) * d * d +
+                            static_cast<size_t>(n + num_landmarks) * d;
+    for (int k = 0; k < m; ++k) {
+      x_d.col(data.BearingColumn(k)) =
+          Eigen::Map<const Eigen::VectorXd>(&state[bearings + k * d], d);
+    }
+    Retract(d, n, &x_d);
+    s.initialization =
+        "the problem's values (" + problem->initialization_used() + ")";
+  } else {
+    have_rank_d_start = false;
+    x = Eigen::MatrixXd(s.initial_rank, num_columns);
+    for (int i = 0; i < x.size(); ++i) x(i) = gaussian();
+    Retract(d, n, &x);
+    s.initialization = "random (seed " + std::to_string(options.seed) + ")";
+  }
+  if (have_rank_d_start) {
+    s.initial_cost = data.Cost(x_d);
+    x = Lift(x_d, s.initial_rank, d, n, options.lift_perturbation, &gaussian);
+  }
+  FixGauge(d, &x);
+  s.initialization_time_in_seconds = Seconds(init_start);
+
+  // The Riemannian staircase.
+  Certificate certificate;
+  for (int rank = s.initial_rank;; ++rank) {
+    CertifiableSummary::Stage stage;
+    stage.rank = rank;
+    LiftedSlamProblem lifted;
+    if (!lifted.Build(graph, rank, &error)) return fail(error);
+    lifted.SetX(x);
+    // Optimal positions, so the solve's initial cost is f(X).
+    lifted.SetPositions(data.OptimalPositions(x));
+    double gradient_tolerance = options.gradient_tolerance;
+    double function_tolerance = options.function_tolerance;
+    for (int polish = 0;; ++polish) {
+      const Clock::time_point solve_start = Clock::now();
+      Solver::Options solver_options;
+      solver_options.linear_parameter_blocks = lifted.linear_blocks();
+      solver_options.max_num_iterations = options.max_iterations_per_rank;
+      solver_options.gradient_tolerance = gradient_tolerance * q_norm;
+      solver_options.function_tolerance = function_tolerance;
+      solver_options.parameter_tolerance = 1e-15;
+      solver_options.num_threads = options.num_threads;
+      solver_options.minimizer_progress_to_stdout = options.progress_to_stdout;
+      solver_options.logging_type = ceres::SILENT;
+      solver_options.max_solver_time_in_seconds =
+          std::max(1e-3, options.max_solver_time_in_seconds - Seconds(start));
+      Solver::Summary solve;
+      Solve(solver_options, lifted.problem(), &solve);
+      const double seconds = Seconds(solve_start);
+      stage.solve_time_in_seconds += seconds;
+      s.local_solve_time_in_seconds += seconds;
+      if (!solve.IsSolutionUsable()) {
+        return fail("the local solve at rank " + std::to_string(rank) +
+                    " failed: " + solve.message);
+      }
+      if (polish == 0) stage.initial_cost = solve.initial_cost;
+      stage.final_cost = solve.final_cost;
+      stage.iterations +=
+          solve.iterations.empty() ? 0 : solve.iterations.back().iteration;
+      stage.termination = solve.termination_type;
+      stage.message = solve.message;
+      if (!solve.iterations.empty()) {
+        stage.gradient_max_norm = solve.iterations.back().gradient_max_norm;
+      }
+      x = lifted.X();
+      if (!certifier.Certify(x, options.certificate, &certificate, &error)) {
+        return fail(error);
+      }
+      if (options.progress_to_stdout) {
+        std::printf(
+            "rank %d: cost %.10e, lambda_min %.3e (verified > %.3e, eta "
+            "%.3e)%s\n",
+            rank, certificate.objective, certificate.lambda_min,
+            certificate.lambda_min_lower_bound, certificate.tolerance,
+            certificate.certified ? ", certified" : "");
+        std::fflush(stdout);
+      }
+      // A failure this close to the tolerance may be the local solve's
+      // inaccuracy rather than a saddle, and a certificate whose bound
+      // leaves more than target_relative_gap mostly reflects the same
+      // inaccuracy (the bound is first order in the distance to the
+      // critical point): solve on, tighter, before escaping or rounding.
+      const bool marginal =
+          !certificate.certified &&
+          certificate.lambda_min >=
+              -options.polish_threshold * certificate.tolerance;
+      const double floor = 1e-12 * 0.5 * num_columns * q_norm;
+      const bool loose =
+          certificate.certified &&
+          certificate.objective - certificate.lower_bound >
+              options.target_relative_gap * certificate.objective &&
+          !(certificate.objective <= floor &&
+            certificate.objective - certificate.lower_bound <= floor);
+      if (!(marginal || loose) || polish >= options.max_polish_solves ||
+          Seconds(start) >= options.max_solver_time_in_seconds) {
+        break;
+      }
+      s.certificate_time_in_seconds += certificate.time_in_seconds;
+      ++stage.polish_solves;
+      gradient_tolerance *= 0.01;
+      function_tolerance *= 0.01;
+    }
+    s.certificate_time_in_seconds += certificate.time_in_seconds;
+    stage.certificate = certificate;
+    s.final_rank = rank;
+    if (certificate.certified) {
+      s.stages.push_back(stage);
+      break;
+    }
+    if (rank >= options.max_rank) {
+      s.max_rank_reached = true;
+      s.stages.push_back(stage);
+      break;
+    }
+    if (Seconds(start) >= options.max_solver_time_in_seconds) {
+      s.time_limit_reached = true;
+      s.stages.push_back(stage);
+      break;
+    }
+    if (certificate.eigenvector.size() != num_columns ||
+        !(certificate.lambda_min < 0.0)) {
+      s.stages.push_back(stage);
+      return fail("no direction of negative curvature was found at rank " +
+                  std::to_string(rank) +
+                  " although the certificate failed (Lanczos did not "
+                  "converge)");
+    }
+    const Clock::time_point escape_start = Clock::now();
+    Eigen::MatrixXd next;
+    if (!Escape(data, x, certificate.objective, certificate.eigenvector,
+                certificate.lambda_min, &next, &stage.escape_step,
+                &stage.cost_after_escape)) {
+      s.stages.push_back(stage);
+      return fail("the saddle escape found no decrease at rank " +
+                  std::to_string(rank));
+    }
+    FixGauge(d, &next);
+    x = next;
+    s.escape_time_in_seconds += Seconds(escape_start);
+    s.stages.push_back(stage);
+  }
+  s.certified = certificate.certified;
+  s.lambda_min = certificate.lambda_min;
+  s.lambda_min_lower_bound = certificate.lambda_min_lower_bound;
+  s.certificate_tolerance = certificate.tolerance;
+  s.relaxation_cost = certificate.objective;
+  s.lower_bound = certificate.lower_bound;
+  s.singular_values = SingularValues(x);
+  s.rank_of_solution = 0;
+  for (double value : s.singular_values) {
+    if (value > 1e-6 * s.singular_values[0]) ++s.rank_of_solution;
+  }
+
+  // Rounding, in the problem's gauge: pose 0's rotation and translation as
+  // the user's problem holds them.
+  const Clock::time_point rounding_start = Clock::now();
+  Eigen::MatrixXd rounded = RoundToRankD(x, d, n);
+  const Eigen::Map<const Eigen::MatrixXd> user_r0(&user_state[0], d, d);
+  const Eigen::MatrixXd frame =
+      ProjectToSpecialOrthogonal(user_r0) * rounded.leftCols(d).transpose();
+  rounded = frame * rounded;
+  Retract(d, n, &rounded);
+  Eigen::MatrixXd positions = data.OptimalPositions(rounded);
+  const size_t translations = static_cast<size_t>(n) * d * d;
+  const Eigen::VectorXd shift =
+      Eigen::Map<const Eigen::VectorXd>(&user_state[translations], d) -
+      positions.col(0);
+  positions.colwise() += shift;
+  for (int i = 0; i < n; ++i) {
+    Eigen::Map<Eigen::MatrixXd>(&state[i * d * d], d, d) =
+        rounded.middleCols(d * i, d);
+  }
+  Eigen::Map<Eigen::MatrixXd>(&state[translations], d, n + num_landmarks) =
+      positions;
+  // Pose 0 exactly as it was (the frame above reproduces it to rounding).
+  std::copy(user_state.begin(), user_state.begin() + d * d, state.begin());
+  std::copy(user_state.begin() + translations,
+            user_state.begin() + translations + d,
+            state.begin() + translations);
+  const size_t bearings =
+      translations + static_cast<size_t>(n + num_landmarks) * d;
+  for (int k = 0; k < m; ++k) {
+    Eigen::Map<Eigen::VectorXd>(&state[bearings + k * d], d) =
+        rounded.col(data.BearingColumn(k));
+  }
+  s.rounded_cost = data.Cost(rounded);
+  s.final_cost = s.rounded_cost;
+  s.rounding_time_in_seconds = Seconds(rounding_start);
+
+  problem->SetState(state);
+  if (options.refine) {
+    const Clock::time_point refine_start = Clock::now();
+    Solver::Options refine_options;
+    refine_options.linear_parameter_blocks = problem->linear_blocks();
+    refine_options.max_num_iterations = options.max_refinement_iterations;
+    refine_options.gradient_tolerance = options.gradient_tolerance * q_norm;
+    refine_options.function_tolerance = options.function_tolerance;
+    refine_options.parameter_tolerance = 1e-15;
+    refine_options.num_threads = options.num_threads;
+    refine_options.minimizer_progress_to_stdout = options.progress_to_stdout;
+    refine_options.logging_type = ceres::SILENT;
+    Solve(refine_options, problem->problem(), &s.refinement);
+    s.refinement_time_in_seconds = Seconds(refine_start);
+    if (!s.refinement.IsSolutionUsable()) {
+      problem->SetState(user_state);
+      return fail("the rank-d refinement failed: " + s.refinement.message);
+    }
+    s.final_cost = s.refinement.final_cost;
+  }
+  s.absolute_gap = std::max(s.final_cost - s.lower_bound, 0.0);
+  s.relative_gap =
+      s.final_cost > 0.0
+          ? s.absolute_gap / s.final_cost
+          : (s.absolute_gap > 0.0 ? std::numeric_limits<double>::infinity()
+                                  : 0.0);
+  // Exact: the rounding lost nothing the tolerance can see. The floor
+  // serves problems whose optimum is zero (exact measurements).
+  const double floor = 1e-12 * 0.5 * num_columns * q_norm;
+  const double excess = s.final_cost - s.relaxation_cost;
+  const bool exact =
+      excess <= options.exactness_tolerance * std::abs(s.relaxation_cost) ||
+      (s.relaxation_cost <= floor && excess <= floor);
+  s.globally_optimal = s.certified && exact;
+  s.success = true;
+  if (!s.certified) {
+    if (s.max_rank_reached) {
+      s.message = "the rank cap " + std::to_string(options.max_rank) +
+                  " was reached without a certificate";
+    } else if (s.time_limit_reached) {
+      s.message = "the time limit was reached without a certificate";
+    }
+  } else if (!s.globally_optimal) {
+    s.message = "the relaxation's minimiser has rank " +
+                std::to_string(s.rank_of_solution) + " > " + std::to_string(d) +
+                ": rounded and refined, the rank-d solution costs " +
+                Format("%.3e", excess / std::abs(s.relaxation_cost)) +
+                " (relative) more than the relaxation";
+  }
+  s.total_time_in_seconds = Seconds(start);
+  return true;
+}
+
+std::string CertifiableSummary::Verdict() const {
+  if (!success) return "certification failed: " + message;
+  const std::string lambda = "λ_min = " + Format("%.3e", lambda_min) +
+                             ", verified > " +
+                             Format("%.3e", lambda_min_lower_bound);
+  // A relative gap means nothing next to a (nearly) zero cost.
+  const std::string gap =
+      Format("%.4e", absolute_gap) +
+      (relative_gap < 1.0
+           ? " (" + Format("%.2e", relative_gap) + " relative)"
+           : std::string(" (absolute)"));
+  if (globally_optimal) {
+    return "certified globally optimal (" + lambda + ", gap ≤ " + gap + ")";
+  }
+  if (certified) {
+    return "relaxation certified (" + lambda +
+           ") but not exact: the solution is within " + gap +
+           " of the global optimum; " + message;
+  }
+  return "not certified: " + message + " (last rank " +
+         std::to_string(final_rank) + ", " + lambda +
+         ", tolerance η = " + Format("%.3e", certificate_tolerance) + ")";
+}
+
+std::string CertifiableSummary::Report() const {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "Certifiable solve (Riemannian staircase, d = %d): start %s\n",
+                dimension, initialization.c_str());
+  out += line;
+  std::snprintf(line, sizeof(line), "%5s %6s %20s %20s %11s %11s %9s %9s\n",
+                "rank", "iters", "initial cost", "final cost", "lambda_min",
+                "verified >", "solve s", "cert s");
+  out += line;
+  for (const Stage& stage : stages) {
+    std::snprintf(
+        line, sizeof(line),
+        "%5d %6d %20.12e %20.12e %11.3e %11.3e %9.3f %9.3f%s\n", stage.rank,
+        stage.iterations, stage.initial_cost, stage.final_cost,
+        stage.certificate.lambda_min, stage.certificate.lambda_min_lower_bound,
+        stage.solve_time_in_seconds, stage.certificate.time_in_seconds,
+        stage.certificate.certified ? "  certified" : "");
+    out += line;
+    if (stage.escape_step > 0.0) {
+      std::snprintf(line, sizeof(line),
+                    "      escape to rank %d: step %.3e, cost %.12e\n",
+                    stage.rank + 1, stage.escape_step, stage.cost_after_escape);
+      out += line;
+    }
+  }
+  std::snprintf(line, sizeof(line),
+                "‖Q‖₂ %.6e, η %.3e; singular values of X:", q_norm,
+                certificate_tolerance);
+  out += line;
+  for (double value : singular_values) out += " " + Format("%.4e", value);
+  out += "\n";
+  std::snprintf(line, sizeof(line),
+                "Relaxation cost %.12e, lower bound %.12e\n"
+                "Rank-%d cost: start %.12e, rounded %.12e, refined %.12e\n"
+                "Gap %.4e (%.3e relative)\n",
+                relaxation_cost, lower_bound, dimension, initial_cost,
+                rounded_cost, final_cost, absolute_gap, relative_gap);
+  out += line;
+  std::snprintf(line, sizeof(line),
+                "Time (s): initialisation %.3f, local solves %.3f, "
+                "certificates %.3f, escapes %.3f, rounding %.3f, refinement "
+                "%.3f, total %.3f\n",
+                initialization_time_in_seconds, local_solve_time_in_seconds,
+                certificate_time_in_seconds, escape_time_in_seconds,
+                rounding_time_in_seconds, refinement_time_in_seconds,
+                total_time_in_seconds);
+  out += line;
+  return out;
+}
+
+}  // namespace ceres_varpro
