@@ -262,6 +262,10 @@ int RunSlam() {
                                    : certifiable.rounded_cost;
     run.summary.final_cost = certifiable.final_cost;
     run.wall_time_seconds = certifiable.total_time_in_seconds;
+    run.iterations = Iterations(certifiable.refinement);
+    for (const CertifiableSummary::Stage& stage : certifiable.stages) {
+      run.iterations += stage.iterations;
+    }
     if (ReportKind() != "none") std::cout << certifiable.Report();
     std::cout << "Verdict: " << certifiable.Verdict() << "\n";
     varpro_result = problem.State();

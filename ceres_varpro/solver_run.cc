@@ -14,6 +14,10 @@ int Iterations(const ceres::Solver::Summary& summary) {
   return summary.iterations.empty() ? 0 : summary.iterations.back().iteration;
 }
 
+int Iterations(const SolverRun& run) {
+  return run.iterations >= 0 ? run.iterations : Iterations(run.summary);
+}
+
 std::string CeresConfiguration(const ceres::Solver::Options& options) {
   std::string name =
       ceres::LinearSolverTypeToString(options.linear_solver_type);
@@ -53,7 +57,7 @@ void WriteRunJson(const SolverRun& run, JsonWriter* json) {
       .String("configuration", run.configuration)
       .Number("initial_cost", s.initial_cost)
       .Number("final_cost", s.final_cost)
-      .Int("iterations", Iterations(s))
+      .Int("iterations", Iterations(run))
       .Int("successful_steps", s.num_successful_steps)
       .Int("unsuccessful_steps", s.num_unsuccessful_steps)
       .Number("wall_time_seconds", run.wall_time_seconds)
@@ -217,7 +221,7 @@ std::string SideBySideTable(const std::vector<SolverRun>& runs) {
   row("final cost",
       [&](const SolverRun& r) { return num("%.10e", r.summary.final_cost); });
   row("iterations",
-      [&](const SolverRun& r) { return num("%.0f", Iterations(r.summary)); });
+      [&](const SolverRun& r) { return num("%.0f", Iterations(r)); });
   row("wall time (s)",
       [&](const SolverRun& r) { return num("%.3f", r.wall_time_seconds); });
   row("termination", [&](const SolverRun& r) {

@@ -20,6 +20,9 @@ struct SolverRun {
   Solver::Summary summary;  // Ceres's fields, plus VarPro statistics.
   bool is_varpro = false;
   double wall_time_seconds = 0.0;
+  // Iterations when the summary does not hold them all (the certifiable
+  // solve: every rank's local solve plus the refinement); -1: the summary's.
+  int iterations = -1;
 };
 
 // Stock Ceres's configuration as the runners label it: the linear solver,
@@ -45,6 +48,8 @@ void WriteComparisonJson(const std::vector<SolverRun>& runs, JsonWriter* json);
 
 // Number of iterations as Ceres counts them (iteration 0 excluded).
 int Iterations(const ceres::Solver::Summary& summary);
+// The run's iterations: run.iterations when set, else its summary's.
+int Iterations(const SolverRun& run);
 
 // Prints the header, runs solve(&run->summary) timing it, prints the report.
 void TimedRun(SolverRun* run,
