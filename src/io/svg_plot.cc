@@ -98,10 +98,10 @@ std::string Text(const Frame& frame, int line, const std::string& text,
   return buffer + escaped + "</text>\n";
 }
 
-}  // namespace
+// SlamPlotSvg's stages.
 
-std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
-                        const SlamPlotOptions& options) {
+// The frame holding every pose and landmark of both graphs.
+Frame SlamFrame(const SlamGraph& initial, const SlamGraph& optimized) {
   Frame frame;
   for (const SlamGraph* g : {&initial, &optimized}) {
     for (const auto& p : g->poses)
@@ -110,8 +110,14 @@ std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
       frame.Include(l.position[0], l.position[1]);
   }
   frame.Finish();
-  std::string svg = Header(frame);
-  // Poses per robot, in id order.
+  return frame;
+}
+
+// One polyline per robot through its poses in id order, initial (grey)
+// then optimised (blue).
+std::string Trajectories(const Frame& frame, const SlamGraph& initial,
+                         const SlamGraph& optimized) {
+  std::string svg;
   std::map<int, std::vector<int>> robots;
   for (int i = 0; i < optimized.num_poses(); ++i)
     robots[optimized.poses[i].robot].push_back(i);
@@ -137,38 +143,45 @@ std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
       svg += "\"/>\n";
     }
   }
-  auto segment = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-    return "M" + frame.Point(a[0], a[1]) + "L" + frame.Point(b[0], b[1]);
-  };
+  return svg;
+}
+
+// A path segment from a to b.
+std::string Segment(const Frame& frame, const Eigen::VectorXd& a,
+                    const Eigen::VectorXd& b) {
+  return "M" + frame.Point(a[0], a[1]) + "L" + frame.Point(b[0], b[1]);
+}
+
+// The path data of the loop closures: the pose edges other than odometry
+// (same robot, consecutive ids), optimised.
+std::string LoopClosures(const Frame& frame, const SlamGraph& optimized) {
   std::string loops;
   for (const auto& e : optimized.pose_edges) {
     const auto& a = optimized.poses[e.from];
     const auto& b = optimized.poses[e.to];
     if (a.robot == b.robot && std::llabs(a.id - b.id) == 1) continue;
-    loops += segment(a.translation, b.translation);
+    loops += Segment(frame, a.translation, b.translation);
   }
-  if (!loops.empty()) {
-    svg +=
-        "<path fill=\"none\" stroke=\"#d62728\" stroke-opacity=\"0.25\" "
-        "stroke-width=\"0.6\" d=\"" +
-        loops + "\"/>\n";
-  }
-  if (options.draw_ranges) {
-    std::string ranges;
-    auto position =
-        [&](const SlamGraph::Endpoint& x) -> const Eigen::VectorXd& {
-      return x.is_landmark ? optimized.landmarks[x.index].position
-                           : optimized.poses[x.index].translation;
-    };
-    for (const auto& e : optimized.range_edges)
-      ranges += segment(position(e.a), position(e.b));
-    if (!ranges.empty()) {
-      svg +=
-          "<path fill=\"none\" stroke=\"#2ca02c\" stroke-opacity=\"0.2\" "
-          "stroke-width=\"0.5\" d=\"" +
-          ranges + "\"/>\n";
-    }
-  }
+  return loops;
+}
+
+// The path data of the ranges, optimised.
+std::string Ranges(const Frame& frame, const SlamGraph& optimized) {
+  std::string ranges;
+  auto position = [&](const SlamGraph::Endpoint& x) -> const Eigen::VectorXd& {
+    return x.is_landmark ? optimized.landmarks[x.index].position
+                         : optimized.poses[x.index].translation;
+  };
+  for (const auto& e : optimized.range_edges)
+    ranges += Segment(frame, position(e.a), position(e.b));
+  return ranges;
+}
+
+// Each landmark initial (grey) and optimised (black); smaller dots for
+// large sensor networks.
+std::string Landmarks(const Frame& frame, const SlamGraph& initial,
+                      const SlamGraph& optimized) {
+  std::string svg;
   const double radius = optimized.num_landmarks() > 2000 ? 1.2 : 2.5;
   for (int j = 0; j < optimized.num_landmarks(); ++j) {
     const auto& a = initial.landmarks[j].position;
@@ -176,6 +189,13 @@ std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
     const auto& b = optimized.landmarks[j].position;
     svg += Circle(frame.X(b[0]), frame.Y(b[1]), radius, "black", 0.9);
   }
+  return svg;
+}
+
+// The three legend lines under the plot.
+std::string Legend(const Frame& frame, const SlamGraph& optimized,
+                   bool loops_drawn, bool ranges_drawn) {
+  std::string svg;
   const bool poses = optimized.num_poses() > 0;
   const char* points = poses ? "landmarks" : "positions";
   svg += Text(frame, 0,
@@ -186,9 +206,37 @@ std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
               std::string(poses ? "blue: optimised trajectories; " : "") +
                   "black: optimised " + points,
               "#1f5fbf");
-  std::string third = loops.empty() ? "" : "faint red: loop closures; ";
-  if (options.draw_ranges) third += "faint green: ranges; ";
+  std::string third = loops_drawn ? "faint red: loop closures; " : "";
+  if (ranges_drawn) third += "faint green: ranges; ";
   svg += Text(frame, 2, third + "seen from above (x right, y up)", "#d62728");
+  return svg;
+}
+
+}  // namespace
+
+std::string SlamPlotSvg(const SlamGraph& initial, const SlamGraph& optimized,
+                        const SlamPlotOptions& options) {
+  const Frame frame = SlamFrame(initial, optimized);
+  std::string svg = Header(frame);
+  svg += Trajectories(frame, initial, optimized);
+  const std::string loops = LoopClosures(frame, optimized);
+  if (!loops.empty()) {
+    svg +=
+        "<path fill=\"none\" stroke=\"#d62728\" stroke-opacity=\"0.25\" "
+        "stroke-width=\"0.6\" d=\"" +
+        loops + "\"/>\n";
+  }
+  if (options.draw_ranges) {
+    const std::string ranges = Ranges(frame, optimized);
+    if (!ranges.empty()) {
+      svg +=
+          "<path fill=\"none\" stroke=\"#2ca02c\" stroke-opacity=\"0.2\" "
+          "stroke-width=\"0.5\" d=\"" +
+          ranges + "\"/>\n";
+    }
+  }
+  svg += Landmarks(frame, initial, optimized);
+  svg += Legend(frame, optimized, !loops.empty(), options.draw_ranges);
   svg += "</svg>\n";
   return svg;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include "Eigen/Eigenvalues"
@@ -199,310 +200,439 @@ Eigen::MatrixXd RoundToRankD(const Eigen::MatrixXd& x, int d, int num_poses) {
   return rounded;
 }
 
+namespace {
+
+// SolveCertifiable's stages, in the order it runs them; each fills its part
+// of the summary. A stage that fails records the reason (Fail) and returns
+// false, and SolveCertifiable stops there.
+class CertifiableRun {
+ public:
+  CertifiableRun(const CertifiableOptions& options, const SlamGraph& graph,
+                 SlamProblem* problem, CertifiableSummary* summary,
+                 Clock::time_point start)
+      : options_(options),
+        graph_(graph),
+        problem_(problem),
+        s_(*summary),
+        start_(start) {}
+
+  // Options, model and state checked against the graph; the data matrix
+  // built; the problem's state kept (the rounding's gauge, and the fallback
+  // if the refinement fails).
+  bool Prepare();
+  // The certifier, and the initial point at the initial rank in
+  // LiftedSlamProblem's gauge.
+  bool Start(Eigen::MatrixXd* x);
+  // The Riemannian staircase from *x: the last rank's solution and its
+  // certificate.
+  bool Staircase(Eigen::MatrixXd* x, Certificate* certificate);
+  // The last certificate and the spectrum of its X into the summary.
+  void Record(const Certificate& certificate, const Eigen::MatrixXd& x);
+  // X rounded to rank d and written into the problem.
+  void Round(const Eigen::MatrixXd& x);
+  // The local rank-d solve from the rounded point.
+  bool Refine();
+  // The gaps, exactness and message.
+  void Finish();
+
+ private:
+  bool Fail(const std::string& message);
+  // The local solve at `rank` from *x, polished while the certificate is
+  // marginal or loose.
+  bool SolveAtRank(int rank, Eigen::MatrixXd* x,
+                   CertifiableSummary::Stage* stage, Certificate* certificate);
+  // One local solve of `lifted` with the given tolerances, into *stage.
+  bool LocalSolve(LiftedSlamProblem* lifted, double gradient_tolerance,
+                  double function_tolerance, bool first,
+                  CertifiableSummary::Stage* stage);
+  // True if the certificate is worth a tighter solve at the same rank.
+  bool NeedsPolish(const Certificate& certificate) const;
+  // True (with the reason flagged) if the staircase ends at `rank`.
+  bool Ends(const Certificate& certificate, int rank);
+  // The saddle escape to rank + 1; the reason if there is none.
+  std::string EscapeFrom(const Certificate& certificate, int rank,
+                         Eigen::MatrixXd* x, CertifiableSummary::Stage* stage);
+
+  const CertifiableOptions& options_;
+  const SlamGraph& graph_;
+  SlamProblem* const problem_;
+  CertifiableSummary& s_;
+  const Clock::time_point start_;
+  SlamDataMatrix data_;
+  std::unique_ptr<SlamCertifier> certifier_;  // Of data_, once built.
+  int d_ = 0, n_ = 0, num_landmarks_ = 0, m_ = 0, num_columns_ = 0;
+  double q_norm_ = 0.0;
+  std::vector<double> state_;       // The problem's, then the rounded one.
+  std::vector<double> user_state_;  // The problem's as it came.
+};
+
+bool CertifiableRun::Fail(const std::string& message) {
+  s_.success = false;
+  s_.message = message;
+  s_.total_time_in_seconds = Seconds(start_);
+  return false;
+}
+
+bool CertifiableRun::Prepare() {
+  std::string error;
+  if (!options_.IsValid(&error)) return Fail(error);
+  if (problem_->problem() == nullptr ||
+      problem_->model() != SlamModel::kIsotropic) {
+    return Fail("the problem must be built with SlamModel::kIsotropic");
+  }
+  if (!data_.Build(graph_, &error)) return Fail(error);
+  d_ = graph_.dimension;
+  n_ = graph_.num_poses();
+  num_landmarks_ = graph_.num_landmarks();
+  m_ = data_.num_bearings();
+  num_columns_ = data_.num_columns();
+  state_ = problem_->State();
+  const size_t expected_size =
+      static_cast<size_t>(n_) * d_ * d_ +
+      static_cast<size_t>(n_ + num_landmarks_ + m_) * d_;
+  if (problem_->dimension() != d_ || state_.size() != expected_size) {
+    return Fail("the problem was not built from this graph");
+  }
+  user_state_ = state_;
+  s_.dimension = d_;
+  s_.initial_rank = options_.initial_rank > 0 ? options_.initial_rank : d_ + 1;
+  if (s_.initial_rank < d_ || options_.max_rank < s_.initial_rank) {
+    return Fail("the ranks must satisfy d <= initial_rank <= max_rank");
+  }
+  return true;
+}
+
+bool CertifiableRun::Start(Eigen::MatrixXd* x) {
+  const Clock::time_point init_start = Clock::now();
+  const int d = d_, n = n_;
+  certifier_ = std::make_unique<SlamCertifier>(&data_);
+  q_norm_ = certifier_->QNorm();
+  s_.q_norm = q_norm_;
+  CertifiableInitialization init = options_.initialization;
+  if (init == CertifiableInitialization::kAuto) {
+    init = m_ == 0 ? CertifiableInitialization::kChordal
+                   : CertifiableInitialization::kProblemState;
+  }
+  Gaussian gaussian(options_.seed);
+  Eigen::MatrixXd x_d(d, num_columns_);  // The rank-d start, if any.
+  bool have_rank_d_start = true;
+  if (init == CertifiableInitialization::kChordal) {
+    if (m_ > 0) return Fail("the chordal start needs a graph without ranges");
+    std::vector<Eigen::MatrixXd> rotations;
+    std::string error;
+    if (!ChordalRotations(graph_, &rotations, &error)) return Fail(error);
+    for (int i = 0; i < n; ++i) x_d.middleCols(d * i, d) = rotations[i];
+    s_.initialization = "chordal";
+  } else if (init == CertifiableInitialization::kProblemState) {
+    for (int i = 0; i < n; ++i) {
+      x_d.middleCols(d * i, d) = ProjectToSpecialOrthogonal(
+          Eigen::Map<const Eigen::MatrixXd>(&state_[i * d * d], d, d));
+    }
+    const size_t bearings = static_cast<size_t>(n) * d * d +
+                            static_cast<size_t>(n + num_landmarks_) * d;
+    for (int k = 0; k < m_; ++k) {
+      x_d.col(data_.BearingColumn(k)) =
+          Eigen::Map<const Eigen::VectorXd>(&state_[bearings + k * d], d);
+    }
+    Retract(d, n, &x_d);
+    s_.initialization =
+        "the problem's values (" + problem_->initialization_used() + ")";
+  } else {
+    have_rank_d_start = false;
+    *x = Eigen::MatrixXd(s_.initial_rank, num_columns_);
+    for (int i = 0; i < x->size(); ++i) (*x)(i) = gaussian();
+    Retract(d, n, x);
+    s_.initialization = "random (seed " + std::to_string(options_.seed) + ")";
+  }
+  if (have_rank_d_start) {
+    s_.initial_cost = data_.Cost(x_d);
+    *x =
+        Lift(x_d, s_.initial_rank, d, n, options_.lift_perturbation, &gaussian);
+  }
+  FixGauge(d, x);
+  s_.initialization_time_in_seconds = Seconds(init_start);
+  return true;
+}
+
+bool CertifiableRun::Staircase(Eigen::MatrixXd* x, Certificate* certificate) {
+  for (int rank = s_.initial_rank;; ++rank) {
+    CertifiableSummary::Stage stage;
+    stage.rank = rank;
+    if (!SolveAtRank(rank, x, &stage, certificate)) return false;
+    s_.certificate_time_in_seconds += certificate->time_in_seconds;
+    stage.certificate = *certificate;
+    s_.final_rank = rank;
+    if (Ends(*certificate, rank)) {
+      s_.stages.push_back(stage);
+      return true;
+    }
+    const std::string error = EscapeFrom(*certificate, rank, x, &stage);
+    s_.stages.push_back(stage);
+    if (!error.empty()) return Fail(error);
+  }
+}
+
+bool CertifiableRun::SolveAtRank(int rank, Eigen::MatrixXd* x,
+                                 CertifiableSummary::Stage* stage,
+                                 Certificate* certificate) {
+  std::string error;
+  LiftedSlamProblem lifted;
+  if (!lifted.Build(graph_, rank, &error)) return Fail(error);
+  lifted.SetX(*x);
+  // Optimal positions, so the solve's initial cost is f(X).
+  lifted.SetPositions(data_.OptimalPositions(*x));
+  double gradient_tolerance = options_.gradient_tolerance;
+  double function_tolerance = options_.function_tolerance;
+  for (int polish = 0;; ++polish) {
+    if (!LocalSolve(&lifted, gradient_tolerance, function_tolerance,
+                    polish == 0, stage)) {
+      return false;
+    }
+    *x = lifted.X();
+    if (!certifier_->Certify(*x, options_.certificate, certificate, &error)) {
+      return Fail(error);
+    }
+    if (options_.progress_to_stdout) {
+      std::printf(
+          "rank %d: cost %.10e, lambda_min %.3e (verified > %.3e, eta "
+          "%.3e)%s\n",
+          rank, certificate->objective, certificate->lambda_min,
+          certificate->lambda_min_lower_bound, certificate->tolerance,
+          certificate->certified ? ", certified" : "");
+      std::fflush(stdout);
+    }
+    if (!NeedsPolish(*certificate) || polish >= options_.max_polish_solves ||
+        Seconds(start_) >= options_.max_solver_time_in_seconds) {
+      return true;
+    }
+    s_.certificate_time_in_seconds += certificate->time_in_seconds;
+    ++stage->polish_solves;
+    gradient_tolerance *= 0.01;
+    function_tolerance *= 0.01;
+  }
+}
+
+bool CertifiableRun::LocalSolve(LiftedSlamProblem* lifted,
+                                double gradient_tolerance,
+                                double function_tolerance, bool first,
+                                CertifiableSummary::Stage* stage) {
+  const Clock::time_point solve_start = Clock::now();
+  Solver::Options solver_options;
+  solver_options.linear_parameter_blocks = lifted->linear_blocks();
+  solver_options.max_num_iterations = options_.max_iterations_per_rank;
+  solver_options.gradient_tolerance = gradient_tolerance * q_norm_;
+  solver_options.function_tolerance = function_tolerance;
+  solver_options.parameter_tolerance = 1e-15;
+  solver_options.num_threads = options_.num_threads;
+  solver_options.minimizer_progress_to_stdout = options_.progress_to_stdout;
+  solver_options.logging_type = ceres::SILENT;
+  solver_options.max_solver_time_in_seconds =
+      std::max(1e-3, options_.max_solver_time_in_seconds - Seconds(start_));
+  Solver::Summary solve;
+  Solve(solver_options, lifted->problem(), &solve);
+  const double seconds = Seconds(solve_start);
+  stage->solve_time_in_seconds += seconds;
+  s_.local_solve_time_in_seconds += seconds;
+  if (!solve.IsSolutionUsable()) {
+    return Fail("the local solve at rank " + std::to_string(stage->rank) +
+                " failed: " + solve.message);
+  }
+  if (first) stage->initial_cost = solve.initial_cost;
+  stage->final_cost = solve.final_cost;
+  stage->iterations +=
+      solve.iterations.empty() ? 0 : solve.iterations.back().iteration;
+  stage->termination = solve.termination_type;
+  stage->message = solve.message;
+  if (!solve.iterations.empty()) {
+    stage->gradient_max_norm = solve.iterations.back().gradient_max_norm;
+  }
+  return true;
+}
+
+// A failure this close to the tolerance may be the local solve's
+// inaccuracy rather than a saddle, and a certificate whose bound leaves
+// more than target_relative_gap mostly reflects the same inaccuracy (the
+// bound is first order in the distance to the critical point): solve on,
+// tighter, before escaping or rounding.
+bool CertifiableRun::NeedsPolish(const Certificate& certificate) const {
+  const bool marginal = !certificate.certified &&
+                        certificate.lambda_min >=
+                            -options_.polish_threshold * certificate.tolerance;
+  const double floor = 1e-12 * 0.5 * num_columns_ * q_norm_;
+  const bool loose =
+      certificate.certified &&
+      certificate.objective - certificate.lower_bound >
+          options_.target_relative_gap * certificate.objective &&
+      !(certificate.objective <= floor &&
+        certificate.objective - certificate.lower_bound <= floor);
+  return marginal || loose;
+}
+
+bool CertifiableRun::Ends(const Certificate& certificate, int rank) {
+  if (certificate.certified) return true;
+  if (rank >= options_.max_rank) {
+    s_.max_rank_reached = true;
+    return true;
+  }
+  if (Seconds(start_) >= options_.max_solver_time_in_seconds) {
+    s_.time_limit_reached = true;
+    return true;
+  }
+  return false;
+}
+
+std::string CertifiableRun::EscapeFrom(const Certificate& certificate, int rank,
+                                       Eigen::MatrixXd* x,
+                                       CertifiableSummary::Stage* stage) {
+  if (certificate.eigenvector.size() != num_columns_ ||
+      !(certificate.lambda_min < 0.0)) {
+    return "no direction of negative curvature was found at rank " +
+           std::to_string(rank) +
+           " although the certificate failed (Lanczos did not converge)";
+  }
+  const Clock::time_point escape_start = Clock::now();
+  Eigen::MatrixXd next;
+  if (!Escape(data_, *x, certificate.objective, certificate.eigenvector,
+              certificate.lambda_min, &next, &stage->escape_step,
+              &stage->cost_after_escape)) {
+    return "the saddle escape found no decrease at rank " +
+           std::to_string(rank);
+  }
+  FixGauge(d_, &next);
+  *x = next;
+  s_.escape_time_in_seconds += Seconds(escape_start);
+  return std::string();
+}
+
+void CertifiableRun::Record(const Certificate& certificate,
+                            const Eigen::MatrixXd& x) {
+  s_.certified = certificate.certified;
+  s_.lambda_min = certificate.lambda_min;
+  s_.lambda_min_lower_bound = certificate.lambda_min_lower_bound;
+  s_.certificate_tolerance = certificate.tolerance;
+  s_.relaxation_cost = certificate.objective;
+  s_.lower_bound = certificate.lower_bound;
+  s_.singular_values = SingularValues(x);
+  s_.rank_of_solution = 0;
+  for (double value : s_.singular_values) {
+    if (value > 1e-6 * s_.singular_values[0]) ++s_.rank_of_solution;
+  }
+}
+
+// Rounding, in the problem's gauge: pose 0's rotation and translation as
+// the user's problem holds them.
+void CertifiableRun::Round(const Eigen::MatrixXd& x) {
+  const int d = d_, n = n_;
+  const Clock::time_point rounding_start = Clock::now();
+  Eigen::MatrixXd rounded = RoundToRankD(x, d, n);
+  const Eigen::Map<const Eigen::MatrixXd> user_r0(&user_state_[0], d, d);
+  const Eigen::MatrixXd frame =
+      ProjectToSpecialOrthogonal(user_r0) * rounded.leftCols(d).transpose();
+  rounded = frame * rounded;
+  Retract(d, n, &rounded);
+  Eigen::MatrixXd positions = data_.OptimalPositions(rounded);
+  const size_t translations = static_cast<size_t>(n) * d * d;
+  const Eigen::VectorXd shift =
+      Eigen::Map<const Eigen::VectorXd>(&user_state_[translations], d) -
+      positions.col(0);
+  positions.colwise() += shift;
+  for (int i = 0; i < n; ++i) {
+    Eigen::Map<Eigen::MatrixXd>(&state_[i * d * d], d, d) =
+        rounded.middleCols(d * i, d);
+  }
+  Eigen::Map<Eigen::MatrixXd>(&state_[translations], d, n + num_landmarks_) =
+      positions;
+  // Pose 0 exactly as it was (the frame above reproduces it to rounding).
+  std::copy(user_state_.begin(), user_state_.begin() + d * d, state_.begin());
+  std::copy(user_state_.begin() + translations,
+            user_state_.begin() + translations + d,
+            state_.begin() + translations);
+  const size_t bearings =
+      translations + static_cast<size_t>(n + num_landmarks_) * d;
+  for (int k = 0; k < m_; ++k) {
+    Eigen::Map<Eigen::VectorXd>(&state_[bearings + k * d], d) =
+        rounded.col(data_.BearingColumn(k));
+  }
+  s_.rounded_cost = data_.Cost(rounded);
+  s_.final_cost = s_.rounded_cost;
+  s_.rounding_time_in_seconds = Seconds(rounding_start);
+  problem_->SetState(state_);
+}
+
+bool CertifiableRun::Refine() {
+  const Clock::time_point refine_start = Clock::now();
+  Solver::Options refine_options;
+  refine_options.linear_parameter_blocks = problem_->linear_blocks();
+  refine_options.max_num_iterations = options_.max_refinement_iterations;
+  refine_options.gradient_tolerance = options_.gradient_tolerance * q_norm_;
+  refine_options.function_tolerance = options_.function_tolerance;
+  refine_options.parameter_tolerance = 1e-15;
+  refine_options.num_threads = options_.num_threads;
+  refine_options.minimizer_progress_to_stdout = options_.progress_to_stdout;
+  refine_options.logging_type = ceres::SILENT;
+  Solve(refine_options, problem_->problem(), &s_.refinement);
+  s_.refinement_time_in_seconds = Seconds(refine_start);
+  if (!s_.refinement.IsSolutionUsable()) {
+    problem_->SetState(user_state_);
+    return Fail("the rank-d refinement failed: " + s_.refinement.message);
+  }
+  s_.final_cost = s_.refinement.final_cost;
+  return true;
+}
+
+void CertifiableRun::Finish() {
+  s_.absolute_gap = std::max(s_.final_cost - s_.lower_bound, 0.0);
+  s_.relative_gap =
+      s_.final_cost > 0.0
+          ? s_.absolute_gap / s_.final_cost
+          : (s_.absolute_gap > 0.0 ? std::numeric_limits<double>::infinity()
+                                   : 0.0);
+  // Exact: the rounding lost nothing the tolerance can see. The floor
+  // serves problems whose optimum is zero (exact measurements).
+  const double floor = 1e-12 * 0.5 * num_columns_ * q_norm_;
+  const double excess = s_.final_cost - s_.relaxation_cost;
+  const bool exact =
+      excess <= options_.exactness_tolerance * std::abs(s_.relaxation_cost) ||
+      (s_.relaxation_cost <= floor && excess <= floor);
+  s_.globally_optimal = s_.certified && exact;
+  s_.success = true;
+  if (!s_.certified) {
+    if (s_.max_rank_reached) {
+      s_.message = "the rank cap " + std::to_string(options_.max_rank) +
+                   " was reached without a certificate";
+    } else if (s_.time_limit_reached) {
+      s_.message = "the time limit was reached without a certificate";
+    }
+  } else if (!s_.globally_optimal) {
+    s_.message = "the relaxation's minimiser has rank " +
+                 std::to_string(s_.rank_of_solution) + " > " +
+                 std::to_string(d_) +
+                 ": rounded and refined, the rank-d solution costs " +
+                 Format("%.3e", excess / std::abs(s_.relaxation_cost)) +
+                 " (relative) more than the relaxation";
+  }
+  s_.total_time_in_seconds = Seconds(start_);
+}
+
+}  // namespace
+
 bool SolveCertifiable(const CertifiableOptions& options, const SlamGraph& graph,
                       SlamProblem* problem, CertifiableSummary* summary) {
   const Clock::time_point start = Clock::now();
   CHECK(problem != nullptr);
   CHECK(summary != nullptr);
   *summary = CertifiableSummary();
-  CertifiableSummary& s = *summary;
-  auto fail = [&](const std::string& message) {
-    s.success = false;
-    s.message = message;
-    s.total_time_in_seconds = Seconds(start);
-    return false;
-  };
-  std::string error;
-  if (!options.IsValid(&error)) return fail(error);
-  if (problem->problem() == nullptr ||
-      problem->model() != SlamModel::kIsotropic) {
-    return fail("the problem must be built with SlamModel::kIsotropic");
-  }
-  SlamDataMatrix data;
-  if (!data.Build(graph, &error)) return fail(error);
-  const int d = graph.dimension;
-  const int n = graph.num_poses(), num_landmarks = graph.num_landmarks();
-  const int m = data.num_bearings();
-  const int num_columns = data.num_columns();
-  std::vector<double> state = problem->State();
-  const size_t expected_size = static_cast<size_t>(n) * d * d +
-                               static_cast<size_t>(n + num_landmarks + m) * d;
-  if (problem->dimension() != d || state.size() != expected_size) {
-    return fail("the problem was not built from this graph");
-  }
-  const std::vector<double> user_state = state;
-  s.dimension = d;
-  s.initial_rank = options.initial_rank > 0 ? options.initial_rank : d + 1;
-  if (s.initial_rank < d || options.max_rank < s.initial_rank) {
-    return fail("the ranks must satisfy d <= initial_rank <= max_rank");
-  }
-
-  // The start.
-  const Clock::time_point init_start = Clock::now();
-  SlamCertifier certifier(&data);
-  const double q_norm = certifier.QNorm();
-  s.q_norm = q_norm;
-  CertifiableInitialization init = options.initialization;
-  if (init == CertifiableInitialization::kAuto) {
-    init = m == 0 ? CertifiableInitialization::kChordal
-                  : CertifiableInitialization::kProblemState;
-  }
-  Gaussian gaussian(options.seed);
-  Eigen::MatrixXd x;                    // At the initial rank.
-  Eigen::MatrixXd x_d(d, num_columns);  // The rank-d start, if any.
-  bool have_rank_d_start = true;
-  if (init == CertifiableInitialization::kChordal) {
-    if (m > 0) return fail("the chordal start needs a graph without ranges");
-    std::vector<Eigen::MatrixXd> rotations;
-    if (!ChordalRotations(graph, &rotations, &error)) return fail(error);
-    for (int i = 0; i < n; ++i) x_d.middleCols(d * i, d) = rotations[i];
-    s.initialization = "chordal";
-  } else if (init == CertifiableInitialization::kProblemState) {
-    for (int i = 0; i < n; ++i) {
-      x_d.middleCols(d * i, d) = ProjectToSpecialOrthogonal(
-          Eigen::Map<const Eigen::MatrixXd>(&state[i * d * d], d, d));
-    }
-    const size_t bearings = static_cast<size_t>(n) * d * d +
-                            static_cast<size_t>(n + num_landmarks) * d;
-    for (int k = 0; k < m; ++k) {
-      x_d.col(data.BearingColumn(k)) =
-          Eigen::Map<const Eigen::VectorXd>(&state[bearings + k * d], d);
-    }
-    Retract(d, n, &x_d);
-    s.initialization =
-        "the problem's values (" + problem->initialization_used() + ")";
-  } else {
-    have_rank_d_start = false;
-    x = Eigen::MatrixXd(s.initial_rank, num_columns);
-    for (int i = 0; i < x.size(); ++i) x(i) = gaussian();
-    Retract(d, n, &x);
-    s.initialization = "random (seed " + std::to_string(options.seed) + ")";
-  }
-  if (have_rank_d_start) {
-    s.initial_cost = data.Cost(x_d);
-    x = Lift(x_d, s.initial_rank, d, n, options.lift_perturbation, &gaussian);
-  }
-  FixGauge(d, &x);
-  s.initialization_time_in_seconds = Seconds(init_start);
-
-  // The Riemannian staircase.
+  CertifiableRun run(options, graph, problem, summary, start);
+  Eigen::MatrixXd x;  // At the initial rank, then the staircase's last.
   Certificate certificate;
-  for (int rank = s.initial_rank;; ++rank) {
-    CertifiableSummary::Stage stage;
-    stage.rank = rank;
-    LiftedSlamProblem lifted;
-    if (!lifted.Build(graph, rank, &error)) return fail(error);
-    lifted.SetX(x);
-    // Optimal positions, so the solve's initial cost is f(X).
-    lifted.SetPositions(data.OptimalPositions(x));
-    double gradient_tolerance = options.gradient_tolerance;
-    double function_tolerance = options.function_tolerance;
-    for (int polish = 0;; ++polish) {
-      const Clock::time_point solve_start = Clock::now();
-      Solver::Options solver_options;
-      solver_options.linear_parameter_blocks = lifted.linear_blocks();
-      solver_options.max_num_iterations = options.max_iterations_per_rank;
-      solver_options.gradient_tolerance = gradient_tolerance * q_norm;
-      solver_options.function_tolerance = function_tolerance;
-      solver_options.parameter_tolerance = 1e-15;
-      solver_options.num_threads = options.num_threads;
-      solver_options.minimizer_progress_to_stdout = options.progress_to_stdout;
-      solver_options.logging_type = ceres::SILENT;
-      solver_options.max_solver_time_in_seconds =
-          std::max(1e-3, options.max_solver_time_in_seconds - Seconds(start));
-      Solver::Summary solve;
-      Solve(solver_options, lifted.problem(), &solve);
-      const double seconds = Seconds(solve_start);
-      stage.solve_time_in_seconds += seconds;
-      s.local_solve_time_in_seconds += seconds;
-      if (!solve.IsSolutionUsable()) {
-        return fail("the local solve at rank " + std::to_string(rank) +
-                    " failed: " + solve.message);
-      }
-      if (polish == 0) stage.initial_cost = solve.initial_cost;
-      stage.final_cost = solve.final_cost;
-      stage.iterations +=
-          solve.iterations.empty() ? 0 : solve.iterations.back().iteration;
-      stage.termination = solve.termination_type;
-      stage.message = solve.message;
-      if (!solve.iterations.empty()) {
-        stage.gradient_max_norm = solve.iterations.back().gradient_max_norm;
-      }
-      x = lifted.X();
-      if (!certifier.Certify(x, options.certificate, &certificate, &error)) {
-        return fail(error);
-      }
-      if (options.progress_to_stdout) {
-        std::printf(
-            "rank %d: cost %.10e, lambda_min %.3e (verified > %.3e, eta "
-            "%.3e)%s\n",
-            rank, certificate.objective, certificate.lambda_min,
-            certificate.lambda_min_lower_bound, certificate.tolerance,
-            certificate.certified ? ", certified" : "");
-        std::fflush(stdout);
-      }
-      // A failure this close to the tolerance may be the local solve's
-      // inaccuracy rather than a saddle, and a certificate whose bound
-      // leaves more than target_relative_gap mostly reflects the same
-      // inaccuracy (the bound is first order in the distance to the
-      // critical point): solve on, tighter, before escaping or rounding.
-      const bool marginal =
-          !certificate.certified &&
-          certificate.lambda_min >=
-              -options.polish_threshold * certificate.tolerance;
-      const double floor = 1e-12 * 0.5 * num_columns * q_norm;
-      const bool loose =
-          certificate.certified &&
-          certificate.objective - certificate.lower_bound >
-              options.target_relative_gap * certificate.objective &&
-          !(certificate.objective <= floor &&
-            certificate.objective - certificate.lower_bound <= floor);
-      if (!(marginal || loose) || polish >= options.max_polish_solves ||
-          Seconds(start) >= options.max_solver_time_in_seconds) {
-        break;
-      }
-      s.certificate_time_in_seconds += certificate.time_in_seconds;
-      ++stage.polish_solves;
-      gradient_tolerance *= 0.01;
-      function_tolerance *= 0.01;
-    }
-    s.certificate_time_in_seconds += certificate.time_in_seconds;
-    stage.certificate = certificate;
-    s.final_rank = rank;
-    if (certificate.certified) {
-      s.stages.push_back(stage);
-      break;
-    }
-    if (rank >= options.max_rank) {
-      s.max_rank_reached = true;
-      s.stages.push_back(stage);
-      break;
-    }
-    if (Seconds(start) >= options.max_solver_time_in_seconds) {
-      s.time_limit_reached = true;
-      s.stages.push_back(stage);
-      break;
-    }
-    if (certificate.eigenvector.size() != num_columns ||
-        !(certificate.lambda_min < 0.0)) {
-      s.stages.push_back(stage);
-      return fail("no direction of negative curvature was found at rank " +
-                  std::to_string(rank) +
-                  " although the certificate failed (Lanczos did not "
-                  "converge)");
-    }
-    const Clock::time_point escape_start = Clock::now();
-    Eigen::MatrixXd next;
-    if (!Escape(data, x, certificate.objective, certificate.eigenvector,
-                certificate.lambda_min, &next, &stage.escape_step,
-                &stage.cost_after_escape)) {
-      s.stages.push_back(stage);
-      return fail("the saddle escape found no decrease at rank " +
-                  std::to_string(rank));
-    }
-    FixGauge(d, &next);
-    x = next;
-    s.escape_time_in_seconds += Seconds(escape_start);
-    s.stages.push_back(stage);
+  if (!run.Prepare() || !run.Start(&x) || !run.Staircase(&x, &certificate)) {
+    return false;
   }
-  s.certified = certificate.certified;
-  s.lambda_min = certificate.lambda_min;
-  s.lambda_min_lower_bound = certificate.lambda_min_lower_bound;
-  s.certificate_tolerance = certificate.tolerance;
-  s.relaxation_cost = certificate.objective;
-  s.lower_bound = certificate.lower_bound;
-  s.singular_values = SingularValues(x);
-  s.rank_of_solution = 0;
-  for (double value : s.singular_values) {
-    if (value > 1e-6 * s.singular_values[0]) ++s.rank_of_solution;
-  }
-
-  // Rounding, in the problem's gauge: pose 0's rotation and translation as
-  // the user's problem holds them.
-  const Clock::time_point rounding_start = Clock::now();
-  Eigen::MatrixXd rounded = RoundToRankD(x, d, n);
-  const Eigen::Map<const Eigen::MatrixXd> user_r0(&user_state[0], d, d);
-  const Eigen::MatrixXd frame =
-      ProjectToSpecialOrthogonal(user_r0) * rounded.leftCols(d).transpose();
-  rounded = frame * rounded;
-  Retract(d, n, &rounded);
-  Eigen::MatrixXd positions = data.OptimalPositions(rounded);
-  const size_t translations = static_cast<size_t>(n) * d * d;
-  const Eigen::VectorXd shift =
-      Eigen::Map<const Eigen::VectorXd>(&user_state[translations], d) -
-      positions.col(0);
-  positions.colwise() += shift;
-  for (int i = 0; i < n; ++i) {
-    Eigen::Map<Eigen::MatrixXd>(&state[i * d * d], d, d) =
-        rounded.middleCols(d * i, d);
-  }
-  Eigen::Map<Eigen::MatrixXd>(&state[translations], d, n + num_landmarks) =
-      positions;
-  // Pose 0 exactly as it was (the frame above reproduces it to rounding).
-  std::copy(user_state.begin(), user_state.begin() + d * d, state.begin());
-  std::copy(user_state.begin() + translations,
-            user_state.begin() + translations + d,
-            state.begin() + translations);
-  const size_t bearings =
-      translations + static_cast<size_t>(n + num_landmarks) * d;
-  for (int k = 0; k < m; ++k) {
-    Eigen::Map<Eigen::VectorXd>(&state[bearings + k * d], d) =
-        rounded.col(data.BearingColumn(k));
-  }
-  s.rounded_cost = data.Cost(rounded);
-  s.final_cost = s.rounded_cost;
-  s.rounding_time_in_seconds = Seconds(rounding_start);
-
-  problem->SetState(state);
-  if (options.refine) {
-    const Clock::time_point refine_start = Clock::now();
-    Solver::Options refine_options;
-    refine_options.linear_parameter_blocks = problem->linear_blocks();
-    refine_options.max_num_iterations = options.max_refinement_iterations;
-    refine_options.gradient_tolerance = options.gradient_tolerance * q_norm;
-    refine_options.function_tolerance = options.function_tolerance;
-    refine_options.parameter_tolerance = 1e-15;
-    refine_options.num_threads = options.num_threads;
-    refine_options.minimizer_progress_to_stdout = options.progress_to_stdout;
-    refine_options.logging_type = ceres::SILENT;
-    Solve(refine_options, problem->problem(), &s.refinement);
-    s.refinement_time_in_seconds = Seconds(refine_start);
-    if (!s.refinement.IsSolutionUsable()) {
-      problem->SetState(user_state);
-      return fail("the rank-d refinement failed: " + s.refinement.message);
-    }
-    s.final_cost = s.refinement.final_cost;
-  }
-  s.absolute_gap = std::max(s.final_cost - s.lower_bound, 0.0);
-  s.relative_gap =
-      s.final_cost > 0.0
-          ? s.absolute_gap / s.final_cost
-          : (s.absolute_gap > 0.0 ? std::numeric_limits<double>::infinity()
-                                  : 0.0);
-  // Exact: the rounding lost nothing the tolerance can see. The floor
-  // serves problems whose optimum is zero (exact measurements).
-  const double floor = 1e-12 * 0.5 * num_columns * q_norm;
-  const double excess = s.final_cost - s.relaxation_cost;
-  const bool exact =
-      excess <= options.exactness_tolerance * std::abs(s.relaxation_cost) ||
-      (s.relaxation_cost <= floor && excess <= floor);
-  s.globally_optimal = s.certified && exact;
-  s.success = true;
-  if (!s.certified) {
-    if (s.max_rank_reached) {
-      s.message = "the rank cap " + std::to_string(options.max_rank) +
-                  " was reached without a certificate";
-    } else if (s.time_limit_reached) {
-      s.message = "the time limit was reached without a certificate";
-    }
-  } else if (!s.globally_optimal) {
-    s.message = "the relaxation's minimiser has rank " +
-                std::to_string(s.rank_of_solution) + " > " + std::to_string(d) +
-                ": rounded and refined, the rank-d solution costs " +
-                Format("%.3e", excess / std::abs(s.relaxation_cost)) +
-                " (relative) more than the relaxation";
-  }
-  s.total_time_in_seconds = Seconds(start);
+  // Back to rank d.
+  run.Record(certificate, x);
+  run.Round(x);
+  if (options.refine && !run.Refine()) return false;
+  run.Finish();
   return true;
 }
 
@@ -514,9 +644,8 @@ std::string CertifiableSummary::Verdict() const {
   // A relative gap means nothing next to a (nearly) zero cost.
   const std::string gap =
       Format("%.4e", absolute_gap) +
-      (relative_gap < 1.0
-           ? " (" + Format("%.2e", relative_gap) + " relative)"
-           : std::string(" (absolute)"));
+      (relative_gap < 1.0 ? " (" + Format("%.2e", relative_gap) + " relative)"
+                          : std::string(" (absolute)"));
   if (globally_optimal) {
     return "certified globally optimal (" + lambda + ", gap ≤ " + gap + ")";
   }

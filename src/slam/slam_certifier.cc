@@ -112,6 +112,20 @@ bool LargestEigenpair(Op* op, int lanczos_vectors, int max_restarts,
   return true;
 }
 
+// Gershgorin's bound on the eigenvalues' magnitude of a symmetric matrix:
+// the largest absolute column sum.
+double MaxAbsColumnSum(const Eigen::SparseMatrix<double>& m) {
+  double value = 0.0;
+  for (int c = 0; c < m.outerSize(); ++c) {
+    double sum = 0.0;
+    for (Eigen::SparseMatrix<double>::InnerIterator it(m, c); it; ++it) {
+      sum += std::abs(it.value());
+    }
+    value = std::max(value, sum);
+  }
+  return value;
+}
+
 }  // namespace
 
 SlamCertifier::SlamCertifier(const SlamDataMatrix* data)
@@ -157,15 +171,7 @@ double SlamCertifier::QNorm() {
   // A rough estimate is enough: it only scales the tolerance.
   if (!LargestEigenpair(&op, 20, 1000, 1e-4, &value, nullptr)) {
     // Gershgorin's bound on M_XX ⪰ Q instead.
-    const Eigen::SparseMatrix<double>& m = data_->m_xx();
-    value = 0.0;
-    for (int c = 0; c < m.outerSize(); ++c) {
-      double sum = 0.0;
-      for (Eigen::SparseMatrix<double>::InnerIterator it(m, c); it; ++it) {
-        sum += std::abs(it.value());
-      }
-      value = std::max(value, sum);
-    }
+    value = MaxAbsColumnSum(data_->m_xx());
   }
   q_norm_ = std::max(value, std::numeric_limits<double>::min());
   return q_norm_;
@@ -244,35 +250,42 @@ bool SlamCertifier::Certify(const Eigen::MatrixXd& x,
   c->q_norm = QNorm();
   c->tolerance = options.relative_tolerance * c->q_norm;
 
+  double verified = 0.0;
+  if (!VerifyShift(lambda, options, c, &verified, error)) return false;
+  EstimateLambdaMin(lambda, options, c, &verified);
+  c->lambda_min_lower_bound = verified;
+  c->lower_bound = c->objective + 0.5 * n_x * std::min(verified, 0.0);
+  c->time_in_seconds = Seconds(start);
+  return true;
+}
+
+// The verified shift: K(sigma) ≻ 0, so λ_min(S) > sigma. -η first (the
+// certificate), tightened by factors of 10; failing that, more negative
+// shifts until one factors. On return factorization_ holds K(*verified).
+bool SlamCertifier::VerifyShift(const Eigen::SparseMatrix<double>& lambda,
+                                const CertificateOptions& options,
+                                Certificate* c, double* verified,
+                                std::string* error) {
   Factorization* f = factorization_.get();
-  // The verified shift: K(sigma) ≻ 0, so λ_min(S) > sigma.
-  double verified = std::numeric_limits<double>::quiet_NaN();
+  *verified = std::numeric_limits<double>::quiet_NaN();
   ++c->num_factorizations;
   if (Factor(lambda, -c->tolerance, f)) {
     c->certified = true;
-    verified = -c->tolerance;
+    *verified = -c->tolerance;
     for (int k = 0; k < options.num_bound_refinements; ++k) {
       ++c->num_factorizations;
-      if (!Factor(lambda, verified / 10.0, f)) break;
-      verified /= 10.0;
+      if (!Factor(lambda, *verified / 10.0, f)) break;
+      *verified /= 10.0;
     }
   } else {
     // λ_min(S) ≥ λ_min(Q) - max λ(Λ) ≥ -max λ(Λ): the search below ends.
-    double lambda_bound = 0.0;
-    for (int c2 = 0; c2 < lambda.outerSize(); ++c2) {
-      double sum = 0.0;
-      for (Eigen::SparseMatrix<double>::InnerIterator it(lambda, c2); it;
-           ++it) {
-        sum += std::abs(it.value());
-      }
-      lambda_bound = std::max(lambda_bound, sum);
-    }
+    const double lambda_bound = MaxAbsColumnSum(lambda);
     const double floor = -2.0 * (lambda_bound + c->tolerance) - 1.0;
     for (double sigma = -4.0 * c->tolerance;; sigma *= 4.0) {
       sigma = std::max(sigma, floor);
       ++c->num_factorizations;
       if (Factor(lambda, sigma, f)) {
-        verified = sigma;
+        *verified = sigma;
         break;
       }
       if (sigma <= floor) {
@@ -283,10 +296,18 @@ bool SlamCertifier::Certify(const Eigen::MatrixXd& x,
       }
     }
   }
-  if (!f->valid || f->sigma != verified) Factor(lambda, verified, f);
+  if (!f->valid || f->sigma != *verified) Factor(lambda, *verified, f);
+  return true;
+}
 
-  // λ_min and its eigenvector: the largest eigenvalue μ of (S - σI)⁻¹ is
-  // 1/(λ_min - σ).
+// λ_min and its eigenvector: the largest eigenvalue μ of (S - σI)⁻¹ is
+// 1/(λ_min - σ), σ = *verified. A converged estimate may then tighten
+// *verified.
+void SlamCertifier::EstimateLambdaMin(const Eigen::SparseMatrix<double>& lambda,
+                                      const CertificateOptions& options,
+                                      Certificate* c, double* verified) {
+  Factorization* f = factorization_.get();
+  const int n_x = data_->num_columns();
   using Llt = decltype(f->llt);
   ShiftInvertOperator<Llt> op(&f->llt, n_x, static_cast<int>(k0_.rows()),
                               &c->num_lanczos_products);
@@ -300,27 +321,23 @@ bool SlamCertifier::Certify(const Eigen::MatrixXd& x,
       break;
     }
   }
-  if (converged) {
-    c->lambda_min = verified + 1.0 / mu;
-    c->eigenvector = v.normalized();
-    // The Ritz value is an upper bound on λ_min, accurate to about
-    // tolerance·(λ_min - σ): a shift just below it is usually verified by
-    // one more factorisation, which tightens the bound to the estimate.
-    const double slack =
-        2.0 * options.lanczos_tolerance * (c->lambda_min - verified) +
-        1e-14 * c->q_norm;
-    const double tight = c->lambda_min - slack;
-    if (tight > verified) {
-      ++c->num_factorizations;
-      if (Factor(lambda, tight, f)) verified = tight;
-    }
-  } else {
+  if (!converged) {
     c->lambda_min = std::numeric_limits<double>::quiet_NaN();
+    return;
   }
-  c->lambda_min_lower_bound = verified;
-  c->lower_bound = c->objective + 0.5 * n_x * std::min(verified, 0.0);
-  c->time_in_seconds = Seconds(start);
-  return true;
+  c->lambda_min = *verified + 1.0 / mu;
+  c->eigenvector = v.normalized();
+  // The Ritz value is an upper bound on λ_min, accurate to about
+  // tolerance·(λ_min - σ): a shift just below it is usually verified by
+  // one more factorisation, which tightens the bound to the estimate.
+  const double slack =
+      2.0 * options.lanczos_tolerance * (c->lambda_min - *verified) +
+      1e-14 * c->q_norm;
+  const double tight = c->lambda_min - slack;
+  if (tight > *verified) {
+    ++c->num_factorizations;
+    if (Factor(lambda, tight, f)) *verified = tight;
+  }
 }
 
 }  // namespace ceres_varpro

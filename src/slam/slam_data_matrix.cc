@@ -30,6 +30,30 @@ int Find(std::vector<int>* parent, int x) {
 
 }  // namespace
 
+// The terms of M as triplets over the combined (X columns, positions)
+// index, and the position graph's components: union-find over the
+// positions, the smaller index the root so pose 0 roots its component.
+struct SlamDataMatrix::Assembly {
+  Assembly(int n_x, int num_positions) : n_x(n_x), parent(num_positions) {
+    std::iota(parent.begin(), parent.end(), 0);
+  }
+  // Combined indices of two positions.
+  void Join(int a, int b) {
+    const int ra = Find(&parent, a - n_x), rb = Find(&parent, b - n_x);
+    if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
+  }
+  // The term weight·‖[X P] a‖².
+  void Add(double weight, const Column& a) {
+    for (const auto& [p, u] : a) {
+      for (const auto& [q, v] : a) triplets.emplace_back(p, q, weight * u * v);
+    }
+  }
+
+  const int n_x;
+  std::vector<Eigen::Triplet<double>> triplets;
+  std::vector<int> parent;
+};
+
 bool SlamDataMatrix::Build(const SlamGraph& graph, std::string* error) {
   if (!graph.Validate(error)) return false;
   if (graph.num_poses() == 0) {
@@ -42,22 +66,33 @@ bool SlamDataMatrix::Build(const SlamGraph& graph, std::string* error) {
   num_positions_ = num_poses_ + graph.num_landmarks();
   const int n_x = num_columns();
   const int n_total = n_x + num_positions_;
+
+  Assembly assembly(n_x, num_positions_);
+  AddTerms(graph, &assembly);
+  m_.resize(n_total, n_total);
+  m_.setFromTriplets(assembly.triplets.begin(), assembly.triplets.end());
+  m_.makeCompressed();
+
+  const int num_free = PinPositions(&assembly.parent);
+  SplitBlocks(num_free);
+  factor_ = std::make_unique<Factor>();
+  if (num_free > 0) {
+    factor_->ldlt.compute(m_pp_);
+    if (factor_->ldlt.info() != Eigen::Success) {
+      *error =
+          "the positions' normal matrix is singular with one position pinned "
+          "per connected component (a zero weight?)";
+      return false;
+    }
+  }
+  return true;
+}
+
+void SlamDataMatrix::AddTerms(const SlamGraph& graph,
+                              Assembly* assembly) const {
+  const int n_x = assembly->n_x;
   auto position = [&](const SlamGraph::Endpoint& e) {
     return n_x + (e.is_landmark ? num_poses_ + e.index : e.index);
-  };
-
-  std::vector<Eigen::Triplet<double>> triplets;
-  std::vector<int> parent(num_positions_);
-  std::iota(parent.begin(), parent.end(), 0);
-  auto join = [&](int a, int b) {  // Combined indices of two positions.
-    const int ra = Find(&parent, a - n_x), rb = Find(&parent, b - n_x);
-    // The smaller index is the root, so pose 0 roots its component.
-    if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
-  };
-  auto add = [&](double weight, const Column& a) {
-    for (const auto& [p, u] : a) {
-      for (const auto& [q, v] : a) triplets.emplace_back(p, q, weight * u * v);
-    }
   };
   const int d = d_;
   for (const SlamGraph::PoseEdge& e : graph.pose_edges) {
@@ -68,7 +103,7 @@ bool SlamDataMatrix::Build(const SlamGraph& graph, std::string* error) {
       for (int k = 0; k < d; ++k) {
         a.emplace_back(PoseColumn(e.from) + k, -e.rotation(k, c));
       }
-      add(w.kappa, a);
+      assembly->Add(w.kappa, a);
     }
     // √τ (t_j - t_i - Y_i t̃).
     const int ti = n_x + e.from, tj = n_x + e.to;
@@ -76,8 +111,8 @@ bool SlamDataMatrix::Build(const SlamGraph& graph, std::string* error) {
     for (int k = 0; k < d; ++k) {
       a.emplace_back(PoseColumn(e.from) + k, -e.translation[k]);
     }
-    add(w.tau, a);
-    join(ti, tj);
+    assembly->Add(w.tau, a);
+    assembly->Join(ti, tj);
   }
   for (const SlamGraph::LandmarkEdge& e : graph.landmark_edges) {
     // √ν (l_j - t_i - Y_i t̃).
@@ -86,32 +121,35 @@ bool SlamDataMatrix::Build(const SlamGraph& graph, std::string* error) {
     for (int k = 0; k < d; ++k) {
       a.emplace_back(PoseColumn(e.pose) + k, -e.translation[k]);
     }
-    add(IsotropicPrecision(e.information), a);
-    join(ti, lj);
+    assembly->Add(IsotropicPrecision(e.information), a);
+    assembly->Join(ti, lj);
   }
   for (int k = 0; k < num_bearings_; ++k) {
     // (t_a - t_b - r b_k) / σ.
     const SlamGraph::RangeEdge& e = graph.range_edges[k];
     const int pa = position(e.a), pb = position(e.b);
-    add(1.0 / e.variance,
-        {{pa, 1.0}, {pb, -1.0}, {BearingColumn(k), -e.range}});
-    join(pa, pb);
+    assembly->Add(1.0 / e.variance,
+                  {{pa, 1.0}, {pb, -1.0}, {BearingColumn(k), -e.range}});
+    assembly->Join(pa, pb);
   }
-  m_.resize(n_total, n_total);
-  m_.setFromTriplets(triplets.begin(), triplets.end());
-  m_.makeCompressed();
+}
 
+int SlamDataMatrix::PinPositions(std::vector<int>* parent) {
   pinned_.clear();
   free_of_position_.assign(num_positions_, -1);
   int num_free = 0;
   for (int p = 0; p < num_positions_; ++p) {
-    if (Find(&parent, p) == p) {
+    if (Find(parent, p) == p) {
       pinned_.push_back(p);
     } else {
       free_of_position_[p] = num_free++;
     }
   }
-  // The blocks, pinned positions dropped.
+  return num_free;
+}
+
+void SlamDataMatrix::SplitBlocks(int num_free) {
+  const int n_x = num_columns();
   std::vector<Eigen::Triplet<double>> xx, xp, pp;
   for (int col = 0; col < m_.outerSize(); ++col) {
     for (Eigen::SparseMatrix<double>::InnerIterator it(m_, col); it; ++it) {
@@ -134,17 +172,6 @@ bool SlamDataMatrix::Build(const SlamGraph& graph, std::string* error) {
   m_xp_.setFromTriplets(xp.begin(), xp.end());
   m_pp_.resize(num_free, num_free);
   m_pp_.setFromTriplets(pp.begin(), pp.end());
-  factor_ = std::make_unique<Factor>();
-  if (num_free > 0) {
-    factor_->ldlt.compute(m_pp_);
-    if (factor_->ldlt.info() != Eigen::Success) {
-      *error =
-          "the positions' normal matrix is singular with one position pinned "
-          "per connected component (a zero weight?)";
-      return false;
-    }
-  }
-  return true;
 }
 
 Eigen::MatrixXd SlamDataMatrix::MultiplyQ(const Eigen::MatrixXd& v) const {

@@ -236,6 +236,409 @@ void SlamProblem::FixGauge(const SlamGraph& graph,
   }
 }
 
+// Initialize's and Multilaterate's stages.
+namespace {
+
+// The odometry start's spanning forest: union-find with path halving over
+// the poses, and each pose's tree edges.
+struct Forest {
+  explicit Forest(int np) : parent(np), tree(np) {
+    std::iota(parent.begin(), parent.end(), 0);
+  }
+  int Find(int x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+
+  std::vector<int> parent;
+  std::vector<std::vector<std::pair<int, int>>> tree;  // (neighbour, edge)
+};
+
+// Spanning forest, odometry edges (same robot, consecutive ids) first.
+Forest OdometryForest(const SlamGraph& graph) {
+  std::vector<int> order(graph.pose_edges.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto consecutive = [&](const SlamGraph::PoseEdge& e) {
+    const auto& a = graph.poses[e.from];
+    const auto& b = graph.poses[e.to];
+    return a.robot == b.robot && std::llabs(a.id - b.id) == 1;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    return consecutive(graph.pose_edges[x]) > consecutive(graph.pose_edges[y]);
+  });
+  Forest forest(graph.num_poses());
+  for (int k : order) {
+    const auto& e = graph.pose_edges[k];
+    const int a = forest.Find(e.from), b = forest.Find(e.to);
+    if (a == b) continue;
+    forest.parent[a] = b;
+    forest.tree[e.from].push_back({e.to, k});
+    forest.tree[e.to].push_back({e.from, k});
+  }
+  return forest;
+}
+
+// The poses in (robot, id) order.
+std::vector<int> PosesInIdOrder(const SlamGraph& graph) {
+  std::vector<int> by_id(graph.num_poses());
+  std::iota(by_id.begin(), by_id.end(), 0);
+  std::stable_sort(by_id.begin(), by_id.end(), [&](int x, int y) {
+    const auto& a = graph.poses[x];
+    const auto& b = graph.poses[y];
+    return a.robot != b.robot ? a.robot < b.robot : a.id < b.id;
+  });
+  return by_id;
+}
+
+// Breadth-first from `root` (already placed) along its tree: j = i ⊕ z for
+// an edge stored forwards, i = j ⊕ z for one stored backwards.
+void ChainFromRoot(const SlamGraph& graph, const Forest& forest, int root,
+                   std::vector<char>* done, std::vector<Eigen::MatrixXd>* r,
+                   std::vector<Eigen::VectorXd>* t) {
+  std::queue<int> queue;
+  queue.push(root);
+  while (!queue.empty()) {
+    const int i = queue.front();
+    queue.pop();
+    for (auto [j, k] : forest.tree[i]) {
+      if ((*done)[j]) continue;
+      const auto& e = graph.pose_edges[k];
+      if (e.from == i) {  // Forward: j = i ⊕ z.
+        (*r)[j] = (*r)[i] * e.rotation;
+        (*t)[j] = (*t)[i] + (*r)[i] * e.translation;
+      } else {  // Stored backwards: i = j ⊕ z.
+        (*r)[j] = (*r)[i] * e.rotation.transpose();
+        (*t)[j] = (*t)[i] - (*r)[j] * e.translation;
+      }
+      (*done)[j] = 1;
+      queue.push(j);
+    }
+  }
+}
+
+// The odometry start (SlamInitialization::kOdometry): relative poses chained
+// along the spanning forest from each tree's root, the first pose (robot, id
+// order) with a prior, else the first pose; a root takes its prior, else its
+// file value, else the origin.
+void ChainOdometry(const SlamGraph& graph, int d,
+                   std::vector<Eigen::MatrixXd>* r,
+                   std::vector<Eigen::VectorXd>* t) {
+  const int np = graph.num_poses();
+  Forest forest = OdometryForest(graph);
+  const std::vector<int> by_id = PosesInIdOrder(graph);
+  std::vector<const SlamGraph::PosePrior*> prior(np, nullptr);
+  for (const auto& p : graph.pose_priors) {
+    if (prior[p.pose] == nullptr) prior[p.pose] = &p;
+  }
+  // A tree with a prior starts from its first prior pose.
+  std::vector<int> tree_root(np, -1);
+  for (int i : by_id) {
+    if (prior[i] != nullptr && tree_root[forest.Find(i)] < 0) {
+      tree_root[forest.Find(i)] = i;
+    }
+  }
+  for (int i : by_id) {
+    if (tree_root[forest.Find(i)] < 0) tree_root[forest.Find(i)] = i;
+  }
+  std::vector<char> done(np, 0);
+  for (int first : by_id) {
+    const int root = tree_root[forest.Find(first)];
+    if (done[root]) continue;
+    const auto& p = graph.poses[root];
+    if (prior[root] != nullptr) {
+      (*r)[root] = prior[root]->rotation;
+      (*t)[root] = prior[root]->translation;
+    } else {
+      (*r)[root] = p.has_value ? p.rotation : Eigen::MatrixXd::Identity(d, d);
+      (*t)[root] = p.has_value ? p.translation : Eigen::VectorXd::Zero(d);
+    }
+    done[root] = 1;
+    ChainFromRoot(graph, forest, root, &done, r, t);
+  }
+}
+
+// A landmark's range to another landmark or a pose.
+struct Neighbour {
+  SlamGraph::Endpoint other;
+  double range;
+};
+
+// Range neighbours of each landmark.
+std::vector<std::vector<Neighbour>> RangeNeighbours(const SlamGraph& graph) {
+  std::vector<std::vector<Neighbour>> neighbours(graph.num_landmarks());
+  for (const auto& e : graph.range_edges) {
+    if (e.a.is_landmark) neighbours[e.a.index].push_back({e.b, e.range});
+    if (e.b.is_landmark) neighbours[e.b.index].push_back({e.a, e.range});
+  }
+  return neighbours;
+}
+
+// What Multilaterate's stages share: the poses, each landmark's range
+// neighbours, and the landmarks placed so far with their positions.
+struct Placement {
+  int d;
+  const std::vector<Eigen::VectorXd>& poses;
+  const std::vector<std::vector<Neighbour>> neighbours;
+  std::vector<char>& placed;
+  std::vector<Eigen::VectorXd>& guess;
+
+  int num_landmarks() const { return static_cast<int>(neighbours.size()); }
+  const Eigen::VectorXd& Position(const SlamGraph::Endpoint& x) const {
+    return x.is_landmark ? guess[x.index] : poses[x.index];
+  }
+  bool IsPlaced(const SlamGraph::Endpoint& x) const {
+    return !x.is_landmark || placed[x.index];
+  }
+};
+
+// The placed landmarks with ranges, at most 64 of them spread over the
+// indices.
+std::vector<int> Anchors(const Placement& p) {
+  std::vector<int> anchors;
+  for (int j = 0; j < p.num_landmarks(); ++j) {
+    if (p.placed[j] && !p.neighbours[j].empty()) anchors.push_back(j);
+  }
+  if (static_cast<int>(anchors.size()) > 64) {
+    std::vector<int> spread;
+    for (int k = 0; k < 64; ++k)
+      spread.push_back(anchors[k * anchors.size() / 64]);
+    anchors.swap(spread);
+  }
+  return anchors;
+}
+
+// distance[a][j]: the shortest path from anchors[a] to landmark j through
+// the landmark-landmark ranges (Dijkstra), infinite if there is none.
+std::vector<std::vector<double>> PathDistances(
+    const Placement& p, const std::vector<int>& anchors) {
+  const int na = static_cast<int>(anchors.size());
+  const double infinity = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<double>> distance(
+      na, std::vector<double>(p.num_landmarks(), infinity));
+  for (int a = 0; a < na; ++a) {
+    std::vector<double>& dist = distance[a];
+    using Item = std::pair<double, int>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
+    dist[anchors[a]] = 0.0;
+    queue.push({0.0, anchors[a]});
+    while (!queue.empty()) {
+      const auto [dj, j] = queue.top();
+      queue.pop();
+      if (dj > dist[j]) continue;
+      for (const auto& n : p.neighbours[j]) {
+        if (!n.other.is_landmark) continue;
+        const double candidate = dj + n.range;
+        if (candidate < dist[n.other.index]) {
+          dist[n.other.index] = candidate;
+          queue.push({candidate, n.other.index});
+        }
+      }
+    }
+  }
+  return distance;
+}
+
+// Sensor networks with anchors: the shortest-path distance through the
+// ranges to each anchor (placed landmark) stands for the Euclidean one, and
+// each node is multilaterated from those (DV-distance). Coarse, but
+// globally consistent: no flipped patches, which greedy placement from
+// few neighbours produces.
+void PlaceByDvDistance(Placement* p) {
+  const int d = p->d;
+  const std::vector<int> anchors = Anchors(*p);
+  if (static_cast<int>(anchors.size()) < d + 1) return;
+  const int na = static_cast<int>(anchors.size());
+  const std::vector<std::vector<double>> distance = PathDistances(*p, anchors);
+  for (int j = 0; j < p->num_landmarks(); ++j) {
+    if (p->placed[j]) continue;
+    std::vector<int> reach;
+    for (int a = 0; a < na; ++a) {
+      if (std::isfinite(distance[a][j])) reach.push_back(a);
+    }
+    const int k = static_cast<int>(reach.size());
+    if (k < d + 1) continue;
+    const Eigen::VectorXd& p0 = p->guess[anchors[reach[0]]];
+    const double r0 = distance[reach[0]][j];
+    Eigen::MatrixXd a(k - 1, d);
+    Eigen::VectorXd b(k - 1);
+    for (int i = 1; i < k; ++i) {
+      const Eigen::VectorXd& pi = p->guess[anchors[reach[i]]];
+      const double ri = distance[reach[i]][j];
+      a.row(i - 1) = 2.0 * (pi - p0).transpose();
+      b[i - 1] = pi.squaredNorm() - p0.squaredNorm() - ri * ri + r0 * r0;
+    }
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+    qr.setThreshold(1e-6);
+    if (qr.rank() < d) continue;
+    const Eigen::VectorXd x = qr.solve(b);
+    if (!x.allFinite()) continue;
+    p->guess[j] = x;
+    p->placed[j] = 1;
+  }
+}
+
+// The largest range to the known neighbours.
+double Reach(const std::vector<const Neighbour*>& known) {
+  double reach = 0.0;
+  for (const Neighbour* n : known) reach = std::max(reach, n->range);
+  return reach;
+}
+
+// ‖x − p_i‖² = r_i², differenced against the first: linear in x. Replaces
+// *x (the centroid) if the system has full rank and its solution lies within
+// reach of the neighbours (nearly collinear ones give a far-off point).
+bool LinearMultilateration(const Placement& p,
+                           const std::vector<const Neighbour*>& known,
+                           Eigen::VectorXd* x) {
+  const int d = p.d, k = static_cast<int>(known.size());
+  const Eigen::VectorXd& p0 = p.Position(known[0]->other);
+  const double r0 = known[0]->range;
+  Eigen::MatrixXd a(k - 1, d);
+  Eigen::VectorXd b(k - 1);
+  for (int i = 1; i < k; ++i) {
+    const Eigen::VectorXd& pi = p.Position(known[i]->other);
+    const double ri = known[i]->range;
+    a.row(i - 1) = 2.0 * (pi - p0).transpose();
+    b[i - 1] = pi.squaredNorm() - p0.squaredNorm() - ri * ri + r0 * r0;
+  }
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+  qr.setThreshold(1e-6);
+  if (qr.rank() != d) return false;
+  const Eigen::VectorXd y = qr.solve(b);
+  const bool solved =
+      y.allFinite() && (y - *x).norm() <= 2.0 * Reach(known) + 1e-9;
+  if (solved) *x = y;
+  return solved;
+}
+
+// A few Gauss-Newton steps on Σ(‖x − p_i‖ − r_i)², each at most the reach.
+void GaussNewtonOnRanges(const Placement& p,
+                         const std::vector<const Neighbour*>& known,
+                         Eigen::VectorXd* x) {
+  const int d = p.d, k = static_cast<int>(known.size());
+  for (int iteration = 0; iteration < 10 && k >= 2; ++iteration) {
+    Eigen::MatrixXd jac(k, d);
+    Eigen::VectorXd res(k);
+    for (int i = 0; i < k; ++i) {
+      const Eigen::VectorXd diff = *x - p.Position(known[i]->other);
+      const double dist = std::max(diff.norm(), 1e-9);
+      jac.row(i) = diff.transpose() / dist;
+      res[i] = dist - known[i]->range;
+    }
+    const Eigen::MatrixXd h =
+        jac.transpose() * jac + 1e-9 * Eigen::MatrixXd::Identity(d, d);
+    Eigen::VectorXd step = h.ldlt().solve(-jac.transpose() * res);
+    if (!step.allFinite()) break;
+    const double reach = Reach(known);
+    if (step.norm() > reach) step *= reach / step.norm();
+    *x += step;
+    if (step.norm() < 1e-9) break;
+  }
+}
+
+// Landmark j from its placed neighbours: multilaterated when it has d + 1
+// or more, else off their centroid; then refined on its ranges.
+Eigen::VectorXd PlaceFromNeighbours(const Placement& p, int j) {
+  const int d = p.d;
+  std::vector<const Neighbour*> known;
+  for (const auto& n : p.neighbours[j]) {
+    if (p.IsPlaced(n.other)) known.push_back(&n);
+  }
+  const int k = static_cast<int>(known.size());
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(d);
+  for (const Neighbour* n : known) x += p.Position(n->other);
+  x /= k;
+  const bool solved = k >= d + 1 && LinearMultilateration(p, known, &x);
+  if (!solved) {
+    // Too few neighbours: off the centroid in a direction that depends
+    // only on the index (deterministic), then refined below.
+    double mean_range = 0.0;
+    for (const Neighbour* n : known) mean_range += n->range;
+    mean_range /= k;
+    Eigen::VectorXd direction(d);
+    for (int a = 0; a < d; ++a)
+      direction[a] = std::cos(2.399963 * (j + 1) * (a + 1) + a);
+    x += mean_range * direction.normalized();
+  }
+  GaussNewtonOnRanges(p, known, &x);
+  return x;
+}
+
+// Most-constrained first: a max-heap on the number of placed neighbours,
+// with stale entries skipped; with nothing anchored left, a new patch starts
+// at the origin.
+void PlaceMostConstrained(Placement* p) {
+  const int nl = p->num_landmarks();
+  std::vector<int> support(nl, 0);
+  std::priority_queue<std::pair<int, int>> heap;
+  for (int j = 0; j < nl; ++j) {
+    if (p->placed[j]) continue;
+    for (const auto& n : p->neighbours[j]) support[j] += p->IsPlaced(n.other);
+    heap.push({support[j], j});
+  }
+  int next_unplaced = 0;
+  while (true) {
+    int j = -1;
+    while (!heap.empty()) {
+      const auto [s, k] = heap.top();
+      heap.pop();
+      if (!p->placed[k] && s == support[k] && s > 0) {
+        j = k;
+        break;
+      }
+    }
+    if (j < 0) {
+      while (next_unplaced < nl && p->placed[next_unplaced]) ++next_unplaced;
+      if (next_unplaced == nl) break;
+      j = next_unplaced;
+      p->guess[j] = Eigen::VectorXd::Zero(p->d);
+    } else {
+      p->guess[j] = PlaceFromNeighbours(*p, j);
+    }
+    p->placed[j] = 1;
+    for (const auto& n : p->neighbours[j]) {
+      if (!n.other.is_landmark || p->placed[n.other.index]) continue;
+      heap.push({++support[n.other.index], n.other.index});
+    }
+  }
+}
+
+// Gauss-Seidel sweeps: each placed node not `given` in turn takes a damped
+// Gauss-Newton step on its own ranges, the others held. Cheap (linear in
+// the ranges per sweep) and it removes most of the multilateration's
+// distance bias before the solvers start.
+void GaussSeidelSweeps(const std::vector<char>& given, Placement* p) {
+  const int d = p->d;
+  for (int sweep = 0; sweep < 30; ++sweep) {
+    double moved = 0.0;
+    for (int j = 0; j < p->num_landmarks(); ++j) {
+      if (given[j] || p->neighbours[j].size() < 2) continue;
+      Eigen::VectorXd& x = p->guess[j];
+      Eigen::MatrixXd h = Eigen::MatrixXd::Zero(d, d);
+      Eigen::VectorXd g = Eigen::VectorXd::Zero(d);
+      double reach = 0.0;
+      for (const auto& n : p->neighbours[j]) {
+        const Eigen::VectorXd diff = x - p->Position(n.other);
+        const double dist = diff.norm();
+        if (!(dist > 1e-9)) continue;
+        const Eigen::VectorXd u = diff / dist;
+        h += u * u.transpose();
+        g += u * (dist - n.range);
+        reach = std::max(reach, n.range);
+      }
+      h.diagonal().array() += 1e-3 * (1.0 + h.trace());
+      Eigen::VectorXd step = -h.ldlt().solve(g);
+      if (!step.allFinite()) continue;
+      if (step.norm() > 0.5 * reach) step *= 0.5 * reach / step.norm();
+      x += step;
+      moved = std::max(moved, step.norm());
+    }
+    if (moved < 1e-6) break;
+  }
+}
+
+}  // namespace
+
 bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
                              std::string* error) {
   const int np = graph.num_poses();
@@ -269,97 +672,27 @@ bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
     initialization_used_ =
         "odometry: relative poses chained along a spanning forest preferring "
         "consecutive ids, from each chain's first pose";
-    // Spanning forest, odometry edges (same robot, consecutive ids) first.
-    std::vector<int> order(graph.pose_edges.size());
-    std::iota(order.begin(), order.end(), 0);
-    auto consecutive = [&](const SlamGraph::PoseEdge& e) {
-      const auto& a = graph.poses[e.from];
-      const auto& b = graph.poses[e.to];
-      return a.robot == b.robot && std::llabs(a.id - b.id) == 1;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
-      return consecutive(graph.pose_edges[x]) >
-             consecutive(graph.pose_edges[y]);
-    });
-    std::vector<int> parent(np);
-    std::iota(parent.begin(), parent.end(), 0);
-    auto find = [&](int x) {
-      while (parent[x] != x) x = parent[x] = parent[parent[x]];
-      return x;
-    };
-    std::vector<std::vector<std::pair<int, int>>> tree(
-        np);  // (neighbour, edge)
-    for (int k : order) {
-      const auto& e = graph.pose_edges[k];
-      const int a = find(e.from), b = find(e.to);
-      if (a == b) continue;
-      parent[a] = b;
-      tree[e.from].push_back({e.to, k});
-      tree[e.to].push_back({e.from, k});
-    }
-    // Roots: the first pose (robot, id order) of every tree.
-    std::vector<int> by_id(np);
-    std::iota(by_id.begin(), by_id.end(), 0);
-    std::stable_sort(by_id.begin(), by_id.end(), [&](int x, int y) {
-      const auto& a = graph.poses[x];
-      const auto& b = graph.poses[y];
-      return a.robot != b.robot ? a.robot < b.robot : a.id < b.id;
-    });
-    std::vector<const SlamGraph::PosePrior*> prior(np, nullptr);
-    for (const auto& p : graph.pose_priors) {
-      if (prior[p.pose] == nullptr) prior[p.pose] = &p;
-    }
-    // A tree with a prior starts from its first prior pose.
-    std::vector<int> tree_root(np, -1);
-    for (int i : by_id) {
-      if (prior[i] != nullptr && tree_root[find(i)] < 0) tree_root[find(i)] = i;
-    }
-    for (int i : by_id) {
-      if (tree_root[find(i)] < 0) tree_root[find(i)] = i;
-    }
-    std::vector<char> done(np, 0);
-    for (int first : by_id) {
-      const int root = tree_root[find(first)];
-      if (done[root]) continue;
-      const auto& p = graph.poses[root];
-      if (prior[root] != nullptr) {
-        r[root] = prior[root]->rotation;
-        t[root] = prior[root]->translation;
-      } else {
-        r[root] = p.has_value ? p.rotation : Eigen::MatrixXd::Identity(d_, d_);
-        t[root] = p.has_value ? p.translation : Eigen::VectorXd::Zero(d_);
-      }
-      done[root] = 1;
-      std::queue<int> queue;
-      queue.push(root);
-      while (!queue.empty()) {
-        const int i = queue.front();
-        queue.pop();
-        for (auto [j, k] : tree[i]) {
-          if (done[j]) continue;
-          const auto& e = graph.pose_edges[k];
-          if (e.from == i) {  // Forward: j = i ⊕ z.
-            r[j] = r[i] * e.rotation;
-            t[j] = t[i] + r[i] * e.translation;
-          } else {  // Stored backwards: i = j ⊕ z.
-            r[j] = r[i] * e.rotation.transpose();
-            t[j] = t[i] - r[j] * e.translation;
-          }
-          done[j] = 1;
-          queue.push(j);
-        }
-      }
-    }
+    ChainOdometry(graph, d_, &r, &t);
   }
   for (int i = 0; i < np; ++i) {
     const Eigen::MatrixXd ri = ProjectToRotation(r[i]);
     std::copy(ri.data(), ri.data() + d_ * d_, rotation(i));
     std::copy(t[i].data(), t[i].data() + d_, translation(i));
   }
-  // Landmarks: the file value when it is an initial guess, else a prior,
-  // else the first relative measurement, else the centroid of the poses
-  // ranging to it, else (sensor networks) multilaterated from the ranges to
-  // those already placed.
+  InitializeLandmarks(graph, init, r, t, chordal_landmarks);
+  InitializeBearings(graph);
+  return true;
+}
+
+// Landmarks: the file value when it is an initial guess, else a prior,
+// else the first relative measurement, else the centroid of the poses
+// ranging to it, else (sensor networks) multilaterated from the ranges to
+// those already placed.
+void SlamProblem::InitializeLandmarks(
+    const SlamGraph& graph, SlamInitialization init,
+    const std::vector<Eigen::MatrixXd>& r,
+    const std::vector<Eigen::VectorXd>& t,
+    const std::vector<Eigen::VectorXd>& chordal_landmarks) {
   const int nl = graph.num_landmarks();
   std::vector<int> count(nl, 0);
   std::vector<Eigen::VectorXd> guess(nl, Eigen::VectorXd::Zero(d_));
@@ -399,7 +732,10 @@ bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
   for (int j = 0; j < nl; ++j) {
     std::copy(guess[j].data(), guess[j].data() + d_, landmark(j));
   }
-  // Bearings from the current positions.
+}
+
+// Bearings from the current positions.
+void SlamProblem::InitializeBearings(const SlamGraph& graph) {
   for (size_t k = 0; k < graph.range_edges.size(); ++k) {
     const auto& e = graph.range_edges[k];
     Eigen::VectorXd b = Eigen::Map<const Eigen::VectorXd>(position(e.a), d_) -
@@ -408,229 +744,17 @@ bool SlamProblem::Initialize(const SlamGraph& graph, SlamInitialization init,
     b.normalize();
     std::copy(b.data(), b.data() + d_, &bearings_[k * d_]);
   }
-  return true;
 }
 
 void SlamProblem::Multilaterate(const SlamGraph& graph,
                                 const std::vector<Eigen::VectorXd>& poses,
                                 std::vector<char>* placed,
                                 std::vector<Eigen::VectorXd>* guess) const {
-  const int nl = graph.num_landmarks();
-  // Range neighbours of each landmark: (other landmark or pose, range).
-  struct Neighbour {
-    SlamGraph::Endpoint other;
-    double range;
-  };
-  std::vector<std::vector<Neighbour>> neighbours(nl);
   const std::vector<char> given = *placed;  // Not moved by the refinement.
-  for (const auto& e : graph.range_edges) {
-    if (e.a.is_landmark) neighbours[e.a.index].push_back({e.b, e.range});
-    if (e.b.is_landmark) neighbours[e.b.index].push_back({e.a, e.range});
-  }
-  auto position = [&](const SlamGraph::Endpoint& x) -> const Eigen::VectorXd& {
-    return x.is_landmark ? (*guess)[x.index] : poses[x.index];
-  };
-  auto is_placed = [&](const SlamGraph::Endpoint& x) {
-    return !x.is_landmark || (*placed)[x.index];
-  };
-  // Sensor networks with anchors: the shortest-path distance through the
-  // ranges to each anchor (placed landmark) stands for the Euclidean one, and
-  // each node is multilaterated from those (DV-distance). Coarse, but
-  // globally consistent: no flipped patches, which greedy placement from
-  // few neighbours produces.
-  std::vector<int> anchors;
-  for (int j = 0; j < nl; ++j) {
-    if ((*placed)[j] && !neighbours[j].empty()) anchors.push_back(j);
-  }
-  if (static_cast<int>(anchors.size()) > 64) {
-    std::vector<int> spread;
-    for (int k = 0; k < 64; ++k)
-      spread.push_back(anchors[k * anchors.size() / 64]);
-    anchors.swap(spread);
-  }
-  if (static_cast<int>(anchors.size()) >= d_ + 1) {
-    const int na = static_cast<int>(anchors.size());
-    const double infinity = std::numeric_limits<double>::infinity();
-    std::vector<std::vector<double>> distance(
-        na, std::vector<double>(nl, infinity));
-    for (int a = 0; a < na; ++a) {
-      std::vector<double>& dist = distance[a];
-      using Item = std::pair<double, int>;
-      std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
-      dist[anchors[a]] = 0.0;
-      queue.push({0.0, anchors[a]});
-      while (!queue.empty()) {
-        const auto [dj, j] = queue.top();
-        queue.pop();
-        if (dj > dist[j]) continue;
-        for (const auto& n : neighbours[j]) {
-          if (!n.other.is_landmark) continue;
-          const double candidate = dj + n.range;
-          if (candidate < dist[n.other.index]) {
-            dist[n.other.index] = candidate;
-            queue.push({candidate, n.other.index});
-          }
-        }
-      }
-    }
-    for (int j = 0; j < nl; ++j) {
-      if ((*placed)[j]) continue;
-      std::vector<int> reach;
-      for (int a = 0; a < na; ++a) {
-        if (std::isfinite(distance[a][j])) reach.push_back(a);
-      }
-      const int k = static_cast<int>(reach.size());
-      if (k < d_ + 1) continue;
-      const Eigen::VectorXd& p0 = (*guess)[anchors[reach[0]]];
-      const double r0 = distance[reach[0]][j];
-      Eigen::MatrixXd a(k - 1, d_);
-      Eigen::VectorXd b(k - 1);
-      for (int i = 1; i < k; ++i) {
-        const Eigen::VectorXd& p = (*guess)[anchors[reach[i]]];
-        const double ri = distance[reach[i]][j];
-        a.row(i - 1) = 2.0 * (p - p0).transpose();
-        b[i - 1] = p.squaredNorm() - p0.squaredNorm() - ri * ri + r0 * r0;
-      }
-      Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
-      qr.setThreshold(1e-6);
-      if (qr.rank() < d_) continue;
-      const Eigen::VectorXd x = qr.solve(b);
-      if (!x.allFinite()) continue;
-      (*guess)[j] = x;
-      (*placed)[j] = 1;
-    }
-  }
-
-  // Most-constrained first: a max-heap on the number of placed neighbours,
-  // with stale entries skipped.
-  std::vector<int> support(nl, 0);
-  std::priority_queue<std::pair<int, int>> heap;
-  for (int j = 0; j < nl; ++j) {
-    if ((*placed)[j]) continue;
-    for (const auto& n : neighbours[j]) support[j] += is_placed(n.other);
-    heap.push({support[j], j});
-  }
-  int next_unplaced = 0;
-  while (true) {
-    int j = -1;
-    while (!heap.empty()) {
-      const auto [s, k] = heap.top();
-      heap.pop();
-      if (!(*placed)[k] && s == support[k] && s > 0) {
-        j = k;
-        break;
-      }
-    }
-    if (j < 0) {
-      // Nothing anchored left: start a new patch at the origin.
-      while (next_unplaced < nl && (*placed)[next_unplaced]) ++next_unplaced;
-      if (next_unplaced == nl) break;
-      j = next_unplaced;
-      (*guess)[j] = Eigen::VectorXd::Zero(d_);
-    } else {
-      std::vector<const Neighbour*> known;
-      for (const auto& n : neighbours[j]) {
-        if (is_placed(n.other)) known.push_back(&n);
-      }
-      const int k = static_cast<int>(known.size());
-      Eigen::VectorXd x = Eigen::VectorXd::Zero(d_);
-      for (const Neighbour* n : known) x += position(n->other);
-      x /= k;
-      bool solved = false;
-      if (k >= d_ + 1) {
-        // ‖x − p_i‖² = r_i², differenced against the first: linear in x.
-        const Eigen::VectorXd& p0 = position(known[0]->other);
-        const double r0 = known[0]->range;
-        Eigen::MatrixXd a(k - 1, d_);
-        Eigen::VectorXd b(k - 1);
-        for (int i = 1; i < k; ++i) {
-          const Eigen::VectorXd& p = position(known[i]->other);
-          const double ri = known[i]->range;
-          a.row(i - 1) = 2.0 * (p - p0).transpose();
-          b[i - 1] = p.squaredNorm() - p0.squaredNorm() - ri * ri + r0 * r0;
-        }
-        Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
-        qr.setThreshold(1e-6);
-        if (qr.rank() == d_) {
-          const Eigen::VectorXd y = qr.solve(b);
-          // Nearly collinear neighbours give a far-off point: keep it only
-          // within reach of its neighbours.
-          double reach = 0.0;
-          for (const Neighbour* n : known) reach = std::max(reach, n->range);
-          solved = y.allFinite() && (y - x).norm() <= 2.0 * reach + 1e-9;
-          if (solved) x = y;
-        }
-      }
-      if (!solved) {
-        // Too few neighbours: off the centroid in a direction that depends
-        // only on the index (deterministic), then refined below.
-        double mean_range = 0.0;
-        for (const Neighbour* n : known) mean_range += n->range;
-        mean_range /= k;
-        Eigen::VectorXd direction(d_);
-        for (int a = 0; a < d_; ++a)
-          direction[a] = std::cos(2.399963 * (j + 1) * (a + 1) + a);
-        x += mean_range * direction.normalized();
-      }
-      // A few Gauss-Newton steps on Σ(‖x − p_i‖ − r_i)².
-      for (int iteration = 0; iteration < 10 && k >= 2; ++iteration) {
-        Eigen::MatrixXd jac(k, d_);
-        Eigen::VectorXd res(k);
-        for (int i = 0; i < k; ++i) {
-          const Eigen::VectorXd diff = x - position(known[i]->other);
-          const double dist = std::max(diff.norm(), 1e-9);
-          jac.row(i) = diff.transpose() / dist;
-          res[i] = dist - known[i]->range;
-        }
-        const Eigen::MatrixXd h =
-            jac.transpose() * jac + 1e-9 * Eigen::MatrixXd::Identity(d_, d_);
-        Eigen::VectorXd step = h.ldlt().solve(-jac.transpose() * res);
-        if (!step.allFinite()) break;
-        double reach = 0.0;
-        for (const Neighbour* n : known) reach = std::max(reach, n->range);
-        if (step.norm() > reach) step *= reach / step.norm();
-        x += step;
-        if (step.norm() < 1e-9) break;
-      }
-      (*guess)[j] = x;
-    }
-    (*placed)[j] = 1;
-    for (const auto& n : neighbours[j]) {
-      if (!n.other.is_landmark || (*placed)[n.other.index]) continue;
-      heap.push({++support[n.other.index], n.other.index});
-    }
-  }
-
-  // Gauss-Seidel sweeps: each placed node in turn takes a damped
-  // Gauss-Newton step on its own ranges, the others held. Cheap (linear in
-  // the ranges per sweep) and it removes most of the multilateration's
-  // distance bias before the solvers start.
-  for (int sweep = 0; sweep < 30; ++sweep) {
-    double moved = 0.0;
-    for (int j = 0; j < nl; ++j) {
-      if (given[j] || neighbours[j].size() < 2) continue;
-      Eigen::VectorXd& x = (*guess)[j];
-      Eigen::MatrixXd h = Eigen::MatrixXd::Zero(d_, d_);
-      Eigen::VectorXd g = Eigen::VectorXd::Zero(d_);
-      double reach = 0.0;
-      for (const auto& n : neighbours[j]) {
-        const Eigen::VectorXd diff = x - position(n.other);
-        const double dist = diff.norm();
-        if (!(dist > 1e-9)) continue;
-        const Eigen::VectorXd u = diff / dist;
-        h += u * u.transpose();
-        g += u * (dist - n.range);
-        reach = std::max(reach, n.range);
-      }
-      h.diagonal().array() += 1e-3 * (1.0 + h.trace());
-      Eigen::VectorXd step = -h.ldlt().solve(g);
-      if (!step.allFinite()) continue;
-      if (step.norm() > 0.5 * reach) step *= 0.5 * reach / step.norm();
-      x += step;
-      moved = std::max(moved, step.norm());
-    }
-    if (moved < 1e-6) break;
-  }
+  Placement p{d_, poses, RangeNeighbours(graph), *placed, *guess};
+  PlaceByDvDistance(&p);
+  PlaceMostConstrained(&p);
+  GaussSeidelSweeps(given, &p);
 }
 
 bool SlamProblem::InitializeChordal(const SlamGraph& graph,

@@ -55,24 +55,32 @@ std::string EdgeLine(int d, int i, int j, const Eigen::MatrixXd& r,
   return line;
 }
 
-}  // namespace
+// GeneratePoseGraph's stages.
 
-void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
-                       SlamGraph* graph) {
-  *graph = SlamGraph();
-  const int d = options.dimension == 2 ? 2 : 3;
-  const int tangent = d == 2 ? 1 : 3;
-  const int n = std::max(2, options.num_poses);
-  const int per_ring = std::max(3, options.poses_per_ring);
-  const int rings = (n + per_ring - 1) / per_ring;
-  graph->format = SlamGraph::Format::kG2o;
-  graph->dimension = d;
-  graph->vertices_are_initial_guess = true;
-  Normal random(options.seed);
+// The graph's size: n poses on rings of per_ring, d-dimensional with
+// `tangent` rotation parameters.
+struct Layout {
+  int d;
+  int tangent;
+  int n;
+  int per_ring;
+  int rings;
+};
 
-  // Ground truth: position on the ring, heading along it.
-  std::vector<Eigen::MatrixXd> r(n);
-  std::vector<Eigen::VectorXd> t(n);
+// Rotations and translations of the n poses.
+struct Poses {
+  std::vector<Eigen::MatrixXd> r;
+  std::vector<Eigen::VectorXd> t;
+};
+
+// Ground truth: position on the ring, heading along it.
+Poses GroundTruth(const PoseGraphGeneratorOptions& options,
+                  const Layout& layout) {
+  const int d = layout.d, n = layout.n;
+  const int per_ring = layout.per_ring, rings = layout.rings;
+  Poses truth{std::vector<Eigen::MatrixXd>(n), std::vector<Eigen::VectorXd>(n)};
+  std::vector<Eigen::MatrixXd>& r = truth.r;
+  std::vector<Eigen::VectorXd>& t = truth.t;
   for (int i = 0; i < n; ++i) {
     const int ring = i / per_ring;
     const double phi = 2.0 * M_PI * (i % per_ring) / per_ring;
@@ -93,7 +101,17 @@ void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
       r[i] = frame;
     }
   }
-  // Noisy measurements with matching information.
+  return truth;
+}
+
+// Noisy measurements with matching information: the odometry chain, then
+// loop closures to the previous ring with the given probability.
+void AddMeasurements(const PoseGraphGeneratorOptions& options,
+                     const Layout& layout, const Poses& truth, Normal* random,
+                     SlamGraph* graph) {
+  const int d = layout.d, tangent = layout.tangent;
+  const std::vector<Eigen::MatrixXd>& r = truth.r;
+  const std::vector<Eigen::VectorXd>& t = truth.t;
   Eigen::MatrixXd info = Eigen::MatrixXd::Zero(d + tangent, d + tangent);
   info.topLeftCorner(d, d) =
       Eigen::MatrixXd::Identity(d, d) /
@@ -104,24 +122,29 @@ void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
   auto measure = [&](int i, int j) {
     SlamGraph::PoseEdge e;
     Eigen::VectorXd noise(tangent);
-    for (int k = 0; k < tangent; ++k) noise[k] = random(options.rotation_noise);
+    for (int k = 0; k < tangent; ++k)
+      noise[k] = (*random)(options.rotation_noise);
     e.from = i;
     e.to = j;
     e.rotation = r[i].transpose() * r[j] * Exp(noise);
     e.translation = r[i].transpose() * (t[j] - t[i]);
     for (int k = 0; k < d; ++k)
-      e.translation[k] += random(options.translation_noise);
+      e.translation[k] += (*random)(options.translation_noise);
     e.information = info;
     graph->other_lines.push_back(
         EdgeLine(d, i, j, e.rotation, e.translation, info));
     graph->pose_edges.push_back(std::move(e));
   };
-  for (int i = 0; i + 1 < n; ++i) measure(i, i + 1);
-  for (int i = per_ring; i < n; ++i) {
-    if (random.Uniform() < options.loop_closure_probability)
-      measure(i - per_ring, i);
+  for (int i = 0; i + 1 < layout.n; ++i) measure(i, i + 1);
+  for (int i = layout.per_ring; i < layout.n; ++i) {
+    if (random->Uniform() < options.loop_closure_probability)
+      measure(i - layout.per_ring, i);
   }
-  // Vertices: the odometry chain from the true first pose.
+}
+
+// Vertices: the odometry chain (the first n - 1 edges) from the true first
+// pose.
+void AddOdometryVertices(const Poses& truth, int n, SlamGraph* graph) {
   graph->poses.resize(n);
   for (int i = 0; i < n; ++i) {
     SlamGraph::Pose& p = graph->poses[i];
@@ -129,8 +152,8 @@ void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
     p.id = i;
     p.has_value = true;
     if (i == 0) {
-      p.rotation = r[0];
-      p.translation = t[0];
+      p.rotation = truth.r[0];
+      p.translation = truth.t[0];
     } else {
       const SlamGraph::PoseEdge& e = graph->pose_edges[i - 1];
       const SlamGraph::Pose& q = graph->poses[i - 1];
@@ -138,6 +161,27 @@ void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
       p.translation = q.translation + q.rotation * e.translation;
     }
   }
+}
+
+}  // namespace
+
+void GeneratePoseGraph(const PoseGraphGeneratorOptions& options,
+                       SlamGraph* graph) {
+  *graph = SlamGraph();
+  Layout layout;
+  layout.d = options.dimension == 2 ? 2 : 3;
+  layout.tangent = layout.d == 2 ? 1 : 3;
+  layout.n = std::max(2, options.num_poses);
+  layout.per_ring = std::max(3, options.poses_per_ring);
+  layout.rings = (layout.n + layout.per_ring - 1) / layout.per_ring;
+  graph->format = SlamGraph::Format::kG2o;
+  graph->dimension = layout.d;
+  graph->vertices_are_initial_guess = true;
+  Normal random(options.seed);
+
+  const Poses truth = GroundTruth(options, layout);
+  AddMeasurements(options, layout, truth, &random, graph);
+  AddOdometryVertices(truth, layout.n, graph);
 }
 
 }  // namespace ceres_varpro

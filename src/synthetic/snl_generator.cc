@@ -31,30 +31,36 @@ std::string Number(double v) {
   return buffer;
 }
 
-}  // namespace
+// GenerateSensorNetwork's stages.
 
-void GenerateSensorNetwork(const SnlGeneratorOptions& options,
-                           SlamGraph* graph) {
-  *graph = SlamGraph();
-  const int d = options.dimension == 3 ? 3 : 2;
-  const int n = std::max(2, options.num_nodes);
-  const int num_anchors = std::clamp(options.num_anchors, 0, n);
-  const double side = std::pow(static_cast<double>(n), 1.0 / d);
-  const double range = std::max(options.radio_range, 1e-3);
-  graph->format = SlamGraph::Format::kPyfg;
-  graph->dimension = d;
-  graph->vertices_are_initial_guess = false;
-  Random random(options.seed);
+// The network's size: nodes at unit density in a cube of side `side`.
+struct NetworkShape {
+  int d;         // Dimension.
+  int n;         // Nodes.
+  double side;   // The cube's side.
+  double range;  // The radio range.
+};
 
-  graph->landmarks.resize(n);
-  for (int k = 0; k < n; ++k) {
+// Time stamp of every line (the network is static).
+constexpr char kStamp[] = "0.000000000";
+
+// The nodes, uniform in the cube, as landmarks L0, L1, ...
+void PlaceNodes(const NetworkShape& shape, Random* random, SlamGraph* graph) {
+  const int d = shape.d;
+  graph->landmarks.resize(shape.n);
+  for (int k = 0; k < shape.n; ++k) {
     SlamGraph::Landmark& l = graph->landmarks[k];
     l.name = "L" + std::to_string(k);
     l.position.resize(d);
-    for (int a = 0; a < d; ++a) l.position[a] = side * random.Uniform();
+    for (int a = 0; a < d; ++a) l.position[a] = shape.side * random->Uniform();
     l.has_value = true;
   }
-  const std::string stamp = "0.000000000";
+}
+
+// The first num_anchors nodes know their position: a prior each, and its
+// VERTEX_XY(Z):PRIOR line.
+void AddAnchorPriors(const SnlGeneratorOptions& options, int d, int num_anchors,
+                     SlamGraph* graph) {
   const double anchor_variance = options.anchor_sigma * options.anchor_sigma;
   for (int k = 0; k < num_anchors; ++k) {
     SlamGraph::LandmarkPrior p;
@@ -62,8 +68,8 @@ void GenerateSensorNetwork(const SnlGeneratorOptions& options,
     p.position = graph->landmarks[k].position;
     p.information = Eigen::MatrixXd::Identity(d, d) / anchor_variance;
     std::string line =
-        std::string(d == 2 ? "VERTEX_XY:PRIOR " : "VERTEX_XYZ:PRIOR ") + stamp +
-        " " + graph->landmarks[k].name;
+        std::string(d == 2 ? "VERTEX_XY:PRIOR " : "VERTEX_XYZ:PRIOR ") +
+        kStamp + " " + graph->landmarks[k].name;
     for (int a = 0; a < d; ++a) line += " " + Number(p.position[a]);
     for (int a = 0; a < d; ++a) {
       for (int b = a; b < d; ++b)
@@ -72,8 +78,15 @@ void GenerateSensorNetwork(const SnlGeneratorOptions& options,
     graph->other_lines.push_back(std::move(line));
     graph->landmark_priors.push_back(std::move(p));
   }
+}
 
-  // Pairs within the radio range, through a grid of cells of that size.
+// Pairs within the radio range, through a grid of cells of that size;
+// *degree counts each node's pairs.
+std::vector<std::pair<int, int>> PairsInRange(const NetworkShape& shape,
+                                              const SlamGraph& graph,
+                                              std::vector<int>* degree) {
+  const int d = shape.d, n = shape.n;
+  const double side = shape.side, range = shape.range;
   const int cells = std::max(1, static_cast<int>(side / range));
   auto cell_of = [&](const Eigen::VectorXd& x, int a) {
     return std::min(cells - 1, static_cast<int>(x[a] / side * cells));
@@ -83,14 +96,13 @@ void GenerateSensorNetwork(const SnlGeneratorOptions& options,
   };
   std::unordered_map<long long, std::vector<int>> grid;
   for (int k = 0; k < n; ++k) {
-    const Eigen::VectorXd& x = graph->landmarks[k].position;
+    const Eigen::VectorXd& x = graph.landmarks[k].position;
     grid[key(cell_of(x, 0), cell_of(x, 1), d == 3 ? cell_of(x, 2) : 0)]
         .push_back(k);
   }
   std::vector<std::pair<int, int>> pairs;
-  std::vector<int> degree(n, 0);
   for (int k = 0; k < n; ++k) {
-    const Eigen::VectorXd& x = graph->landmarks[k].position;
+    const Eigen::VectorXd& x = graph.landmarks[k].position;
     const int cx = cell_of(x, 0), cy = cell_of(x, 1),
               cz = d == 3 ? cell_of(x, 2) : 0;
     for (int dz = (d == 3 ? -1 : 0); dz <= (d == 3 ? 1 : 0); ++dz) {
@@ -105,37 +117,50 @@ void GenerateSensorNetwork(const SnlGeneratorOptions& options,
           if (it == grid.end()) continue;
           for (int m : it->second) {
             if (m <= k) continue;
-            if ((graph->landmarks[m].position - x).norm() <= range) {
+            if ((graph.landmarks[m].position - x).norm() <= range) {
               pairs.push_back({k, m});
-              ++degree[k];
-              ++degree[m];
+              ++(*degree)[k];
+              ++(*degree)[m];
             }
           }
         }
       }
     }
   }
-  // Sparse corners: the nearest others, up to d + 1 neighbours.
+  return pairs;
+}
+
+// Sparse corners: the nearest others, up to d + 1 neighbours.
+void ConnectSparseNodes(const NetworkShape& shape, const SlamGraph& graph,
+                        std::vector<std::pair<int, int>>* pairs,
+                        std::vector<int>* degree) {
+  const int d = shape.d, n = shape.n;
   for (int k = 0; k < n; ++k) {
-    if (degree[k] >= d + 1) continue;
+    if ((*degree)[k] >= d + 1) continue;
     std::vector<std::pair<double, int>> nearest;
     for (int m = 0; m < n; ++m) {
       if (m == k) continue;
       const double dist =
-          (graph->landmarks[m].position - graph->landmarks[k].position).norm();
-      if (dist > range) nearest.push_back({dist, m});
+          (graph.landmarks[m].position - graph.landmarks[k].position).norm();
+      if (dist > shape.range) nearest.push_back({dist, m});
     }
     const int missing =
-        std::min<int>(d + 1 - degree[k], static_cast<int>(nearest.size()));
+        std::min<int>(d + 1 - (*degree)[k], static_cast<int>(nearest.size()));
     std::partial_sort(nearest.begin(), nearest.begin() + missing,
                       nearest.end());
     for (int i = 0; i < missing; ++i) {
       const int m = nearest[i].second;
-      pairs.push_back({std::min(k, m), std::max(k, m)});
-      ++degree[k];
-      ++degree[m];
+      pairs->push_back({std::min(k, m), std::max(k, m)});
+      ++(*degree)[k];
+      ++(*degree)[m];
     }
   }
+}
+
+// A noisy range measurement (and its EDGE_RANGE line) for every pair.
+void AddRangeEdges(const SnlGeneratorOptions& options,
+                   const std::vector<std::pair<int, int>>& pairs,
+                   Random* random, SlamGraph* graph) {
   const double variance = options.range_noise * options.range_noise;
   for (const auto& [a, b] : pairs) {
     SlamGraph::RangeEdge e;
@@ -143,14 +168,38 @@ void GenerateSensorNetwork(const SnlGeneratorOptions& options,
     e.b = {true, b};
     const double truth =
         (graph->landmarks[a].position - graph->landmarks[b].position).norm();
-    e.range = std::max(0.0, truth + random.Normal(options.range_noise));
+    e.range = std::max(0.0, truth + random->Normal(options.range_noise));
     e.variance = variance;
-    graph->other_lines.push_back("EDGE_RANGE " + stamp + " " +
+    graph->other_lines.push_back("EDGE_RANGE " + std::string(kStamp) + " " +
                                  graph->landmarks[a].name + " " +
                                  graph->landmarks[b].name + " " +
                                  Number(e.range) + " " + Number(variance));
     graph->range_edges.push_back(e);
   }
+}
+
+}  // namespace
+
+void GenerateSensorNetwork(const SnlGeneratorOptions& options,
+                           SlamGraph* graph) {
+  *graph = SlamGraph();
+  NetworkShape shape;
+  shape.d = options.dimension == 3 ? 3 : 2;
+  shape.n = std::max(2, options.num_nodes);
+  const int num_anchors = std::clamp(options.num_anchors, 0, shape.n);
+  shape.side = std::pow(static_cast<double>(shape.n), 1.0 / shape.d);
+  shape.range = std::max(options.radio_range, 1e-3);
+  graph->format = SlamGraph::Format::kPyfg;
+  graph->dimension = shape.d;
+  graph->vertices_are_initial_guess = false;
+  Random random(options.seed);
+
+  PlaceNodes(shape, &random, graph);
+  AddAnchorPriors(options, shape.d, num_anchors, graph);
+  std::vector<int> degree(shape.n, 0);
+  std::vector<std::pair<int, int>> pairs = PairsInRange(shape, *graph, &degree);
+  ConnectSparseNodes(shape, *graph, &pairs, &degree);
+  AddRangeEdges(options, pairs, &random, graph);
 }
 
 }  // namespace ceres_varpro

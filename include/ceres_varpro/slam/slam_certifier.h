@@ -91,6 +91,15 @@ class SlamCertifier {
   // Factors K(σ) for Λ; false if it is not positive definite.
   bool Factor(const Eigen::SparseMatrix<double>& lambda, double sigma,
               Factorization* factorization);
+  // Certify's stages: the verified shift *verified (false, with the reason,
+  // if no shift factors), then the Lanczos estimate of λ_min, which may
+  // tighten it.
+  bool VerifyShift(const Eigen::SparseMatrix<double>& lambda,
+                   const CertificateOptions& options, Certificate* c,
+                   double* verified, std::string* error);
+  void EstimateLambdaMin(const Eigen::SparseMatrix<double>& lambda,
+                         const CertificateOptions& options, Certificate* c,
+                         double* verified);
 
   const SlamDataMatrix* data_;
   double q_norm_ = -1.0;

@@ -69,6 +69,14 @@ class SlamDataMatrix {
 
  private:
   struct Factor;
+  struct Assembly;
+  // Build's stages: the terms of M (and the position graph's components)
+  // into *assembly; the pinned and free positions from the components,
+  // returning the number free; M's blocks with the pinned positions dropped.
+  void AddTerms(const SlamGraph& graph, Assembly* assembly) const;
+  int PinPositions(std::vector<int>* parent);
+  void SplitBlocks(int num_free);
+
   int d_ = 0;
   int num_poses_ = 0, num_bearings_ = 0, num_positions_ = 0;
   std::vector<int> pinned_;

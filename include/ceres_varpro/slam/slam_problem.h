@@ -78,6 +78,14 @@ class SlamProblem {
  private:
   bool Initialize(const SlamGraph& graph, SlamInitialization init,
                   std::string* error);
+  // Initialize's last stages: the landmarks from the poses r, t (and the
+  // chordal start's landmarks), then the bearings from the positions.
+  void InitializeLandmarks(
+      const SlamGraph& graph, SlamInitialization init,
+      const std::vector<Eigen::MatrixXd>& r,
+      const std::vector<Eigen::VectorXd>& t,
+      const std::vector<Eigen::VectorXd>& chordal_landmarks);
+  void InitializeBearings(const SlamGraph& graph);
   void FixGauge(const SlamGraph& graph, const std::vector<double*>& rot,
                 const std::vector<double*>& tra);
   // Places the landmarks not yet *placed from their ranges to placed ones,
