@@ -101,7 +101,10 @@ void WriteCertificateJson(const CertifiableSummary& c, JsonWriter* json) {
       .Number("rounded_cost", c.rounded_cost)
       .Number("final_cost", c.final_cost)
       .Number("absolute_gap", c.absolute_gap)
-      .Number("relative_gap", c.relative_gap);
+      .Number("relative_gap", c.relative_gap)
+      .Bool("start_solve_run", c.start_solve_run)
+      .Number("start_solve_cost", c.start_solve_cost)
+      .Bool("start_solve_kept", c.start_solve_kept);
   json->BeginArray("singular_values");
   for (double v : c.singular_values) {
     json->BeginObject().Number("value", v).EndObject();
@@ -134,6 +137,7 @@ void WriteCertificateJson(const CertifiableSummary& c, JsonWriter* json) {
       .Number("escape_seconds", c.escape_time_in_seconds)
       .Number("rounding_seconds", c.rounding_time_in_seconds)
       .Number("refinement_seconds", c.refinement_time_in_seconds)
+      .Number("start_solve_seconds", c.start_solve_time_in_seconds)
       .Number("total_seconds", c.total_time_in_seconds)
       .EndObject();
   json->EndObject();

@@ -201,6 +201,35 @@ TEST(SolveCertifiable, ReportsARelaxationThatIsNotExact) {
   EXPECT_NE(summary.Verdict().find("not exact"), std::string::npos);
 }
 
+// Without a certified global optimum the answer is never worse than the
+// plain local solve from the same start (solve_from_start), and the
+// returned solution is the one in the problem's memory.
+TEST(SolveCertifiable, UncertifiedAnswerIsNeverWorseThanThePlainSolve) {
+  const SlamGraph graph = RangeAidedTestGraph(2, 30, 0.02, 61);
+  SlamProblem plain_problem = BuildProblem(graph);
+  const double plain = PlainVarPro(&plain_problem);
+  for (bool from_start : {false, true}) {
+    SlamProblem problem = BuildProblem(graph);
+    CertifiableOptions options;
+    options.solve_from_start = from_start;
+    CertifiableSummary summary;
+    ASSERT_TRUE(SolveCertifiable(options, graph, &problem, &summary))
+        << summary.message;
+    ASSERT_FALSE(summary.globally_optimal) << summary.Report();
+    EXPECT_EQ(summary.start_solve_run, from_start) << summary.Report();
+    if (from_start) {
+      EXPECT_LE(summary.final_cost, plain * (1.0 + 1e-9)) << summary.Report();
+      EXPECT_LE(summary.final_cost, summary.start_solve_cost);
+      EXPECT_GE(summary.final_cost, summary.lower_bound);
+    }
+    // The problem holds the returned solution.
+    double cost = 0.0;
+    ASSERT_TRUE(problem.problem()->Evaluate(ceres::Problem::EvaluateOptions(),
+                                            &cost, nullptr, nullptr, nullptr));
+    EXPECT_NEAR(cost, summary.final_cost, 1e-9 * summary.final_cost);
+  }
+}
+
 // The rounding undoes any O(r) gauge of a rank-d point, reflections
 // included (the determinant vote).
 TEST(RoundToRankD, RecoversRotationsUpToAGlobalRotation) {

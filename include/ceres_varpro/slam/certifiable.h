@@ -72,6 +72,12 @@ struct CertifiableOptions {
   // Rank-d VarPro refinement after rounding.
   bool refine = true;
   int max_refinement_iterations = 200;
+  // When the result is not a certified global optimum, also solve the
+  // rank-d problem from the problem's start (a plain local VarPro solve,
+  // max_iterations_per_rank iterations, the refinement's tolerances) and
+  // return whichever ends lower: an uncertified answer is then never worse
+  // than the plain local solve.
+  bool solve_from_start = true;
 
   bool IsValid(std::string* error) const;
 };
@@ -128,6 +134,11 @@ struct CertifiableSummary {
 
   std::vector<Stage> stages;
   Solver::Summary refinement;
+  // The plain rank-d solve from the start (solve_from_start), when it ran:
+  // its final cost, and whether it ended lower and was returned.
+  bool start_solve_run = false;
+  double start_solve_cost = 0.0;
+  bool start_solve_kept = false;
 
   double initialization_time_in_seconds = 0.0;
   double local_solve_time_in_seconds = 0.0;
@@ -135,6 +146,7 @@ struct CertifiableSummary {
   double escape_time_in_seconds = 0.0;
   double rounding_time_in_seconds = 0.0;
   double refinement_time_in_seconds = 0.0;
+  double start_solve_time_in_seconds = 0.0;
   double total_time_in_seconds = 0.0;
 
   // One line: "certified globally optimal (λ_min = …, gap ≤ …)" or why not.
