@@ -40,23 +40,96 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+// --solver, the shared solver flags and bundle_adjuster's --num_iterations.
+bool ParseBaOptions(ceres::Solver::Options* ceres_options,
+                    Solver::Options* varpro_options, std::string* error) {
+  if (FLAGS_solver != "varpro" && FLAGS_solver != "varpro_ceres" &&
+      FLAGS_solver != "ceres" && FLAGS_solver != "both") {
+    *error = "--solver must be varpro, varpro_ceres, ceres or both";
+    return false;
+  }
+  if (!ApplySolverFlags("sparse_schur", ceres_options, varpro_options, error)) {
+    return false;
+  }
+  if (FLAGS_num_iterations >= 0) {
+    ceres_options->max_num_iterations = FLAGS_num_iterations;
+    varpro_options->max_num_iterations = FLAGS_num_iterations;
+  }
+  return true;
+}
+
+// Every configuration --solver asks for, each from the file's start; *bal
+// ends holding the first run's solution (the one the outputs write).
+std::vector<SolverRun> SolveFromTheFileStart(
+    const ceres::Solver::Options& ceres_options,
+    const Solver::Options& varpro_options, const std::vector<double*>& points,
+    const std::vector<double*>& cameras, BalProblem* bal,
+    ceres::Problem* problem) {
+  const std::vector<double> start_cameras = bal->cameras,
+                            start_points = bal->points;
+  std::vector<double> first_cameras, first_points;
+  std::vector<SolverRun> runs;
+  // Every solver starts from the file's point; the outputs are the first's.
+  auto run_from_start =
+      [&](SolverRun run, const std::function<void(Solver::Summary*)>& solve) {
+        bal->cameras = start_cameras;
+        bal->points = start_points;
+        TimedRun(&run, solve);
+        runs.push_back(std::move(run));
+        if (runs.size() == 1) {
+          first_cameras = bal->cameras;
+          first_points = bal->points;
+        }
+      };
+  if (FLAGS_solver == "varpro" || FLAGS_solver == "both") {
+    SolverRun run;
+    run.solver = "varpro";
+    run.is_varpro = true;
+    run.configuration = "nonlinear elimination";
+    run_from_start(
+        run, [&](Solver::Summary* s) { Solve(varpro_options, problem, s); });
+    SolverRun& done = runs.back();
+    done.configuration = std::string(ReducedLinearSolverTypeToString(
+                             done.summary.varpro.linear_solver_used)) +
+                         "/" +
+                         ReducedPreconditionerTypeToString(
+                             done.summary.varpro.preconditioner_used);
+  }
+  if (FLAGS_solver == "varpro_ceres") {
+    SolverRun run;
+    run.solver = "varpro_ceres";
+    run.is_varpro = true;
+    run.configuration =
+        ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
+    run_from_start(run, [&](Solver::Summary* s) {
+      SolveWithCeres(varpro_options, problem, s);
+    });
+  }
+  if (FLAGS_solver == "ceres" || FLAGS_solver == "both") {
+    ceres::Solver::Options o = ceres_options;
+    SetBalOrdering(points, cameras, &o);
+    if (FLAGS_inner_iterations) o.use_inner_iterations = true;
+    SolverRun run;
+    run.solver = "ceres";
+    run.configuration =
+        CeresConfiguration(o) + (FLAGS_inner_iterations ? "+inner" : "");
+    run_from_start(run, [&](Solver::Summary* s) {
+      ceres::Solve(o, problem, static_cast<ceres::Solver::Summary*>(s));
+    });
+  }
+  bal->cameras = first_cameras;
+  bal->points = first_points;
+  return runs;
+}
+
 int RunBa() {
   std::string error;
   if (FLAGS_input.empty()) return Fail("--input=FILE is required (see --help)");
   if (!ValidateCommonFlags(&error)) return Fail(error);
-  if (FLAGS_solver != "varpro" && FLAGS_solver != "varpro_ceres" &&
-      FLAGS_solver != "ceres" && FLAGS_solver != "both") {
-    return Fail("--solver must be varpro, varpro_ceres, ceres or both");
-  }
   ceres::Solver::Options ceres_options;
   Solver::Options varpro_options;
-  if (!ApplySolverFlags("sparse_schur", &ceres_options, &varpro_options,
-                        &error)) {
+  if (!ParseBaOptions(&ceres_options, &varpro_options, &error)) {
     return Fail(error);
-  }
-  if (FLAGS_num_iterations >= 0) {
-    ceres_options.max_num_iterations = FLAGS_num_iterations;
-    varpro_options.max_num_iterations = FLAGS_num_iterations;
   }
 
   BalProblem bal;
@@ -79,60 +152,8 @@ int RunBa() {
             << bal.observations.size() << " observations"
             << (FLAGS_robustify ? ", Huber loss" : "") << "\n";
 
-  const std::vector<double> start_cameras = bal.cameras,
-                            start_points = bal.points;
-  std::vector<double> first_cameras, first_points;
-  std::vector<SolverRun> runs;
-  // Every solver starts from the file's point; the outputs are the first's.
-  auto run_from_start =
-      [&](SolverRun run, const std::function<void(Solver::Summary*)>& solve) {
-        bal.cameras = start_cameras;
-        bal.points = start_points;
-        TimedRun(&run, solve);
-        runs.push_back(std::move(run));
-        if (runs.size() == 1) {
-          first_cameras = bal.cameras;
-          first_points = bal.points;
-        }
-      };
-  if (FLAGS_solver == "varpro" || FLAGS_solver == "both") {
-    SolverRun run;
-    run.solver = "varpro";
-    run.is_varpro = true;
-    run.configuration = "nonlinear elimination";
-    run_from_start(
-        run, [&](Solver::Summary* s) { Solve(varpro_options, &problem, s); });
-    SolverRun& done = runs.back();
-    done.configuration = std::string(ReducedLinearSolverTypeToString(
-                             done.summary.varpro.linear_solver_used)) +
-                         "/" +
-                         ReducedPreconditionerTypeToString(
-                             done.summary.varpro.preconditioner_used);
-  }
-  if (FLAGS_solver == "varpro_ceres") {
-    SolverRun run;
-    run.solver = "varpro_ceres";
-    run.is_varpro = true;
-    run.configuration =
-        ceres::LinearSolverTypeToString(ceres_options.linear_solver_type);
-    run_from_start(run, [&](Solver::Summary* s) {
-      SolveWithCeres(varpro_options, &problem, s);
-    });
-  }
-  if (FLAGS_solver == "ceres" || FLAGS_solver == "both") {
-    ceres::Solver::Options o = ceres_options;
-    SetBalOrdering(points, cameras, &o);
-    if (FLAGS_inner_iterations) o.use_inner_iterations = true;
-    SolverRun run;
-    run.solver = "ceres";
-    run.configuration =
-        CeresConfiguration(o) + (FLAGS_inner_iterations ? "+inner" : "");
-    run_from_start(run, [&](Solver::Summary* s) {
-      ceres::Solve(o, &problem, static_cast<ceres::Solver::Summary*>(s));
-    });
-  }
-  bal.cameras = first_cameras;
-  bal.points = first_points;
+  const std::vector<SolverRun> runs = SolveFromTheFileStart(
+      ceres_options, varpro_options, points, cameras, &bal, &problem);
 
   const std::vector<RunnerOutput> outputs = {
       {FLAGS_final_ply,

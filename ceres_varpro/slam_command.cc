@@ -143,84 +143,77 @@ void WriteCertificateJson(const CertifiableSummary& c, JsonWriter* json) {
   json->EndObject();
 }
 
-int RunSlam() {
-  std::string error;
-  if (FLAGS_input.empty()) return Fail("--input=FILE is required (see --help)");
-  if (!ValidateCommonFlags(&error)) return Fail(error);
-  if (FLAGS_solver != "varpro" && FLAGS_solver != "ceres" &&
-      FLAGS_solver != "both") {
-    return Fail("--solver must be varpro, ceres or both");
-  }
-  SlamProblemOptions problem_options;
+// --model and --init.
+bool ParseProblemOptions(SlamProblemOptions* options, std::string* error) {
   if (FLAGS_model == "isotropic") {
-    problem_options.model = SlamModel::kIsotropic;
+    options->model = SlamModel::kIsotropic;
   } else if (FLAGS_model == "full") {
-    problem_options.model = SlamModel::kFull;
+    options->model = SlamModel::kFull;
   } else {
-    return Fail("--model must be isotropic or full");
+    *error = "--model must be isotropic or full";
+    return false;
   }
   if (FLAGS_init == "auto") {
-    problem_options.initialization = SlamInitialization::kAuto;
+    options->initialization = SlamInitialization::kAuto;
   } else if (FLAGS_init == "file") {
-    problem_options.initialization = SlamInitialization::kFile;
+    options->initialization = SlamInitialization::kFile;
   } else if (FLAGS_init == "odometry") {
-    problem_options.initialization = SlamInitialization::kOdometry;
+    options->initialization = SlamInitialization::kOdometry;
   } else if (FLAGS_init == "chordal") {
-    problem_options.initialization = SlamInitialization::kChordal;
+    options->initialization = SlamInitialization::kChordal;
   } else {
-    return Fail("--init must be auto, file, odometry or chordal");
+    *error = "--init must be auto, file, odometry or chordal";
+    return false;
   }
-  CertifiableOptions certifiable_options;
-  if (FLAGS_certify) {
-    if (FLAGS_solver == "ceres") {
-      return Fail("--certify needs --solver=varpro or --solver=both");
-    }
-    if (problem_options.model != SlamModel::kIsotropic) {
-      return Fail("--certify solves the isotropic model (--model=isotropic)");
-    }
-    if (FLAGS_certify_init == "auto") {
-      certifiable_options.initialization = CertifiableInitialization::kAuto;
-    } else if (FLAGS_certify_init == "chordal") {
-      certifiable_options.initialization = CertifiableInitialization::kChordal;
-    } else if (FLAGS_certify_init == "start") {
-      certifiable_options.initialization =
-          CertifiableInitialization::kProblemState;
-    } else if (FLAGS_certify_init == "random") {
-      certifiable_options.initialization = CertifiableInitialization::kRandom;
-    } else {
-      return Fail("--certify_init must be auto, chordal, start or random");
-    }
-    certifiable_options.initial_rank = FLAGS_rank;
-    certifiable_options.max_rank = FLAGS_max_rank;
-    certifiable_options.certificate.relative_tolerance =
-        FLAGS_certificate_tolerance;
-    certifiable_options.gradient_tolerance = FLAGS_certify_gradient_tolerance;
-    if (!certifiable_options.IsValid(&error)) return Fail(error);
+  return true;
+}
+
+// The --certify flags (only read when --certify is given).
+bool ParseCertifiableOptions(const SlamProblemOptions& problem_options,
+                             CertifiableOptions* options, std::string* error) {
+  if (FLAGS_solver == "ceres") {
+    *error = "--certify needs --solver=varpro or --solver=both";
+    return false;
   }
-  // The old flag names still work (the new ones win).
-  if (FLAGS_linear_solver.empty())
+  if (problem_options.model != SlamModel::kIsotropic) {
+    *error = "--certify solves the isotropic model (--model=isotropic)";
+    return false;
+  }
+  if (FLAGS_certify_init == "auto") {
+    options->initialization = CertifiableInitialization::kAuto;
+  } else if (FLAGS_certify_init == "chordal") {
+    options->initialization = CertifiableInitialization::kChordal;
+  } else if (FLAGS_certify_init == "start") {
+    options->initialization = CertifiableInitialization::kProblemState;
+  } else if (FLAGS_certify_init == "random") {
+    options->initialization = CertifiableInitialization::kRandom;
+  } else {
+    *error = "--certify_init must be auto, chordal, start or random";
+    return false;
+  }
+  options->initial_rank = FLAGS_rank;
+  options->max_rank = FLAGS_max_rank;
+  options->certificate.relative_tolerance = FLAGS_certificate_tolerance;
+  options->gradient_tolerance = FLAGS_certify_gradient_tolerance;
+  return options->IsValid(error);
+}
+
+// Stock Ceres's and VarPro's options; slam's old flag names still work (the
+// new ones win).
+bool ParseSolverOptions(ceres::Solver::Options* ceres_options,
+                        Solver::Options* varpro_options, std::string* error) {
+  if (FLAGS_linear_solver.empty()) {
     FLAGS_linear_solver = FLAGS_ceres_linear_solver;
+  }
   if (!FLAGS_ceres_preconditioner.empty() &&
       gflags::GetCommandLineFlagInfoOrDie("preconditioner").is_default) {
     FLAGS_preconditioner = FLAGS_ceres_preconditioner;
   }
-  ceres::Solver::Options ceres_options;
-  Solver::Options varpro_options;
-  if (!ApplySolverFlags("sparse_normal_cholesky", &ceres_options,
-                        &varpro_options, &error)) {
-    return Fail(error);
-  }
+  return ApplySolverFlags("sparse_normal_cholesky", ceres_options,
+                          varpro_options, error);
+}
 
-  SlamGraph graph;
-  const bool pyfg = EndsWith(FLAGS_input, ".pyfg");
-  if (!(pyfg ? ReadPyfgFile(FLAGS_input, &graph, &error)
-             : ReadG2oFile(FLAGS_input, &graph, &error))) {
-    return Fail(error);
-  }
-  SlamProblem problem;
-  if (!problem.Build(graph, problem_options, &error)) return Fail(error);
-  varpro_options.linear_parameter_blocks = problem.linear_blocks();
-
+void PrintProblem(const SlamGraph& graph, const SlamProblem& problem) {
   std::cout << "Problem: " << FLAGS_input << " ("
             << SlamGraphFormatName(graph.format) << ", " << graph.dimension
             << "D): " << graph.num_poses() << " poses, "
@@ -234,73 +227,138 @@ int RunSlam() {
             << "; initialisation: " << problem.initialization_used() << "\n";
   for (const std::string& note : graph.notes)
     std::cout << "Note: " << note << "\n";
+}
+
+// The certifiable solve as the runners report it: the refinement's summary
+// from the staircase's rank-d start to the returned cost, every rank's
+// iterations counted. False (after printing the verdict) if it failed.
+bool RunCertifiable(const Solver::Options& varpro_options,
+                    const SlamGraph& graph, CertifiableOptions options,
+                    SlamProblem* problem, CertifiableSummary* certifiable,
+                    SolverRun* run) {
+  options.num_threads = varpro_options.num_threads;
+  options.max_solver_time_in_seconds =
+      varpro_options.max_solver_time_in_seconds;
+  options.max_iterations_per_rank = varpro_options.max_num_iterations;
+  options.progress_to_stdout = varpro_options.minimizer_progress_to_stdout;
+  run->solver = "certifiable";
+  run->is_varpro = true;
+  run->configuration = "staircase+certificate+refinement";
+  PrintRunHeader(*run);
+  if (!SolveCertifiable(options, graph, problem, certifiable)) {
+    std::cout << certifiable->Verdict() << "\n";
+    return false;
+  }
+  run->summary = certifiable->refinement;
+  run->summary.initial_cost = certifiable->initial_cost > 0.0
+                                  ? certifiable->initial_cost
+                                  : certifiable->rounded_cost;
+  run->summary.final_cost = certifiable->final_cost;
+  run->wall_time_seconds = certifiable->total_time_in_seconds;
+  run->iterations = Iterations(certifiable->refinement);
+  for (const CertifiableSummary::Stage& stage : certifiable->stages) {
+    run->iterations += stage.iterations;
+  }
+  if (ReportKind() != "none") std::cout << certifiable->Report();
+  std::cout << "Verdict: " << certifiable->Verdict() << "\n";
+  return true;
+}
+
+SolverRun RunVarPro(const Solver::Options& options, SlamProblem* problem) {
+  SolverRun run;
+  run.solver = "varpro";
+  run.is_varpro = true;
+  run.configuration =
+      FLAGS_varpro_linear_solver + "/" + FLAGS_varpro_preconditioner;
+  TimedRun(&run,
+           [&](Solver::Summary* s) { Solve(options, problem->problem(), s); });
+  run.configuration =
+      std::string(ReducedLinearSolverTypeToString(
+          run.summary.varpro.linear_solver_used)) +
+      "/" +
+      ReducedPreconditionerTypeToString(run.summary.varpro.preconditioner_used);
+  return run;
+}
+
+SolverRun RunCeres(const ceres::Solver::Options& options,
+                   SlamProblem* problem) {
+  SolverRun run;
+  run.solver = "ceres";
+  run.configuration = CeresConfiguration(options);
+  TimedRun(&run, [&](Solver::Summary* s) {
+    ceres::Solve(options, problem->problem(),
+                 static_cast<ceres::Solver::Summary*>(s));
+  });
+  return run;
+}
+
+void WriteProblemJson(const SlamGraph& graph, const SlamProblem& problem,
+                      JsonWriter* json) {
+  json->String("input", FLAGS_input)
+      .String("format", SlamGraphFormatName(graph.format))
+      .Int("dimension", graph.dimension)
+      .Int("poses", graph.num_poses())
+      .Int("landmarks", graph.num_landmarks())
+      .Int("pose_edges", static_cast<long long>(graph.pose_edges.size()))
+      .Int("landmark_edges",
+           static_cast<long long>(graph.landmark_edges.size()))
+      .Int("range_edges", static_cast<long long>(graph.range_edges.size()))
+      .Int("pose_priors", static_cast<long long>(graph.pose_priors.size()))
+      .Int("landmark_priors",
+           static_cast<long long>(graph.landmark_priors.size()))
+      .String("model", problem.model_name())
+      .String("initialization", problem.initialization_used());
+}
+
+int RunSlam() {
+  std::string error;
+  if (FLAGS_input.empty()) return Fail("--input=FILE is required (see --help)");
+  if (!ValidateCommonFlags(&error)) return Fail(error);
+  if (FLAGS_solver != "varpro" && FLAGS_solver != "ceres" &&
+      FLAGS_solver != "both") {
+    return Fail("--solver must be varpro, ceres or both");
+  }
+  SlamProblemOptions problem_options;
+  CertifiableOptions certifiable_options;
+  ceres::Solver::Options ceres_options;
+  Solver::Options varpro_options;
+  if (!ParseProblemOptions(&problem_options, &error) ||
+      (FLAGS_certify && !ParseCertifiableOptions(
+                            problem_options, &certifiable_options, &error)) ||
+      !ParseSolverOptions(&ceres_options, &varpro_options, &error)) {
+    return Fail(error);
+  }
+
+  SlamGraph graph;
+  const bool pyfg = EndsWith(FLAGS_input, ".pyfg");
+  if (!(pyfg ? ReadPyfgFile(FLAGS_input, &graph, &error)
+             : ReadG2oFile(FLAGS_input, &graph, &error))) {
+    return Fail(error);
+  }
+  SlamProblem problem;
+  if (!problem.Build(graph, problem_options, &error)) return Fail(error);
+  varpro_options.linear_parameter_blocks = problem.linear_blocks();
+  PrintProblem(graph, problem);
 
   const std::vector<double> start = problem.State();
   SlamGraph initial_graph = graph;  // For --plot.
   if (!FLAGS_plot.empty()) problem.WriteTo(&initial_graph);
-  std::vector<double> varpro_result;
   std::vector<SolverRun> runs;
   CertifiableSummary certifiable;
   if (FLAGS_certify) {
-    certifiable_options.num_threads = varpro_options.num_threads;
-    certifiable_options.max_solver_time_in_seconds =
-        varpro_options.max_solver_time_in_seconds;
-    certifiable_options.max_iterations_per_rank =
-        varpro_options.max_num_iterations;
-    certifiable_options.progress_to_stdout =
-        varpro_options.minimizer_progress_to_stdout;
     SolverRun run;
-    run.solver = "certifiable";
-    run.is_varpro = true;
-    run.configuration = "staircase+certificate+refinement";
-    PrintRunHeader(run);
-    if (!SolveCertifiable(certifiable_options, graph, &problem, &certifiable)) {
-      std::cout << certifiable.Verdict() << "\n";
+    if (!RunCertifiable(varpro_options, graph, certifiable_options, &problem,
+                        &certifiable, &run)) {
       return Fail(certifiable.message);
     }
-    // The run as the runners report it: the refinement's summary, from the
-    // staircase's rank-d start to the returned cost.
-    run.summary = certifiable.refinement;
-    run.summary.initial_cost = certifiable.initial_cost > 0.0
-                                   ? certifiable.initial_cost
-                                   : certifiable.rounded_cost;
-    run.summary.final_cost = certifiable.final_cost;
-    run.wall_time_seconds = certifiable.total_time_in_seconds;
-    run.iterations = Iterations(certifiable.refinement);
-    for (const CertifiableSummary::Stage& stage : certifiable.stages) {
-      run.iterations += stage.iterations;
-    }
-    if (ReportKind() != "none") std::cout << certifiable.Report();
-    std::cout << "Verdict: " << certifiable.Verdict() << "\n";
-    varpro_result = problem.State();
     runs.push_back(std::move(run));
   } else if (FLAGS_solver != "ceres") {
-    SolverRun run;
-    run.solver = "varpro";
-    run.is_varpro = true;
-    run.configuration =
-        FLAGS_varpro_linear_solver + "/" + FLAGS_varpro_preconditioner;
-    TimedRun(&run, [&](Solver::Summary* s) {
-      Solve(varpro_options, problem.problem(), s);
-    });
-    run.configuration = std::string(ReducedLinearSolverTypeToString(
-                            run.summary.varpro.linear_solver_used)) +
-                        "/" +
-                        ReducedPreconditionerTypeToString(
-                            run.summary.varpro.preconditioner_used);
-    varpro_result = problem.State();
-    runs.push_back(std::move(run));
+    runs.push_back(RunVarPro(varpro_options, &problem));
   }
+  const std::vector<double> varpro_result = problem.State();
   if (FLAGS_solver != "varpro") {
     problem.SetState(start);
-    SolverRun run;
-    run.solver = "ceres";
-    run.configuration = CeresConfiguration(ceres_options);
-    TimedRun(&run, [&](Solver::Summary* s) {
-      ceres::Solve(ceres_options, problem.problem(),
-                   static_cast<ceres::Solver::Summary*>(s));
-    });
-    runs.push_back(std::move(run));
+    runs.push_back(RunCeres(ceres_options, &problem));
   }
   if (runs.size() > 1)
     problem.SetState(varpro_result);  // Outputs are VarPro's solution.
@@ -319,20 +377,7 @@ int RunSlam() {
         return WriteSlamPlot(path, initial_graph, graph, plot_options, e);
       }};
   return FinishRuns("slam", runs, {output, plot}, [&](JsonWriter* json) {
-    json->String("input", FLAGS_input)
-        .String("format", SlamGraphFormatName(graph.format))
-        .Int("dimension", graph.dimension)
-        .Int("poses", graph.num_poses())
-        .Int("landmarks", graph.num_landmarks())
-        .Int("pose_edges", static_cast<long long>(graph.pose_edges.size()))
-        .Int("landmark_edges",
-             static_cast<long long>(graph.landmark_edges.size()))
-        .Int("range_edges", static_cast<long long>(graph.range_edges.size()))
-        .Int("pose_priors", static_cast<long long>(graph.pose_priors.size()))
-        .Int("landmark_priors",
-             static_cast<long long>(graph.landmark_priors.size()))
-        .String("model", problem.model_name())
-        .String("initialization", problem.initialization_used());
+    WriteProblemJson(graph, problem, json);
     if (FLAGS_certify) WriteCertificateJson(certifiable, json);
   });
 }

@@ -236,96 +236,116 @@ class PyfgParser {
   bool EdgeLine(const TextReader& r, std::string* error) {
     const std::string_view tag = r.token(0);
     if (IsVertexTag(tag)) return true;
-    double stamp;
     int prior_dimension = 0;
+    bool ok = false;
     if (IsPosePriorTag(tag, &prior_dimension)) {
-      if (!PosePriorLine(r, prior_dimension, error)) return false;
+      ok = PosePriorLine(r, prior_dimension, error);
     } else if (IsLandmarkPriorTag(tag, &prior_dimension)) {
-      if (!LandmarkPriorLine(r, prior_dimension, error)) return false;
+      ok = LandmarkPriorLine(r, prior_dimension, error);
     } else if (tag == "EDGE_SE2" || tag == "EDGE_SE3:QUAT") {
-      const int d = tag == "EDGE_SE2" ? 2 : 3;
-      if (!SetDimension(r, d, error) ||
-          !ExpectTokens(r, d == 2 ? 13 : 32, error)) {
-        return false;
-      }
-      SlamGraph::PoseEdge e;
-      e.line = r.line_number();
-      if (!r.Double(1, &stamp, error) || !Pose(r, 2, &e.from, error) ||
-          !Pose(r, 3, &e.to, error)) {
-        return false;
-      }
-      if (e.from == e.to) {
-        *error = r.Error("edge from a pose to itself");
-        return false;
-      }
-      double v[28];
-      if (!r.Doubles(4, d == 2 ? 9 : 28, v, error)) return false;
-      if (d == 2) {
-        e.translation = Eigen::Vector2d(v[0], v[1]);
-        e.rotation = RotationFromAngle(v[2]);
-        if (!Information(r, v + 3, 3, &e.information, error)) return false;
-      } else {
-        if (!(v[3] * v[3] + v[4] * v[4] + v[5] * v[5] + v[6] * v[6] > 1e-24)) {
-          *error = r.Error("the edge has a zero quaternion");
-          return false;
-        }
-        e.translation = Eigen::Vector3d(v[0], v[1], v[2]);
-        e.rotation = RotationFromQuaternion(v[3], v[4], v[5], v[6]);
-        if (!Information(r, v + 7, 6, &e.information, error)) return false;
-      }
-      graph_->pose_edges.push_back(std::move(e));
+      ok = PoseEdgeLine(r, error);
     } else if (tag == "EDGE_SE2_XY" || tag == "EDGE_SE3_XYZ") {
-      const int d = tag == "EDGE_SE2_XY" ? 2 : 3;
-      if (!SetDimension(r, d, error) ||
-          !ExpectTokens(r, d == 2 ? 9 : 13, error)) {
-        return false;
-      }
-      SlamGraph::LandmarkEdge e;
-      e.line = r.line_number();
-      SlamGraph::Endpoint l;
-      if (!r.Double(1, &stamp, error) || !Pose(r, 2, &e.pose, error) ||
-          !Lookup(r, 3, &l, error)) {
-        return false;
-      }
-      if (!l.is_landmark) {
-        *error = r.Error(QuoteToken(r.token(3)) +
-                         " is a pose, a landmark is expected");
-        return false;
-      }
-      e.landmark = l.index;
-      double v[9];
-      const int n = d == 2 ? 5 : 9;
-      if (!r.Doubles(4, n, v, error)) return false;
-      e.translation = Eigen::Map<Eigen::VectorXd>(v, d);
-      if (!Information(r, v + d, d, &e.information, error)) return false;
-      graph_->landmark_edges.push_back(std::move(e));
+      ok = LandmarkEdgeLine(r, error);
     } else if (tag == "EDGE_RANGE") {
-      if (!ExpectTokens(r, 6, error)) return false;
-      SlamGraph::RangeEdge e;
-      e.line = r.line_number();
-      if (!r.Double(1, &stamp, error) || !Lookup(r, 2, &e.a, error) ||
-          !Lookup(r, 3, &e.b, error) || !r.Double(4, &e.range, error) ||
-          !r.Double(5, &e.variance, error)) {
-        return false;
-      }
-      if (e.a.is_landmark == e.b.is_landmark && e.a.index == e.b.index) {
-        *error = r.Error("range from a vertex to itself");
-        return false;
-      }
-      if (e.range < 0.0) {
-        *error = r.Error("the range is negative");
-        return false;
-      }
-      if (!(e.variance > 0.0)) {
-        *error = r.Error("the range variance must be positive");
-        return false;
-      }
-      graph_->range_edges.push_back(e);
+      ok = RangeEdgeLine(r, error);
     } else {
       *error = r.Error("unknown or unsupported entry " + QuoteToken(tag));
+    }
+    if (!ok) return false;
+    graph_->other_lines.emplace_back(r.line());
+    return true;
+  }
+
+  // EDGE_SE2 / EDGE_SE3:QUAT: a relative pose with its information.
+  bool PoseEdgeLine(const TextReader& r, std::string* error) {
+    double stamp;
+    const int d = r.token(0) == "EDGE_SE2" ? 2 : 3;
+    if (!SetDimension(r, d, error) ||
+        !ExpectTokens(r, d == 2 ? 13 : 32, error)) {
       return false;
     }
-    graph_->other_lines.emplace_back(r.line());
+    SlamGraph::PoseEdge e;
+    e.line = r.line_number();
+    if (!r.Double(1, &stamp, error) || !Pose(r, 2, &e.from, error) ||
+        !Pose(r, 3, &e.to, error)) {
+      return false;
+    }
+    if (e.from == e.to) {
+      *error = r.Error("edge from a pose to itself");
+      return false;
+    }
+    double v[28];
+    if (!r.Doubles(4, d == 2 ? 9 : 28, v, error)) return false;
+    if (d == 2) {
+      e.translation = Eigen::Vector2d(v[0], v[1]);
+      e.rotation = RotationFromAngle(v[2]);
+      if (!Information(r, v + 3, 3, &e.information, error)) return false;
+    } else {
+      if (!(v[3] * v[3] + v[4] * v[4] + v[5] * v[5] + v[6] * v[6] > 1e-24)) {
+        *error = r.Error("the edge has a zero quaternion");
+        return false;
+      }
+      e.translation = Eigen::Vector3d(v[0], v[1], v[2]);
+      e.rotation = RotationFromQuaternion(v[3], v[4], v[5], v[6]);
+      if (!Information(r, v + 7, 6, &e.information, error)) return false;
+    }
+    graph_->pose_edges.push_back(std::move(e));
+    return true;
+  }
+
+  // EDGE_SE2_XY / EDGE_SE3_XYZ: a landmark seen from a pose.
+  bool LandmarkEdgeLine(const TextReader& r, std::string* error) {
+    double stamp;
+    const int d = r.token(0) == "EDGE_SE2_XY" ? 2 : 3;
+    if (!SetDimension(r, d, error) ||
+        !ExpectTokens(r, d == 2 ? 9 : 13, error)) {
+      return false;
+    }
+    SlamGraph::LandmarkEdge e;
+    e.line = r.line_number();
+    SlamGraph::Endpoint l;
+    if (!r.Double(1, &stamp, error) || !Pose(r, 2, &e.pose, error) ||
+        !Lookup(r, 3, &l, error)) {
+      return false;
+    }
+    if (!l.is_landmark) {
+      *error = r.Error(QuoteToken(r.token(3)) +
+                       " is a pose, a landmark is expected");
+      return false;
+    }
+    e.landmark = l.index;
+    double v[9];
+    const int n = d == 2 ? 5 : 9;
+    if (!r.Doubles(4, n, v, error)) return false;
+    e.translation = Eigen::Map<Eigen::VectorXd>(v, d);
+    if (!Information(r, v + d, d, &e.information, error)) return false;
+    graph_->landmark_edges.push_back(std::move(e));
+    return true;
+  }
+
+  bool RangeEdgeLine(const TextReader& r, std::string* error) {
+    double stamp;
+    if (!ExpectTokens(r, 6, error)) return false;
+    SlamGraph::RangeEdge e;
+    e.line = r.line_number();
+    if (!r.Double(1, &stamp, error) || !Lookup(r, 2, &e.a, error) ||
+        !Lookup(r, 3, &e.b, error) || !r.Double(4, &e.range, error) ||
+        !r.Double(5, &e.variance, error)) {
+      return false;
+    }
+    if (e.a.is_landmark == e.b.is_landmark && e.a.index == e.b.index) {
+      *error = r.Error("range from a vertex to itself");
+      return false;
+    }
+    if (e.range < 0.0) {
+      *error = r.Error("the range is negative");
+      return false;
+    }
+    if (!(e.variance > 0.0)) {
+      *error = r.Error("the range variance must be positive");
+      return false;
+    }
+    graph_->range_edges.push_back(e);
     return true;
   }
 
