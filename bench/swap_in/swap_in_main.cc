@@ -33,7 +33,10 @@
 #include "pose_graph_models.h"
 
 DEFINE_string(input, "", "A g2o/TORO pose graph (2D or 3D) or a BAL file.");
-DEFINE_string(solver, "varpro", "varpro or ceres.");
+DEFINE_string(solver, "varpro",
+              "varpro (ceres_varpro::Solve), varpro_ceres (the Ceres-native "
+              "mode: ceres::Solve on the reduced problem, for independent "
+              "linear blocks such as BAL's points) or ceres.");
 DEFINE_string(linear_solver, "",
               "Ceres's linear solver (default: sparse_normal_cholesky for "
               "pose graphs, sparse_schur for BAL, as Ceres's examples).");
@@ -226,8 +229,10 @@ int Run() {
     std::cerr << "swap_in_bench: --input=FILE is required\n";
     return 2;
   }
-  if (FLAGS_solver != "varpro" && FLAGS_solver != "ceres") {
-    std::cerr << "swap_in_bench: --solver must be varpro or ceres\n";
+  if (FLAGS_solver != "varpro" && FLAGS_solver != "varpro_ceres" &&
+      FLAGS_solver != "ceres") {
+    std::cerr << "swap_in_bench: --solver must be varpro, varpro_ceres or "
+                 "ceres\n";
     return 2;
   }
   SwapInProblem p;
@@ -280,7 +285,11 @@ int Run() {
     varpro_options.linear_parameter_blocks = p.linear_blocks;
     varpro_options.allow_nonlinear_elimination = p.nonlinear_elimination;
     const double start = Now();
-    ceres_varpro::Solve(varpro_options, p.problem.get(), &summary);
+    if (FLAGS_solver == "varpro_ceres") {
+      ceres_varpro::SolveWithCeres(varpro_options, p.problem.get(), &summary);
+    } else {
+      ceres_varpro::Solve(varpro_options, p.problem.get(), &summary);
+    }
     wall = Now() - start;
   }
   if (FLAGS_full_report) std::cerr << summary.FullReport() << "\n";
@@ -350,7 +359,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
-      "swap_in_bench --input=FILE --solver=varpro|ceres [--tight] "
+      "swap_in_bench --input=FILE --solver=varpro|varpro_ceres|ceres [--tight] "
       "[--linear_solver=...]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
