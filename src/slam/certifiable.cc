@@ -144,8 +144,11 @@ bool CertifiableOptions::IsValid(std::string* error) const {
     *error = "lift_perturbation must be in [0, 1)";
     return false;
   }
-  if (!(gradient_tolerance >= 0.0) || !(function_tolerance >= 0.0)) {
-    *error = "gradient_tolerance and function_tolerance must be >= 0";
+  if (!(gradient_tolerance >= 0.0) || !(function_tolerance >= 0.0) ||
+      !(refinement_gradient_tolerance >= 0.0)) {
+    *error =
+        "gradient_tolerance, function_tolerance and "
+        "refinement_gradient_tolerance must be >= 0";
     return false;
   }
   if (!(polish_threshold >= 0.0) || max_polish_solves < 0) {
@@ -240,7 +243,7 @@ class CertifiableRun {
 
  private:
   bool Fail(const std::string& message);
-  // Options of the rank-d solves: the refinement's tolerances.
+  // Options of the rank-d solves (refinement and solve from the start).
   Solver::Options RankDOptions(int max_iterations) const;
   // The local solve at `rank` from *x, polished while the certificate is
   // marginal or loose.
@@ -568,7 +571,7 @@ Solver::Options CertifiableRun::RankDOptions(int max_iterations) const {
   Solver::Options o;
   o.linear_parameter_blocks = problem_->linear_blocks();
   o.max_num_iterations = max_iterations;
-  o.gradient_tolerance = options_.gradient_tolerance * q_norm_;
+  o.gradient_tolerance = options_.refinement_gradient_tolerance;
   o.function_tolerance = options_.function_tolerance;
   o.parameter_tolerance = 1e-15;
   o.num_threads = options_.num_threads;

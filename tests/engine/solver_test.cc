@@ -99,7 +99,10 @@ TEST(Solve, PoseGraphSameFinalCostAsCeresInFewerIterations) {
   EXPECT_LT(summary.iterations.size(), ceres_summary.iterations.size())
       << "VarPro " << summary.iterations.size() << " vs Ceres "
       << ceres_summary.iterations.size();
-  EXPECT_DOUBLE_EQ(summary.initial_cost, ceres_summary.initial_cost);
+  // Same start; with two threads both sum the residuals in a varying order,
+  // so they agree to rounding, not to the last bit.
+  EXPECT_NEAR(summary.initial_cost, ceres_summary.initial_cost,
+              1e-12 * ceres_summary.initial_cost);
   // The user's memory holds the returned point: its cost is the final cost.
   double cost = 0.0;
   g->problem->Evaluate(ceres::Problem::EvaluateOptions(), &cost, nullptr,

@@ -69,9 +69,13 @@ struct CertifiableOptions {
   // by at most this (relative), or by at most 10⁻¹²·½N‖Q‖₂ when f(X) is that
   // small (a zero optimum, where no relative test works).
   double exactness_tolerance = 1e-6;
-  // Rank-d VarPro refinement after rounding.
+  // Rank-d VarPro refinement after rounding. It stops on Ceres's own
+  // (absolute) gradient test with this tolerance or on function_tolerance:
+  // the returned rank-d point is converged like a plain solve's, not only to
+  // the certificate's relative accuracy.
   bool refine = true;
-  int max_refinement_iterations = 200;
+  int max_refinement_iterations = 500;
+  double refinement_gradient_tolerance = 1e-10;
   // When the result is not a certified global optimum, also solve the
   // rank-d problem from the problem's start (a plain local VarPro solve,
   // max_iterations_per_rank iterations, the refinement's tolerances) and
