@@ -5,13 +5,13 @@
 #include <sstream>
 #include <string>
 
-#include "io/atomic_file_writer.h"
-#include "ceres_varpro/synthetic/bal_generator.h"
 #include "ceres_varpro/io/bal_io.h"
 #include "ceres_varpro/io/g2o_io.h"
-#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/synthetic/bal_generator.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/synthetic/snl_generator.h"
+#include "io/atomic_file_writer.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include "ceres_varpro/ba/bal_problem_builder.h"
 #include "ceres_varpro/ba/bal_reprojection_cost.h"
 #include "ceres_varpro/ceres_varpro.h"
-#include "ceres_varpro/synthetic/bal_generator.h"
 #include "ceres_varpro/io/bal_io.h"
+#include "ceres_varpro/synthetic/bal_generator.h"
 #include "gtest/gtest.h"
 
 namespace ceres_varpro {

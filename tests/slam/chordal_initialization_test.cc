@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/slam/slam_problem.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "gtest/gtest.h"
 #include "test_util/certifiable_test_util.h"
 

@@ -6,10 +6,10 @@
 
 #include "Eigen/Dense"
 #include "ceres_varpro/ceres_varpro.h"
-#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/slam/chordal_initialization.h"
 #include "ceres_varpro/slam/lifted_slam_problem.h"
 #include "ceres_varpro/slam/slam_data_matrix.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "gtest/gtest.h"
 #include "test_util/certifiable_test_util.h"
 

@@ -6,8 +6,8 @@
 #include "ceres/ceres.h"
 #include "ceres_varpro/ceres_varpro.h"
 #include "ceres_varpro/io/g2o_io.h"
-#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/io/pyfg_io.h"
+#include "ceres_varpro/synthetic/pose_graph_generator.h"
 #include "ceres_varpro/synthetic/snl_generator.h"
 #include "gtest/gtest.h"
 

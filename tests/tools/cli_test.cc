@@ -73,14 +73,14 @@ TEST(Cli, HelpListsCommandsAndFlags) {
 
 TEST(Cli, SolverFlagsAreTheSameForSlamAndBa) {
   const std::string graph = Temp("flags.g2o"), bal = Temp("flags.bal");
-  ASSERT_EQ(RunTool("generate --kind=pose_graph_2d --poses=40 --output=" +
-                    graph)
-                .status,
-            0);
-  ASSERT_EQ(RunTool("generate --kind=bal --cameras=3 --points=30 --output=" +
-                    bal)
-                .status,
-            0);
+  ASSERT_EQ(
+      RunTool("generate --kind=pose_graph_2d --poses=40 --output=" + graph)
+          .status,
+      0);
+  ASSERT_EQ(
+      RunTool("generate --kind=bal --cameras=3 --points=30 --output=" + bal)
+          .status,
+      0);
   // The generator lists the one shared flag it uses.
   EXPECT_NE(RunTool("generate --help").output.find("--output"),
             std::string::npos);
@@ -90,8 +90,7 @@ TEST(Cli, SolverFlagsAreTheSameForSlamAndBa) {
        {"slam --input=" + graph, "ba --input=" + bal}) {
     Result r = RunTool(command + " --solver=ceres --linear_solver=bogus");
     EXPECT_EQ(r.status, 2) << r.output;
-    EXPECT_NE(r.output.find("unknown --linear_solver bogus"),
-              std::string::npos)
+    EXPECT_NE(r.output.find("unknown --linear_solver bogus"), std::string::npos)
         << r.output;
     r = RunTool(command + " --solver=ceres --preconditioner=bogus");
     EXPECT_EQ(r.status, 2) << r.output;
@@ -264,9 +263,10 @@ TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
   EXPECT_EQ(count["circle"], 0);
 
   const std::string bal = Temp("plot_bal.txt"), svg3 = Temp("ba.svg");
-  ASSERT_EQ(RunTool("generate --kind=bal --cameras=5 --points=100 --output=" + bal)
-                .status,
-            0);
+  ASSERT_EQ(
+      RunTool("generate --kind=bal --cameras=5 --points=100 --output=" + bal)
+          .status,
+      0);
   r = RunTool("ba --input=" + bal + " --solver=varpro --plot=" + svg3 +
               " --report=none --progress=false");
   ASSERT_EQ(r.status, 0) << r.output;
@@ -288,9 +288,10 @@ TEST(Cli, SlamAndBaPlotsAreWellFormedSvg) {
 TEST(Cli, BundleAdjustmentModesAndPly) {
   const std::string bal = Temp("scene.txt"), ply = Temp("final.ply"),
                     json = Temp("ba.json");
-  ASSERT_EQ(RunTool("generate --kind=bal --cameras=6 --points=150 --output=" + bal)
-                .status,
-            0);
+  ASSERT_EQ(
+      RunTool("generate --kind=bal --cameras=6 --points=150 --output=" + bal)
+          .status,
+      0);
   Result r = RunTool("ba --input=" + bal +
                      " --solver=varpro_ceres --final_ply=" + ply +
                      " --json=" + json + " --linear_solver=dense_schur");
