@@ -594,6 +594,9 @@ bool CertifiableRun::Refine() {
 }
 
 void CertifiableRun::Finish() {
+  // Run again after SolveFromStart keeps a lower point: the message is
+  // rebuilt for the returned solution, not appended to the first verdict's.
+  s_.message.clear();
   s_.absolute_gap = std::max(s_.final_cost - s_.lower_bound, 0.0);
   s_.relative_gap =
       s_.final_cost > 0.0
