@@ -33,79 +33,133 @@ inline void CellTransposeMultiply(const double* m, int rows, int cols,
 
 }  // namespace
 
+std::shared_ptr<const BlockSparseMatrix::Layout> BlockSparseMatrix::BuildLayout(
+    const std::vector<int>& row_block_sizes,
+    const std::vector<int>& col_block_sizes,
+    const std::vector<int>& row_cols_begin, const std::vector<int>& row_cols) {
+  CHECK_EQ(row_block_sizes.size() + 1, row_cols_begin.size());
+  CHECK_EQ(row_cols_begin.back(), static_cast<int>(row_cols.size()));
+  auto layout = std::make_shared<Layout>();
+  Layout& l = *layout;
+  l.row_block_sizes = row_block_sizes;
+  l.col_block_sizes = col_block_sizes;
+  const int num_row_blocks = static_cast<int>(row_block_sizes.size());
+  const int num_col_blocks = static_cast<int>(col_block_sizes.size());
+  l.row_block_offsets.resize(num_row_blocks);
+  for (int r = 0; r < num_row_blocks; ++r) {
+    l.row_block_offsets[r] = l.num_rows;
+    l.num_rows += row_block_sizes[r];
+  }
+  l.col_block_offsets.resize(num_col_blocks);
+  for (int c = 0; c < num_col_blocks; ++c) {
+    l.col_block_offsets[c] = l.num_cols;
+    l.num_cols += col_block_sizes[c];
+  }
+  l.row_cell_begin.reserve(num_row_blocks + 1);
+  l.row_values_begin.reserve(num_row_blocks + 1);
+  l.col_entry_begin.assign(num_col_blocks + 1, 0);
+  l.cells.reserve(row_cols.size());
+  int position = 0;
+  std::vector<int> cols;
+  for (int r = 0; r < num_row_blocks; ++r) {
+    l.row_cell_begin.push_back(static_cast<int>(l.cells.size()));
+    l.row_values_begin.push_back(position);
+    cols.assign(row_cols.begin() + row_cols_begin[r],
+                row_cols.begin() + row_cols_begin[r + 1]);
+    std::sort(cols.begin(), cols.end());
+    for (int c : cols) {
+      CHECK_GE(c, 0);
+      CHECK_LT(c, num_col_blocks);
+      l.cells.push_back({c, position});
+      ++l.col_entry_begin[c + 1];
+      position += row_block_sizes[r] * col_block_sizes[c];
+    }
+  }
+  l.row_cell_begin.push_back(static_cast<int>(l.cells.size()));
+  l.row_values_begin.push_back(position);
+  // Column entries in row order, bucketed by column block.
+  for (int c = 0; c < num_col_blocks; ++c) {
+    l.col_entry_begin[c + 1] += l.col_entry_begin[c];
+  }
+  l.col_entries.resize(l.cells.size());
+  std::vector<int> fill(l.col_entry_begin.begin(), l.col_entry_begin.end() - 1);
+  for (int r = 0; r < num_row_blocks; ++r) {
+    for (int i = l.row_cell_begin[r]; i < l.row_cell_begin[r + 1]; ++i) {
+      l.col_entries[fill[l.cells[i].col_block]++] = {r, l.cells[i].position};
+    }
+  }
+  if (l.cells.empty()) l.cells.push_back({0, 0});  // Keeps row_cells_end valid.
+  return layout;
+}
+
+BlockSparseMatrix::BlockSparseMatrix(std::shared_ptr<const Layout> layout)
+    : layout_(std::move(layout)),
+      values_(layout_->row_values_begin.back(), 0.0) {}
+
 BlockSparseMatrix::BlockSparseMatrix(
     const std::vector<int>& row_block_sizes,
     const std::vector<int>& col_block_sizes,
     const std::vector<std::vector<int>>& row_block_cols)
-    : row_block_sizes_(row_block_sizes), col_block_sizes_(col_block_sizes) {
-  CHECK_EQ(row_block_sizes.size(), row_block_cols.size());
-  row_block_offsets_.resize(row_block_sizes_.size());
-  for (size_t r = 0; r < row_block_sizes_.size(); ++r) {
-    row_block_offsets_[r] = num_rows_;
-    num_rows_ += row_block_sizes_[r];
+    : BlockSparseMatrix(BuildLayout(row_block_sizes, col_block_sizes,
+                                    RowColsBegin(row_block_cols),
+                                    Flatten(row_block_cols))) {}
+
+std::vector<int> BlockSparseMatrix::RowColsBegin(
+    const std::vector<std::vector<int>>& row_block_cols) {
+  std::vector<int> begin(1, 0);
+  for (const auto& cols : row_block_cols) {
+    begin.push_back(begin.back() + static_cast<int>(cols.size()));
   }
-  col_block_offsets_.resize(col_block_sizes_.size());
-  for (size_t c = 0; c < col_block_sizes_.size(); ++c) {
-    col_block_offsets_[c] = num_cols_;
-    num_cols_ += col_block_sizes_[c];
+  return begin;
+}
+
+std::vector<int> BlockSparseMatrix::Flatten(
+    const std::vector<std::vector<int>>& row_block_cols) {
+  std::vector<int> flat;
+  for (const auto& cols : row_block_cols) {
+    flat.insert(flat.end(), cols.begin(), cols.end());
   }
-  col_entries_.resize(col_block_sizes_.size());
-  row_cell_begin_.reserve(row_block_sizes_.size() + 1);
-  int position = 0;
-  row_values_begin_.reserve(row_block_sizes_.size() + 1);
-  for (size_t r = 0; r < row_block_cols.size(); ++r) {
-    row_cell_begin_.push_back(static_cast<int>(cells_.size()));
-    row_values_begin_.push_back(position);
-    std::vector<int> cols = row_block_cols[r];
-    std::sort(cols.begin(), cols.end());
-    for (int c : cols) {
-      CHECK_GE(c, 0);
-      CHECK_LT(c, num_col_blocks());
-      cells_.push_back({c, position});
-      col_entries_[c].push_back({static_cast<int>(r), position});
-      position += row_block_sizes_[r] * col_block_sizes_[c];
-    }
-  }
-  row_cell_begin_.push_back(static_cast<int>(cells_.size()));
-  row_values_begin_.push_back(position);
-  values_.assign(position, 0.0);
-  if (cells_.empty()) cells_.push_back({0, 0});  // Keeps row_cells_end valid.
+  return flat;
 }
 
 void BlockSparseMatrix::RightMultiply(const double* x, double* y, int cb_begin,
                                       int cb_end, int num_threads) const {
+  const Layout& l = *layout_;
   ParallelFor(num_threads, 0, num_row_blocks(), [&](int, int r) {
-    const int rows = row_block_sizes_[r];
-    double* yr = y + row_block_offsets_[r];
-    for (int k = row_cell_begin_[r]; k < row_cell_begin_[r + 1]; ++k) {
-      const Cell& cell = cells_[k];
+    const int rows = l.row_block_sizes[r];
+    double* yr = y + l.row_block_offsets[r];
+    for (int k = l.row_cell_begin[r]; k < l.row_cell_begin[r + 1]; ++k) {
+      const Cell& cell = l.cells[k];
       if (cell.col_block < cb_begin || cell.col_block >= cb_end) continue;
       CellMultiply(&values_[cell.position], rows,
-                   col_block_sizes_[cell.col_block],
-                   x + col_block_offsets_[cell.col_block], yr);
+                   l.col_block_sizes[cell.col_block],
+                   x + l.col_block_offsets[cell.col_block], yr);
     }
   });
 }
 
 void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
                                      int cb_end, int num_threads) const {
+  const Layout& l = *layout_;
   ParallelFor(num_threads, cb_begin, cb_end, [&](int, int c) {
-    const int cols = col_block_sizes_[c];
-    double* yc = y + col_block_offsets_[c];
-    for (const ColumnEntry& e : col_entries_[c]) {
-      CellTransposeMultiply(&values_[e.position], row_block_sizes_[e.row_block],
-                            cols, x + row_block_offsets_[e.row_block], yc);
+    const int cols = l.col_block_sizes[c];
+    double* yc = y + l.col_block_offsets[c];
+    for (const ColumnEntry& e : column_entries(c)) {
+      CellTransposeMultiply(&values_[e.position],
+                            l.row_block_sizes[e.row_block], cols,
+                            x + l.row_block_offsets[e.row_block], yc);
     }
   });
 }
 
 void BlockSparseMatrix::SquaredColumnNorm(double* out, int num_threads) const {
+  const Layout& l = *layout_;
   ParallelFor(num_threads, 0, num_col_blocks(), [&](int, int c) {
-    const int cols = col_block_sizes_[c];
-    VectorRef oc(out + col_block_offsets_[c], cols);
+    const int cols = l.col_block_sizes[c];
+    VectorRef oc(out + l.col_block_offsets[c], cols);
     oc.setZero();
-    for (const ColumnEntry& e : col_entries_[c]) {
-      const int rows = row_block_sizes_[e.row_block];
+    for (const ColumnEntry& e : column_entries(c)) {
+      const int rows = l.row_block_sizes[e.row_block];
       oc += ConstMatrixRef(&values_[e.position], rows, cols)
                 .colwise()
                 .squaredNorm()
@@ -115,14 +169,15 @@ void BlockSparseMatrix::SquaredColumnNorm(double* out, int num_threads) const {
 }
 
 Eigen::MatrixXd BlockSparseMatrix::ToDense() const {
-  Eigen::MatrixXd dense = Eigen::MatrixXd::Zero(num_rows_, num_cols_);
+  const Layout& l = *layout_;
+  Eigen::MatrixXd dense = Eigen::MatrixXd::Zero(l.num_rows, l.num_cols);
   for (int r = 0; r < num_row_blocks(); ++r) {
-    for (int k = row_cell_begin_[r]; k < row_cell_begin_[r + 1]; ++k) {
-      const Cell& cell = cells_[k];
-      const int cols = col_block_sizes_[cell.col_block];
-      dense.block(row_block_offsets_[r], col_block_offsets_[cell.col_block],
-                  row_block_sizes_[r], cols) =
-          ConstMatrixRef(&values_[cell.position], row_block_sizes_[r], cols);
+    for (int k = l.row_cell_begin[r]; k < l.row_cell_begin[r + 1]; ++k) {
+      const Cell& cell = l.cells[k];
+      const int cols = l.col_block_sizes[cell.col_block];
+      dense.block(l.row_block_offsets[r], l.col_block_offsets[cell.col_block],
+                  l.row_block_sizes[r], cols) =
+          ConstMatrixRef(&values_[cell.position], l.row_block_sizes[r], cols);
     }
   }
   return dense;

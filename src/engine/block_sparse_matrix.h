@@ -1,9 +1,11 @@
 #ifndef CERES_VARPRO_ENGINE_BLOCK_SPARSE_MATRIX_H_
 #define CERES_VARPRO_ENGINE_BLOCK_SPARSE_MATRIX_H_
 
+#include <memory>
 #include <vector>
 
 #include "Eigen/Core"
+#include "engine/span.h"
 
 namespace ceres_varpro::internal {
 
@@ -19,43 +21,70 @@ class BlockSparseMatrix {
     int col_block;
     int position;  // Offset of the cell's first value in values().
   };
-
-  // row_block_cols[r] lists the column blocks present in row block r.
-  BlockSparseMatrix(const std::vector<int>& row_block_sizes,
-                    const std::vector<int>& col_block_sizes,
-                    const std::vector<std::vector<int>>& row_block_cols);
-
-  int num_rows() const { return num_rows_; }
-  int num_cols() const { return num_cols_; }
-  int num_row_blocks() const {
-    return static_cast<int>(row_block_sizes_.size());
-  }
-  int num_col_blocks() const {
-    return static_cast<int>(col_block_sizes_.size());
-  }
-  int row_block_size(int r) const { return row_block_sizes_[r]; }
-  int row_block_offset(int r) const { return row_block_offsets_[r]; }
-  int col_block_size(int c) const { return col_block_sizes_[c]; }
-  int col_block_offset(int c) const { return col_block_offsets_[c]; }
-  int num_nonzeros() const { return static_cast<int>(values_.size()); }
-  // The values of row block r's cells are contiguous:
-  // [row_values_begin(r), row_values_begin(r + 1)).
-  int row_values_begin(int r) const { return row_values_begin_[r]; }
-
-  // Cells of row block r, sorted by column block.
-  const Cell* row_cells_begin(int r) const {
-    return &cells_[row_cell_begin_[r]];
-  }
-  const Cell* row_cells_end(int r) const {
-    return &cells_[0] + row_cell_begin_[r + 1];
-  }
-  // Cells of column block c as (row block, position) pairs.
+  // A cell of a column block as (row block, position).
   struct ColumnEntry {
     int row_block;
     int position;
   };
-  const std::vector<ColumnEntry>& column_entries(int c) const {
-    return col_entries_[c];
+  // Everything but the values, read-only once built: matrices of one
+  // structure (the Jacobians of several evaluation points) share it. The
+  // column entries are flat, compressed by column block.
+  struct Layout {
+    std::vector<int> row_block_sizes, row_block_offsets;
+    std::vector<int> col_block_sizes, col_block_offsets;
+    std::vector<int> row_cell_begin;
+    std::vector<int> row_values_begin;
+    std::vector<Cell> cells;  // Per row block, sorted by column block.
+    std::vector<int> col_entry_begin;
+    std::vector<ColumnEntry> col_entries;
+    int num_rows = 0;
+    int num_cols = 0;
+  };
+
+  // Row block r holds the column blocks
+  // row_cols[row_cols_begin[r] .. row_cols_begin[r + 1]), in any order.
+  static std::shared_ptr<const Layout> BuildLayout(
+      const std::vector<int>& row_block_sizes,
+      const std::vector<int>& col_block_sizes,
+      const std::vector<int>& row_cols_begin, const std::vector<int>& row_cols);
+  // A zero matrix of that structure.
+  explicit BlockSparseMatrix(std::shared_ptr<const Layout> layout);
+  // The same with row_block_cols[r] listing row block r's column blocks
+  // (small matrices in tests).
+  BlockSparseMatrix(const std::vector<int>& row_block_sizes,
+                    const std::vector<int>& col_block_sizes,
+                    const std::vector<std::vector<int>>& row_block_cols);
+
+  const std::shared_ptr<const Layout>& layout() const { return layout_; }
+
+  int num_rows() const { return layout_->num_rows; }
+  int num_cols() const { return layout_->num_cols; }
+  int num_row_blocks() const {
+    return static_cast<int>(layout_->row_block_sizes.size());
+  }
+  int num_col_blocks() const {
+    return static_cast<int>(layout_->col_block_sizes.size());
+  }
+  int row_block_size(int r) const { return layout_->row_block_sizes[r]; }
+  int row_block_offset(int r) const { return layout_->row_block_offsets[r]; }
+  int col_block_size(int c) const { return layout_->col_block_sizes[c]; }
+  int col_block_offset(int c) const { return layout_->col_block_offsets[c]; }
+  int num_nonzeros() const { return static_cast<int>(values_.size()); }
+  // The values of row block r's cells are contiguous:
+  // [row_values_begin(r), row_values_begin(r + 1)).
+  int row_values_begin(int r) const { return layout_->row_values_begin[r]; }
+
+  // Cells of row block r, sorted by column block.
+  const Cell* row_cells_begin(int r) const {
+    return &layout_->cells[layout_->row_cell_begin[r]];
+  }
+  const Cell* row_cells_end(int r) const {
+    return &layout_->cells[0] + layout_->row_cell_begin[r + 1];
+  }
+  // Cells of column block c, in row order.
+  Span<ColumnEntry> column_entries(int c) const {
+    return {layout_->col_entries.data() + layout_->col_entry_begin[c],
+            layout_->col_entries.data() + layout_->col_entry_begin[c + 1]};
   }
 
   double* values() { return values_.data(); }
@@ -74,15 +103,13 @@ class BlockSparseMatrix {
   Eigen::MatrixXd ToDense() const;
 
  private:
-  std::vector<int> row_block_sizes_, row_block_offsets_;
-  std::vector<int> col_block_sizes_, col_block_offsets_;
-  std::vector<int> row_cell_begin_;
-  std::vector<int> row_values_begin_;
-  std::vector<Cell> cells_;
-  std::vector<std::vector<ColumnEntry>> col_entries_;
+  static std::vector<int> RowColsBegin(
+      const std::vector<std::vector<int>>& row_block_cols);
+  static std::vector<int> Flatten(
+      const std::vector<std::vector<int>>& row_block_cols);
+
+  std::shared_ptr<const Layout> layout_;
   std::vector<double> values_;
-  int num_rows_ = 0;
-  int num_cols_ = 0;
 };
 
 }  // namespace ceres_varpro::internal

@@ -10,6 +10,41 @@
 
 namespace ceres_varpro::internal {
 
+namespace {
+
+// E_k and Z_k = G_k⁻¹E_k (p x width, row-major) and E_k's θ column blocks.
+struct PairArgs {
+  const double* e;
+  const double* z;
+  int p, width;
+  Span<int> cols, local;
+};
+
+// target(a, b) += E(:, a)ᵀ Z(:, b) for every pair of θ blocks a <= b: the
+// upper block triangle of E_kᵀG_k⁻¹E_k. P and S are the point's and the θ
+// blocks' sizes when fixed.
+template <int P, int S>
+void AddPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
+                     Eigen::MatrixXd* target) {
+  using Rows = Eigen::Matrix<double, P, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const Rows> e(args.e, args.p, args.width);
+  const Eigen::Map<const Rows> z(args.z, args.p, args.width);
+  for (int a = 0; a < args.cols.size(); ++a) {
+    const int oa = j.col_block_offset(args.cols[a]);
+    const int sa = j.col_block_size(args.cols[a]);
+    for (int b = a; b < args.cols.size(); ++b) {
+      const int ob = j.col_block_offset(args.cols[b]);
+      const int sb = j.col_block_size(args.cols[b]);
+      // Coefficient-based: Eigen would send these tiny products to GEMM.
+      target->block<S, S>(oa, ob, sa, sb).noalias() +=
+          e.template middleCols<S>(args.local[a], sa).transpose().lazyProduct(
+              z.template middleCols<S>(args.local[b], sb));
+    }
+  }
+}
+
+}  // namespace
+
 DenseReducedSolver::DenseReducedSolver(const ReducedProblem& problem)
     : theta_assembler_(problem.jacobian(), 0, problem.num_nonlinear_columns(),
                        problem.num_threads()),
@@ -134,27 +169,23 @@ void DenseReducedSolver::AddBlockCorrection(const ReducedProblem& problem,
       for (int i = 0; i < width; ++i) zr[i] += ginv * et[i];
     }
   }
-  const double* z = s->z.data();
   const Span<int> cols = blocks.theta_col_blocks(k);
   const Span<int> local = blocks.theta_local(k);
-  for (int a = 0; a < cols.size(); ++a) {
-    const int oa = j.col_block_offset(cols[a]);
-    const int sa = j.col_block_size(cols[a]);
-    const int la = local[a];
-    for (int b = a; b < cols.size(); ++b) {
-      const int ob = j.col_block_offset(cols[b]);
-      const int sb = j.col_block_size(cols[b]);
-      const int lb = local[b];
-      // target(oa.., ob..) += E(:, a)ᵀ Z(:, b); column-major target.
-      for (int jb = 0; jb < sb; ++jb) {
-        double* column = target->data() + (ob + jb) * target->rows() + oa;
-        for (int t = 0; t < p; ++t) {
-          const double zt = z[t * width + lb + jb];
-          const double* et = e + t * width + la;
-          for (int ia = 0; ia < sa; ++ia) column[ia] += et[ia] * zt;
-        }
-      }
-    }
+  // Fixed sizes for the common shapes (a 3D point seen by cameras of one
+  // size): the pair products are then unrolled.
+  int theta_size = j.col_block_size(cols[0]);
+  for (int a = 1; a < cols.size(); ++a) {
+    if (j.col_block_size(cols[a]) != theta_size) theta_size = -1;
+  }
+  const PairArgs args{s->e_rows.data(), s->z.data(), p, width, cols, local};
+  if (p == 3 && theta_size == 9) {
+    AddPairProducts<3, 9>(j, args, target);
+  } else if (p == 3 && theta_size == 6) {
+    AddPairProducts<3, 6>(j, args, target);
+  } else if (p == 3) {
+    AddPairProducts<3, Eigen::Dynamic>(j, args, target);
+  } else {
+    AddPairProducts<Eigen::Dynamic, Eigen::Dynamic>(j, args, target);
   }
 }
 

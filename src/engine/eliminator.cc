@@ -723,7 +723,7 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   // (and their Jacobian, when the inner solves evaluate every column).
   const Columns theta_columns =
       inner_columns_ == Columns::kAll ? Columns::kAll : Columns::kNone;
-  std::vector<double> theta_cost(nt, 0.0);
+  std::vector<PerThread<double>> theta_cost(nt);
   std::atomic<bool> ok{true};
   const std::vector<int>& theta_only_rows =
       independent_blocks_->theta_only_rows();
@@ -738,12 +738,12 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
                   ok.store(false, std::memory_order_relaxed);
                 }
                 w->row_costs[r] = c;
-                theta_cost[tid] += c;
+                theta_cost[tid].value += c;
               });
   if (!ok) return Fail(evaluator_->error());
 
-  std::vector<int> inner_passes(nt, 0);
-  std::vector<int> bad(nt, 0);
+  std::vector<PerThread<int>> inner_passes(nt);
+  std::vector<PerThread<int>> bad(nt);
   const auto& params = program_->parameter_blocks();
   ParallelFor(nt, 0, independent_blocks_->num_blocks(), [&](int tid, int k) {
     bool converged = false;
@@ -752,19 +752,21 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
     const double* prediction =
         predicted ? trial_linear_.data() + pb.state_offset : nullptr;
     if (!SolveBlock(w, k, tid, &block_scratch_[tid], prediction, previous,
-                    &block_costs_[k], &inner_passes[tid], &converged)) {
+                    &block_costs_[k], &inner_passes[tid].value, &converged)) {
       ok.store(false, std::memory_order_relaxed);
       return;
     }
-    if (!converged) ++bad[tid];
+    if (!converged) ++bad[tid].value;
   });
   if (!ok) return Fail(evaluator_->error());
-  for (int p : inner_passes) statistics_->num_inner_iterations += p;
+  for (const auto& p : inner_passes) {
+    statistics_->num_inner_iterations += p.value;
+  }
   w->num_bad_blocks = 0;
-  for (int b : bad) w->num_bad_blocks += b;
+  for (const auto& b : bad) w->num_bad_blocks += b.value;
 
   double total = 0.0;
-  for (double c : theta_cost) total += c;
+  for (const auto& c : theta_cost) total += c.value;
   for (double c : block_costs_) total += c;
   w->cost = total;
   program_->GetLinear(w->linear.data());

@@ -32,51 +32,55 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
     s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
 }
 
-// Every (c, b, cell of b, cell of c) from the rows, sorted by (c, b): the
+// Every (c, b, cell of b, cell of c) from the rows, grouped by (c, b): the
 // pairs of JᵀJ and their contributions. The diagonal pair is always present
-// so that an added diagonal has a place to go.
+// so that an added diagonal has a place to go. Two passes over the rows
+// bucket the contributions by c (exact sizes, no global sort); each small
+// bucket is then ordered by b, rows kept in order within a pair.
 void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
   const int nb = cb_end_ - cb_begin_;
   struct Entry {
-    int c, b;
+    int b;
     Contribution contribution;
   };
-  std::vector<Entry> entries;
-  for (int c = cb_begin_; c < cb_end_; ++c)
-    entries.push_back({c, c, {-1, -1, 0}});
-  for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
-    const int rows = jacobian.row_block_size(r);
-    for (auto* cc = jacobian.row_cells_begin(r);
-         cc != jacobian.row_cells_end(r); ++cc) {
-      if (cc->col_block < cb_begin_ || cc->col_block >= cb_end_) continue;
-      for (auto* bb = jacobian.row_cells_begin(r); bb <= cc; ++bb) {
-        if (bb->col_block < cb_begin_) continue;
-        entries.push_back(
-            {cc->col_block, bb->col_block, {bb->position, cc->position, rows}});
-      }
-    }
-  }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& x, const Entry& y) {
-                     return x.c != y.c ? x.c < y.c : x.b < y.b;
-                   });
+  std::vector<int> bucket_begin(nb + 1, 0);
+  ForEachContribution(jacobian, [&](int c, int, const Contribution&) {
+    ++bucket_begin[c - cb_begin_ + 1];
+  });
+  for (int c = 0; c < nb; ++c) bucket_begin[c + 1] += bucket_begin[c];
+  std::vector<Entry> entries(bucket_begin[nb]);
+  std::vector<int> fill(bucket_begin.begin(), bucket_begin.end() - 1);
+  ForEachContribution(jacobian, [&](int c, int b, const Contribution& k) {
+    entries[fill[c - cb_begin_]++] = {b, k};
+  });
+
+  contributions_.reserve(entries.size());
   pairs_begin_.assign(nb + 1, 0);
-  for (size_t k = 0; k < entries.size();) {
-    const int c = entries[k].c, b = entries[k].b;
-    BlockPair pair;
-    pair.b = b;
-    pair.contributions_begin = static_cast<int>(contributions_.size());
-    for (; k < entries.size() && entries[k].c == c && entries[k].b == b; ++k) {
-      if (entries[k].contribution.rows > 0)
-        contributions_.push_back(entries[k].contribution);
+  for (int c = 0; c < nb; ++c) {
+    const auto first = entries.begin() + bucket_begin[c];
+    const auto last = entries.begin() + bucket_begin[c + 1];
+    std::stable_sort(first, last,
+                     [](const Entry& x, const Entry& y) { return x.b < y.b; });
+    // Cells are sorted by column block, so every b <= c: the diagonal pair
+    // is the last one, added empty when no row contributes to it.
+    const int diagonal = c + cb_begin_;
+    bool diagonal_seen = false;
+    for (auto it = first; it != last || !diagonal_seen;) {
+      const int b = it != last ? it->b : diagonal;
+      diagonal_seen |= b == diagonal;
+      BlockPair pair;
+      pair.b = b;
+      pair.contributions_begin = static_cast<int>(contributions_.size());
+      for (; it != last && it->b == b; ++it) {
+        contributions_.push_back(it->contribution);
+      }
+      pair.contributions_end = static_cast<int>(contributions_.size());
+      pair.column_start_begin = 0;
+      pairs_.push_back(pair);
+      ++pairs_begin_[c + 1];
     }
-    pair.contributions_end = static_cast<int>(contributions_.size());
-    pair.column_start_begin = 0;
-    pairs_.push_back(pair);
-    ++pairs_begin_[c - cb_begin_ + 1];
   }
   for (int c = 0; c < nb; ++c) pairs_begin_[c + 1] += pairs_begin_[c];
-  std::vector<Entry>().swap(entries);
 }
 
 // Compressed columns: column k of block c holds the rows of every b <= c (all

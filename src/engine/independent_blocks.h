@@ -4,23 +4,9 @@
 #include <vector>
 
 #include "engine/block_sparse_matrix.h"
+#include "engine/span.h"
 
 namespace ceres_varpro::internal {
-
-// A read-only range of an index's flat arrays.
-template <typename T>
-class Span {
- public:
-  Span(const T* begin, const T* end) : begin_(begin), end_(end) {}
-  const T* begin() const { return begin_; }
-  const T* end() const { return end_; }
-  int size() const { return static_cast<int>(end_ - begin_); }
-  const T& operator[](int i) const { return begin_[i]; }
-
- private:
-  const T* begin_;
-  const T* end_;
-};
 
 // The structure of a Jacobian J = [J_θ A] whose linear column blocks are
 // independent (no row block touches two of them), indexed once, block by

@@ -11,6 +11,13 @@
 
 namespace ceres_varpro::internal {
 
+// A per-thread accumulator on its own cache line: threads adding to
+// neighbouring plain doubles would fight over one line on every update.
+template <typename T>
+struct alignas(64) PerThread {
+  T value{};
+};
+
 // Loops shorter than this run inline: waking a worker would cost more.
 inline constexpr int kMinParallelLoopSize = 64;
 

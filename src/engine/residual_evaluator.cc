@@ -27,7 +27,8 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
   const auto& residuals = program_->residual_blocks();
   const auto& params = program_->parameter_blocks();
   const auto& active = program_->active_residual_blocks();
-  std::unique_ptr<BlockSparseMatrix> layout = CreateJacobian();
+  layout_ = BuildLayout();
+  const BlockSparseMatrix::Layout& layout = *layout_;
   int max_jacobian_size = 0;
   int max_parameters = 0;
   for (size_t r = 0; r < active.size(); ++r) {
@@ -39,9 +40,10 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
     for (int p : rb.parameter_blocks) {
       jacobian_size += rb.num_residuals * params[p].size;
       int position = -1;
-      for (const auto* cell = layout->row_cells_begin(r);
-           cell != layout->row_cells_end(r); ++cell) {
-        if (cell->col_block == params[p].col_block) position = cell->position;
+      for (int k = layout.row_cell_begin[r]; k < layout.row_cell_begin[r + 1];
+           ++k) {
+        const BlockSparseMatrix::Cell& cell = layout.cells[k];
+        if (cell.col_block == params[p].col_block) position = cell.position;
       }
       cell_positions_.push_back(params[p].col_block >= 0 ? position : -1);
     }
@@ -67,26 +69,35 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
   }
 }
 
+// The structure is built once and shared by every Jacobian.
 std::unique_ptr<BlockSparseMatrix> ResidualEvaluator::CreateJacobian() const {
+  return std::make_unique<BlockSparseMatrix>(layout_);
+}
+
+std::shared_ptr<const BlockSparseMatrix::Layout>
+ResidualEvaluator::BuildLayout() const {
   const auto& residuals = program_->residual_blocks();
   const auto& params = program_->parameter_blocks();
-  std::vector<int> row_sizes, col_sizes;
-  std::vector<std::vector<int>> row_cols;
-  for (int r : program_->active_residual_blocks()) {
+  const auto& active = program_->active_residual_blocks();
+  std::vector<int> row_sizes, col_sizes, row_cols_begin, row_cols;
+  row_sizes.reserve(active.size());
+  row_cols_begin.reserve(active.size() + 1);
+  row_cols_begin.push_back(0);
+  for (int r : active) {
     row_sizes.push_back(residuals[r].num_residuals);
-    std::vector<int> cols;
     for (int p : residuals[r].parameter_blocks) {
       const int c = params[p].col_block;
       // A block may appear once per residual block in Ceres, so no dups.
-      if (c >= 0) cols.push_back(c);
+      if (c >= 0) row_cols.push_back(c);
     }
-    row_cols.push_back(std::move(cols));
+    row_cols_begin.push_back(static_cast<int>(row_cols.size()));
   }
   for (int c = 0; c < program_->num_column_blocks(); ++c) {
     const auto& pb = params[program_->column_parameter_blocks()[c]];
     col_sizes.push_back(program_->ambient_theta() ? pb.size : pb.tangent_size);
   }
-  return std::make_unique<BlockSparseMatrix>(row_sizes, col_sizes, row_cols);
+  return BlockSparseMatrix::BuildLayout(row_sizes, col_sizes, row_cols_begin,
+                                        row_cols);
 }
 
 bool ResidualEvaluator::UpdatePlusJacobians() {
@@ -252,7 +263,7 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
   failed_residual_block_ = -1;
   error_.clear();
   if (columns == Columns::kAll && !UpdatePlusJacobians()) return false;
-  std::vector<double> partial(num_threads_, 0.0);
+  std::vector<PerThread<double>> partial(num_threads_);
   std::atomic<bool> ok{true};
   const int n = static_cast<int>(row_offsets_.size());
   ParallelFor(num_threads_, 0, n, [&](int thread_id, int r) {
@@ -263,10 +274,10 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
       return;
     }
     if (row_costs != nullptr) row_costs[r] = c;
-    partial[thread_id] += c;
+    partial[thread_id].value += c;
   });
   double total = 0.0;
-  for (double p : partial) total += p;
+  for (const auto& p : partial) total += p.value;
   *cost = total;
   return ok && std::isfinite(total);
 }

@@ -55,6 +55,7 @@ class ResidualEvaluator {
     std::vector<double*> jacobian_pointers;
     std::vector<const double*> parameters;
   };
+  std::shared_ptr<const BlockSparseMatrix::Layout> BuildLayout() const;
   void RecordFailure(int residual_block, const char* what);
   // The two halves of EvaluateRowBlock after the CostFunction ran (r is the
   // residual block, row_block its row block).
@@ -65,6 +66,7 @@ class ResidualEvaluator {
 
   const Program* program_;
   int num_threads_;
+  std::shared_ptr<const BlockSparseMatrix::Layout> layout_;
   int num_residuals_ = 0;
   std::vector<int> row_offsets_;
   // For row block r, its k-th parameter's cell position (or -1) starts at

@@ -8,10 +8,34 @@
 // dynamic-size kernels several times over. Matrices are row-major.
 namespace ceres_varpro::internal {
 
+// The kernel below with its column counts known at compile time (unrolled).
+template <int CA, int CB>
+inline void AddTransposeProductFixed(const double* a, const double* b, int rows,
+                                     double* out, int ld) {
+  for (int r = 0; r < rows; ++r) {
+    const double* ar = a + r * CA;
+    const double* br = b + r * CB;
+    for (int i = 0; i < CA; ++i) {
+      const double x = ar[i];
+      double* o = out + i * ld;
+      for (int j = 0; j < CB; ++j) o[j] += x * br[j];
+    }
+  }
+}
+
 // out (ca x cb, leading dimension ld) += aᵀ b for a (rows x ca) and
-// b (rows x cb).
+// b (rows x cb). The shapes of bundle adjustment (3-parameter points,
+// 9-parameter cameras) and of 3D poses (3 + 3) take the unrolled path.
 inline void AddTransposeProduct(const double* a, const double* b, int rows,
                                 int ca, int cb, double* out, int ld) {
+  if (ca == 3 && cb == 3)
+    return AddTransposeProductFixed<3, 3>(a, b, rows, out, ld);
+  if (ca == 3 && cb == 9)
+    return AddTransposeProductFixed<3, 9>(a, b, rows, out, ld);
+  if (ca == 9 && cb == 9)
+    return AddTransposeProductFixed<9, 9>(a, b, rows, out, ld);
+  if (ca == 1 && cb == 1)
+    return AddTransposeProductFixed<1, 1>(a, b, rows, out, ld);
   for (int r = 0; r < rows; ++r) {
     const double* ar = a + r * ca;
     const double* br = b + r * cb;

@@ -61,7 +61,8 @@ class ProbeEvaluator {
     const int n = static_cast<int>(rb.parameter_blocks.size());
     r->resize(rb.num_residuals);
     jacobians->resize(n);
-    std::vector<double*> pointers(n, nullptr);
+    std::vector<double*>& pointers = pointers_;
+    pointers.assign(n, nullptr);
     for (int k = 0; k < n; ++k) {
       if (!want_jacobian[k]) continue;
       (*jacobians)[k].resize(
@@ -86,6 +87,8 @@ class ProbeEvaluator {
 
  private:
   const Program& program_;
+  // Scratch: one evaluator per thread.
+  mutable std::vector<double*> pointers_;
 };
 
 // Max-norm closeness relative to the larger of the two matrices.
@@ -101,6 +104,8 @@ struct Verdict {
   char affine = 1;
   char gram_constant = 1;
   char jacobian_constant = 1;
+  // The free linear blocks have one size and their Jacobians sum to zero.
+  char shift_invariant = 0;
   int culprit = -1;  // Parameter block that is not affine.
 };
 
@@ -169,6 +174,7 @@ class StructureAnalyzer {
   void PinGauges();
   bool IsShiftInvariantAt(const ProbeEvaluator& probe, int r,
                           int block_size) const;
+  bool LinearJacobiansSumToZero(const ProbePoint& point) const;
   void ClassifyRegime();
 
   const StructureAnalysisOptions& options_;
@@ -182,8 +188,14 @@ class StructureAnalyzer {
   std::vector<int> linear_residuals_;
   // Random moves of the free linear blocks and of the variable θ blocks.
   std::vector<std::vector<double>> perturbed_, theta_perturbed_;
+  // Per entry of linear_residuals_: the probe found it shift invariant
+  // (-1: not probed, the nonlinear regime was settled first).
+  std::vector<signed char> shift_invariant_;
   // Set once a non-affine residual settles the nonlinear regime.
   mutable std::atomic<bool> settled_nonlinear_{false};
+  // Set once a residual's share of the Gram matrix is seen to vary with θ:
+  // the regime is then COUPLED_VARYING_GRAM whatever the others show.
+  mutable std::atomic<bool> settled_varying_{false};
 };
 
 bool StructureAnalyzer::ValidateLinearBlocks() {
@@ -270,9 +282,11 @@ bool StructureAnalyzer::ProbeResiduals() {
 
   bool gram_constant = true;
   bool jacobian_constant = true;
+  shift_invariant_.assign(n, -1);
   for (int idx = 0; idx < n; ++idx) {
     const Verdict& v = verdicts[idx];
     const int r = linear_residuals_[idx];
+    if (v.evaluated == 1) shift_invariant_[idx] = v.shift_invariant;
     if (residuals_[r].loss_function != nullptr) analysis_->robust = true;
     if (v.evaluated == -1) {
       *error_ = program_->DescribeResidualBlock(r) +
@@ -321,6 +335,7 @@ Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe,
     return v;
   }
   v.evaluated = 1;
+  v.shift_invariant = LinearJacobiansSumToZero(point);
   if (!ProbeAffinity(probe, point, &v)) return v;
   ProbeGramConstancy(probe, point, &v);
   return v;
@@ -387,7 +402,8 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
                                            const ProbePoint& point,
                                            Verdict* v) const {
   const Program::ResidualBlock& rb = *point.rb;
-  if (rb.loss_function != nullptr) {
+  if (rb.loss_function != nullptr ||
+      settled_varying_.load(std::memory_order_relaxed)) {
     v->gram_constant = v->jacobian_constant = 0;
     return;
   }
@@ -407,21 +423,26 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
     v->gram_constant = v->jacobian_constant = 0;  // Cannot tell; be safe.
     return;
   }
-  RowMajorMatrix a0(rb.num_residuals, 0), a3(rb.num_residuals, 0);
+  int cols = 0;
   for (int k = 0; k < n; ++k) {
+    if (point.linear[k]) cols += static_cast<int>(point.j0[k].cols());
+  }
+  RowMajorMatrix a0(rb.num_residuals, cols), a3(rb.num_residuals, cols);
+  for (int k = 0, col = 0; k < n; ++k) {
     if (!point.linear[k]) continue;
-    RowMajorMatrix t0(rb.num_residuals, a0.cols() + point.j0[k].cols());
-    t0 << a0, point.j0[k];
-    a0 = t0;
-    RowMajorMatrix t3(rb.num_residuals, a3.cols() + j3[k].cols());
-    t3 << a3, j3[k];
-    a3 = t3;
+    const int width = static_cast<int>(point.j0[k].cols());
+    a0.middleCols(col, width) = point.j0[k];
+    a3.middleCols(col, width) = j3[k];
+    col += width;
   }
   const double tol = options_.tolerance;
   if (!Close(a0, a3, tol)) v->jacobian_constant = 0;
   const RowMajorMatrix g0 = a0.transpose() * a0;
   const RowMajorMatrix g3 = a3.transpose() * a3;
   if (!Close(g0, g3, tol)) v->gram_constant = 0;
+  if (!v->gram_constant && !v->jacobian_constant) {
+    settled_varying_.store(true, std::memory_order_relaxed);
+  }
 }
 
 // Connected components of the free linear blocks, residuals as edges.
@@ -467,31 +488,57 @@ bool StructureAnalyzer::FindComponents() {
 void StructureAnalyzer::PinGauges() {
   const int nc = analysis_->num_components;
   const std::vector<int>& component = analysis_->component;
-  std::vector<bool> invariant(nc, true);
+  std::vector<char> invariant(nc, 1);
   std::vector<int> block_size(nc, -1);
   std::vector<int> first_block(nc, -1);
   for (int i = 0; i < num_params(); ++i) {
     const int c = component[i];
     if (c < 0) continue;
     if (block_size[c] < 0) block_size[c] = params_[i].size;
-    if (block_size[c] != params_[i].size) invariant[c] = false;
+    if (block_size[c] != params_[i].size) invariant[c] = 0;
     if (first_block[c] < 0 ||
         params_[i].linear_index < params_[first_block[c]].linear_index) {
       first_block[c] = i;
     }
   }
-  const ProbeEvaluator probe(*program_);
-  for (int r : linear_residuals_) {
+  // The probe's verdicts settle most residuals (blocks of another size than
+  // the component's already made it non-invariant); the rest, which the
+  // probe skipped once the nonlinear regime was settled, are evaluated per
+  // component, in parallel, until one breaks the invariance.
+  std::vector<int> unresolved_begin(nc + 1, 0);
+  std::vector<int> residual_component(linear_residuals_.size(), -1);
+  for (size_t idx = 0; idx < linear_residuals_.size(); ++idx) {
     int c = -1;
     bool touches_fixed_linear = false;
-    for (int p : residuals_[r].parameter_blocks) {
+    for (int p : residuals_[linear_residuals_[idx]].parameter_blocks) {
       if (IsFreeLinear(p)) c = component[p];
       if (params_[p].linear && params_[p].constant) touches_fixed_linear = true;
     }
     if (c < 0 || !invariant[c]) continue;
-    invariant[c] =
-        !touches_fixed_linear && IsShiftInvariantAt(probe, r, block_size[c]);
+    if (touches_fixed_linear || shift_invariant_[idx] == 0) {
+      invariant[c] = 0;
+    } else if (shift_invariant_[idx] < 0) {
+      residual_component[idx] = c;
+      ++unresolved_begin[c + 1];
+    }
   }
+  for (int c = 0; c < nc; ++c) unresolved_begin[c + 1] += unresolved_begin[c];
+  std::vector<int> unresolved(unresolved_begin[nc]);
+  std::vector<int> fill(unresolved_begin.begin(), unresolved_begin.end() - 1);
+  for (size_t idx = 0; idx < linear_residuals_.size(); ++idx) {
+    const int c = residual_component[idx];
+    if (c >= 0) unresolved[fill[c]++] = linear_residuals_[idx];
+  }
+  const int num_threads = std::max(1, options_.num_threads);
+  const std::vector<ProbeEvaluator> probes(num_threads,
+                                           ProbeEvaluator(*program_));
+  ParallelFor(num_threads, 0, nc, [&](int tid, int c) {
+    for (int i = unresolved_begin[c];
+         i < unresolved_begin[c + 1] && invariant[c]; ++i) {
+      invariant[c] =
+          IsShiftInvariantAt(probes[tid], unresolved[i], block_size[c]);
+    }
+  });
   for (int c = 0; c < nc; ++c) {
     if (!invariant[c]) continue;
     params_[first_block[c]].pinned = true;
@@ -519,6 +566,28 @@ bool StructureAnalyzer::IsShiftInvariantAt(const ProbeEvaluator& probe, int r,
     if (!want[k]) continue;
     sum += j0[k];
     scale = std::max(scale, j0[k].cwiseAbs().maxCoeff());
+  }
+  return sum.cwiseAbs().maxCoeff() <= options_.tolerance * scale;
+}
+
+// IsShiftInvariantAt on the probe's own evaluation at the initial point.
+bool StructureAnalyzer::LinearJacobiansSumToZero(
+    const ProbePoint& point) const {
+  int block_size = -1;
+  for (int k = 0; k < point.n; ++k) {
+    if (!point.linear[k]) continue;
+    const int size = static_cast<int>(point.j0[k].cols());
+    if (block_size >= 0 && size != block_size) return false;
+    block_size = size;
+  }
+  if (block_size < 0) return false;
+  RowMajorMatrix sum =
+      RowMajorMatrix::Zero(point.rb->num_residuals, block_size);
+  double scale = kTinyScale;
+  for (int k = 0; k < point.n; ++k) {
+    if (!point.linear[k]) continue;
+    sum += point.j0[k];
+    scale = std::max(scale, point.j0[k].cwiseAbs().maxCoeff());
   }
   return sum.cwiseAbs().maxCoeff() <= options_.tolerance * scale;
 }
