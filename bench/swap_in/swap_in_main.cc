@@ -251,7 +251,9 @@ int Run() {
   options.max_solver_time_in_seconds = FLAGS_max_solver_time;
   // Progress lines go to stdout before the JSON line, which is always last.
   options.minimizer_progress_to_stdout = FLAGS_progress;
-  options.logging_type = ceres::SILENT;
+  // Ceres prints no progress at all when SILENT.
+  options.logging_type =
+      FLAGS_progress ? ceres::PER_MINIMIZER_ITERATION : ceres::SILENT;
   if (FLAGS_tight) {
     options.function_tolerance = 1e-10;
     options.gradient_tolerance = 1e-10;

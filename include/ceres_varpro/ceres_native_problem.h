@@ -23,7 +23,11 @@ namespace ceres_varpro {
 //    block: [Q₂ᵀr; c] with Jacobian [Q₂ᵀJ_θ; 0], where A = [Q₁ Q₂]R is the
 //    QR factorisation of the block's Jacobian. Then JᵀJ is the Schur
 //    complement, Jᵀr the exact reduced gradient, and c (zero without robust
-//    losses) makes ½‖·‖² equal the group's robust cost;
+//    losses) makes ½‖·‖² equal the group's robust cost. A block that is
+//    numerically degenerate at the point (a bundle-adjustment point whose
+//    rays are nearly parallel) keeps its degenerate direction: Q₁ spans only
+//    the directions A determines (column-pivoted QR), as the inner solves
+//    do not move it along the other;
 //  * residual blocks touching no linear block are added unchanged.
 //
 // Parameter blocks, manifolds and cost functions stay the user's (not owned);

@@ -29,8 +29,13 @@ using internal::RowMajorMatrix;
 
 namespace {
 
+// A linear block's column pivoted QR counts a column as dependent below
+// this fraction of the largest pivot: the square root of the engine's
+// degenerate Cholesky pivot ratio (R's pivots are G's square roots).
+constexpr double kDegenerateColumnRatio = 1e-6;
+
 // One eliminated linear block's residual blocks, compressed to
-// m - p + 1 residuals over the θ parameter blocks they touch.
+// num_reduced() residuals over the θ parameter blocks they touch.
 struct Group {
   int block = -1;  // Linear block (IndependentBlocks' index).
   int m = 0;       // Stacked residuals.
@@ -42,7 +47,10 @@ struct Group {
   std::vector<int> theta_offset;
   size_t residual_offset = 0;
   size_t jacobian_offset = 0;
-  int num_reduced() const { return m - p + 1; }
+  // Rows of the group's cost function: Q₂ᵀr for a linear block of full
+  // rank (m - p rows), one more for a block of rank p - 1 (the degenerate
+  // case: a point whose rays are nearly parallel), and the cost row.
+  int num_reduced() const { return m - p + 2; }
 };
 
 }  // namespace
@@ -279,20 +287,30 @@ void CeresNativeProblem::Impl::Compress(const Group& g, bool jacobians) {
     }
     offset += m;
   }
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(a);
-  const Eigen::VectorXd qtr = qr.householderQ().transpose() * r;
   const int n = g.num_reduced();
   double* out = residuals_.data() + g.residual_offset;
-  const Eigen::VectorXd tail = qtr.tail(g.m - g.p);
-  Eigen::Map<Eigen::VectorXd>(out, n - 1) = tail;
+  Eigen::Map<Eigen::VectorXd> rows(out, n - 1);
+  rows.setZero();
+  // A block the Gram factorisation froze at this point (numerically
+  // degenerate) is not moved along its degenerate direction by the inner
+  // solves: project out only the directions A determines. Projecting the
+  // degenerate one too would let the model cancel the residual along it,
+  // which no inner solve does, and the steps would fail.
+  const bool frozen = jacobians && w.block_gram != nullptr &&
+                      w.block_gram->block_is_frozen(g.block);
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(g.m, g.p);
+  qr.setThreshold(kDegenerateColumnRatio);
+  qr.compute(a);
+  const int rank = frozen ? std::max<int>(qr.rank(), g.p - 1) : g.p;
+  const int kept = g.m - rank;
+  rows.head(kept) = (qr.householderQ().transpose() * r).tail(kept);
   // With robust losses ½‖Q₂ᵀr̃‖² differs from the robust cost; the extra
   // component (Jacobian zero) restores it without touching the gradient.
-  out[n - 1] = std::sqrt(std::max(0.0, 2.0 * cost - tail.squaredNorm()));
+  out[n - 1] = std::sqrt(std::max(0.0, 2.0 * cost - rows.squaredNorm()));
   if (!jacobians) return;
-  const Eigen::MatrixXd qtj = qr.householderQ().transpose() * jt;
   MatrixRef k(jacobians_.data() + g.jacobian_offset, n, g.k_cols);
-  k.topRows(n - 1) = qtj.bottomRows(g.m - g.p);
-  k.row(n - 1).setZero();
+  k.setZero();
+  k.topRows(kept) = (qr.householderQ().transpose() * jt).bottomRows(kept);
 }
 
 void CeresNativeProblem::Impl::PrepareForEvaluation(bool evaluate_jacobians,

@@ -159,6 +159,43 @@ TEST(BalVarPro, CeresNativeModeAgreesWithTheEngineLoop) {
   EXPECT_NEAR(Cost(&problem), native.final_cost, 1e-8 * native.final_cost);
 }
 
+// problem-49-7776 has points whose rays are nearly parallel: their Gram
+// blocks are frozen as degenerate. The native mode's compression must not
+// project their residuals along the degenerate direction (it did, and every
+// step after ~13596 failed with a wrong gradient).
+TEST(BalVarPro, CeresNativeModeReachesStockCeresWithDegeneratePoints) {
+  BalProblem bal;
+  std::string error;
+  if (!ReadBalFile(Shared("problem-49-7776-pre.txt"), &bal, &error))
+    GTEST_SKIP() << error;
+  ceres::Problem problem;
+  std::vector<double*> points, cameras;
+  BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+  const BalProblem start = bal;
+  // What a user of Ceres's bundle_adjuster has: default tolerances.
+  ceres::Solver::Options co;
+  co.linear_solver_type = ceres::SPARSE_SCHUR;
+  co.num_threads = 2;
+  co.max_num_iterations = 50;
+  SetBalOrdering(points, cameras, &co);
+  ceres::Solver::Summary cs;
+  ceres::Solve(co, &problem, &cs);
+  ASSERT_TRUE(cs.IsSolutionUsable()) << cs.FullReport();
+  bal.cameras = start.cameras;
+  bal.points = start.points;
+  Solver::Options o;
+  static_cast<ceres::Solver::Options&>(o) = co;
+  o.linear_solver_ordering.reset();
+  o.linear_parameter_blocks = points;
+  o.allow_nonlinear_elimination = true;
+  Solver::Summary native;
+  SolveWithCeres(o, &problem, &native);
+  ASSERT_TRUE(native.IsSolutionUsable()) << native.FullReport();
+  EXPECT_GT(native.varpro.num_degenerate_blocks, 0);
+  EXPECT_LE(native.final_cost, cs.final_cost * (1 + 1e-6))
+      << native.FullReport();
+}
+
 TEST(BalVarPro, GeneratedSceneMatchesStockCeres) {
   for (bool robust : {false, true}) {
     BalGeneratorOptions go;
