@@ -34,7 +34,7 @@ SparseGramSolver::SparseGramSolver(const Program* program,
     : program_(program),
       assembler_(jacobian, program->num_nonlinear_columns(),
                  program->num_column_blocks(), num_threads),
-      cholesky_(mode) {}
+      cholesky_(mode, num_threads) {}
 
 bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                  std::string* error) {

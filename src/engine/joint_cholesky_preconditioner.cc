@@ -22,7 +22,7 @@ JointCholeskyPreconditioner::JointCholeskyPreconditioner(
     SparseCholesky::Mode mode)
     : assembler_(problem.jacobian(), 0, problem.jacobian().num_col_blocks(),
                  problem.num_threads()),
-      cholesky_(mode),
+      cholesky_(mode, problem.num_threads()),
       column_scale_(problem.jacobian().num_cols(), 1.0),
       diagonal_(problem.jacobian().num_cols(), 0.0),
       rhs_(problem.jacobian().num_cols(), 0.0),

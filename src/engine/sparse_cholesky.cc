@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/openmp_team_cap.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
 
-SparseCholesky::SparseCholesky(Mode mode) : mode_(mode) {
+SparseCholesky::SparseCholesky(Mode mode, int num_threads)
+    : mode_(mode), num_threads_(std::max(1, num_threads)) {
   cholmod_start(&common_);
   common_.print = 0;  // Errors are reported through our return values.
   common_.error_handler = nullptr;
@@ -69,7 +71,11 @@ double* SparseCholesky::mutable_values() {
 bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   CHECK(factor_ != nullptr);
   *failed_column = -1;
-  const int ok = cholmod_factorize(matrix_, factor_, &common_);
+  int ok = 0;
+  {
+    const OpenMpTeamCap cap(num_threads_);
+    ok = cholmod_factorize(matrix_, factor_, &common_);
+  }
   if (!ok || common_.status == CHOLMOD_NOT_POSDEF ||
       common_.status < CHOLMOD_OK) {
     if (common_.status == CHOLMOD_NOT_POSDEF) {

@@ -17,7 +17,8 @@ class SparseCholesky {
  public:
   enum class Mode { kAuto, kSupernodal, kSimplicial };
 
-  explicit SparseCholesky(Mode mode = Mode::kAuto);
+  // num_threads bounds the OpenMP teams of CHOLMOD's factorisation.
+  explicit SparseCholesky(Mode mode = Mode::kAuto, int num_threads = 1);
   ~SparseCholesky();
   SparseCholesky(const SparseCholesky&) = delete;
   SparseCholesky& operator=(const SparseCholesky&) = delete;
@@ -46,6 +47,7 @@ class SparseCholesky {
   void SolveSupernodal(const double* b, double* x);
 
   Mode mode_;
+  int num_threads_;
   int n_ = 0;
   std::vector<double> work_;
   mutable cholmod_common common_;
