@@ -197,8 +197,11 @@ bool Build(const std::string& path, SwapInProblem* out, std::string* error) {
   out->family = "bal";
   if (!ReadBalFile(path, &out->bal, error)) return false;
   out->problem = std::make_unique<ceres::Problem>();
-  BuildBalProblem(&out->bal, BalBuildOptions(), out->problem.get(),
-                  &out->linear_blocks, &out->nonlinear_blocks);
+  // bundle_adjuster's model: AutoDiff.
+  BalBuildOptions build;
+  build.analytic_jacobians = false;
+  BuildBalProblem(&out->bal, build, out->problem.get(), &out->linear_blocks,
+                  &out->nonlinear_blocks);
   out->nonlinear_elimination = true;
   return true;
 }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "ceres/ceres.h"
+#include "ceres_varpro/ba/bal_analytic_cost.h"
 #include "ceres_varpro/ba/bal_reprojection_cost.h"
 
 namespace ceres_varpro {
@@ -24,8 +25,12 @@ void BuildBalProblem(BalProblem* bal, const BalBuildOptions& options,
   for (const auto& o : bal->observations) {
     ceres::LossFunction* loss =
         options.robustify ? new ceres::HuberLoss(options.huber_scale) : nullptr;
-    problem->AddResidualBlock(BalReprojectionCost::Create(o.x, o.y), loss,
-                              bal->camera(o.camera), bal->point(o.point));
+    ceres::CostFunction* cost =
+        options.analytic_jacobians
+            ? static_cast<ceres::CostFunction*>(new BalAnalyticCost(o.x, o.y))
+            : BalReprojectionCost::Create(o.x, o.y);
+    problem->AddResidualBlock(cost, loss, bal->camera(o.camera),
+                              bal->point(o.point));
   }
 }
 

@@ -97,8 +97,13 @@ class BlockSparseMatrix {
   // y(cols of [cb_begin, cb_end)) += J(:, those cols)^T * x.
   void LeftMultiply(const double* x, double* y, int cb_begin, int cb_end,
                     int num_threads) const;
-  // out[j] = sum_i J(i, j)^2 for every column.
-  void SquaredColumnNorm(double* out, int num_threads) const;
+  // out[j] = sum_i J(i, j)^2 for the columns of col blocks
+  // [cb_begin, cb_end), out indexed by the global column offsets.
+  void SquaredColumnNorm(double* out, int cb_begin, int cb_end,
+                         int num_threads) const;
+  void SquaredColumnNorm(double* out, int num_threads) const {
+    SquaredColumnNorm(out, 0, num_col_blocks(), num_threads);
+  }
 
   Eigen::MatrixXd ToDense() const;
 

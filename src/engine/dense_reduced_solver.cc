@@ -20,9 +20,9 @@ struct PairArgs {
   Span<int> cols, local;
 };
 
-// target(a, b) += E(:, a)ᵀ Z(:, b) for every pair of θ blocks a <= b: the
-// upper block triangle of E_kᵀG_k⁻¹E_k. P and S are the point's and the θ
-// blocks' sizes when fixed.
+// target(a, b) += E(:, a)ᵀ Z(:, b) for every pair of θ blocks a <= b: with
+// Z = -G_k⁻¹E_k, the upper block triangle of -E_kᵀG_k⁻¹E_k. P and S are the
+// point's and the θ blocks' sizes when fixed.
 template <int P, int S>
 void AddPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
                      Eigen::MatrixXd* target) {
@@ -37,8 +37,9 @@ void AddPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
       const int sb = j.col_block_size(args.cols[b]);
       // Coefficient-based: Eigen would send these tiny products to GEMM.
       target->block<S, S>(oa, ob, sa, sb).noalias() +=
-          e.template middleCols<S>(args.local[a], sa).transpose().lazyProduct(
-              z.template middleCols<S>(args.local[b], sb));
+          e.template middleCols<S>(args.local[a], sa)
+              .transpose()
+              .lazyProduct(z.template middleCols<S>(args.local[b], sb));
     }
   }
 }
@@ -46,29 +47,32 @@ void AddPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
 }  // namespace
 
 DenseReducedSolver::DenseReducedSolver(const ReducedProblem& problem)
-    : theta_assembler_(problem.jacobian(), 0, problem.num_nonlinear_columns(),
-                       problem.num_threads()),
-      theta_values_(theta_assembler_.num_nonzeros()),
-      scratch_(problem.num_threads()) {}
+    : scratch_(problem.num_threads()) {}
 
 void DenseReducedSolver::FormSchurComplement(ReducedProblem* problem) {
   const int nt = problem->num_tangent();
-  theta_assembler_.Assemble(problem->jacobian(), nullptr, nullptr,
-                            theta_values_.data());
+  if (problem->num_linear() > 0 && problem->independent_blocks() != nullptr) {
+    FormIndependentSchurComplement(*problem);
+    return;
+  }
+  if (theta_assembler_ == nullptr) {
+    theta_assembler_ = std::make_unique<GramAssembler>(
+        problem->jacobian(), 0, problem->num_nonlinear_columns(),
+        problem->num_threads());
+    theta_values_.resize(theta_assembler_->num_nonzeros());
+  }
+  theta_assembler_->Assemble(problem->jacobian(), nullptr, nullptr,
+                             theta_values_.data());
   schur_.setZero(nt, nt);
-  const auto& col_ptr = theta_assembler_.col_ptr();
-  const auto& rows = theta_assembler_.row_index();
+  const auto& col_ptr = theta_assembler_->col_ptr();
+  const auto& rows = theta_assembler_->row_index();
   for (int col = 0; col < nt; ++col) {
     for (int k = col_ptr[col]; k < col_ptr[col + 1]; ++k) {
       schur_(rows[k], col) = schur_(col, rows[k]) = theta_values_[k];
     }
   }
   if (problem->num_linear() == 0) return;
-  if (problem->independent_blocks() != nullptr) {
-    SubtractIndependentCorrection(*problem);
-  } else {
-    SubtractCoupledCorrection(problem);
-  }
+  SubtractCoupledCorrection(problem);
 }
 
 // S -= BᵀG⁻¹B with B = AᵀJ_θ (nl x nt, column-major), one sparse solve per
@@ -100,10 +104,11 @@ void DenseReducedSolver::SubtractCoupledCorrection(ReducedProblem* problem) {
   schur_.noalias() -= b.transpose() * z;
 }
 
-// S -= Σ_k E_kᵀ G_k⁻¹ E_k (IndependentBlocks): the classic bundle-adjustment
-// reduction, one small dense product per linear block, accumulated per
-// thread.
-void DenseReducedSolver::SubtractIndependentCorrection(
+// S = J_θᵀJ_θ - Σ_k E_kᵀ G_k⁻¹ E_k (IndependentBlocks), the classic
+// bundle-adjustment reduction, in one pass over each linear block's rows
+// (J_θᵀJ_θ from the cells E_k reads anyway, while they are in cache), then
+// the rows that touch no linear block; accumulated per thread.
+void DenseReducedSolver::FormIndependentSchurComplement(
     const ReducedProblem& problem) {
   const int nt = problem.num_tangent();
   const int threads = problem.num_threads();
@@ -113,20 +118,61 @@ void DenseReducedSolver::SubtractIndependentCorrection(
   for (auto& t : thread_schur_) t.setZero(nt, nt);
   CHECK(problem.block_gram() != nullptr);
   const BlockDiagonalGramSolver& gram = *problem.block_gram();
-  ParallelFor(threads, 0, problem.independent_blocks()->num_blocks(),
-              [&](int tid, int k) {
-                if (gram.block_is_frozen(k)) return;
-                AddBlockCorrection(problem, k, &scratch_[tid],
-                                   &thread_schur_[tid]);
-              });
+  const IndependentBlocks& blocks = *problem.independent_blocks();
+  const BlockSparseMatrix& j = problem.jacobian();
+  ParallelFor(threads, 0, blocks.num_blocks(), [&](int tid, int k) {
+    Eigen::MatrixXd* target = &thread_schur_[tid];
+    for (const auto& row : blocks.rows(k)) {
+      const Span<IndependentBlocks::ThetaCell> cells = blocks.cells(row);
+      for (int a = 0; a < cells.size(); ++a) {
+        for (int b = a; b < cells.size(); ++b) {
+          AddRowPair(j, row.num_rows, cells[a].col_block, cells[a].position,
+                     cells[b].col_block, cells[b].position, target);
+        }
+      }
+    }
+    // A frozen block is held fixed: its rows are plain θ rows.
+    if (!gram.block_is_frozen(k)) {
+      AddBlockCorrection(problem, k, &scratch_[tid], target);
+    }
+  });
+  const std::vector<int>& theta_only = blocks.theta_only_rows();
+  ParallelFor(
+      threads, 0, static_cast<int>(theta_only.size()), [&](int tid, int i) {
+        const int r = theta_only[i];
+        for (auto* a = j.row_cells_begin(r); a != j.row_cells_end(r); ++a) {
+          for (auto* b = a; b != j.row_cells_end(r); ++b) {
+            AddRowPair(j, j.row_block_size(r), a->col_block, a->position,
+                       b->col_block, b->position, &thread_schur_[tid]);
+          }
+        }
+      });
   // The threads filled the upper block triangle (block rows <= block
   // columns); complete the lower one.
+  schur_.setZero(nt, nt);
   for (auto& t : thread_schur_) {
     for (int c = 0; c < nt; ++c) {
       for (int r = c + 1; r < nt; ++r) t(r, c) = t(c, r);
     }
+    schur_ += t;
   }
-  for (const auto& t : thread_schur_) schur_ -= t;
+}
+
+// target(a, b) += J_aᵀJ_b for two θ cells of one row (a's column block
+// <= b's), target column-major: the kernel writes it as the row-major
+// J_bᵀJ_a.
+void DenseReducedSolver::AddRowPair(const BlockSparseMatrix& j, int rows,
+                                    int col_block_a, int position_a,
+                                    int col_block_b, int position_b,
+                                    Eigen::MatrixXd* target) {
+  const int nt = static_cast<int>(target->rows());
+  AddTransposeProduct(
+      j.values() + position_b, j.values() + position_a, rows,
+      j.col_block_size(col_block_b), j.col_block_size(col_block_a),
+      target->data() +
+          static_cast<size_t>(j.col_block_offset(col_block_b)) * nt +
+          j.col_block_offset(col_block_a),
+      nt);
 }
 
 void DenseReducedSolver::AddBlockCorrection(const ReducedProblem& problem,
@@ -147,7 +193,7 @@ void DenseReducedSolver::AddBlockCorrection(const ReducedProblem& problem,
                           s->e_rows.data() + cell.local, width);
     }
   }
-  // Z = G⁻¹E with G⁻¹ formed once (p is tiny), then only the upper block
+  // Z = -G⁻¹E with G⁻¹ formed once (p is tiny), then only the upper block
   // triangle of EᵀZ: the rest follows by symmetry.
   s->inverse.resize(p * p);
   s->in.setZero(p);
@@ -166,7 +212,7 @@ void DenseReducedSolver::AddBlockCorrection(const ReducedProblem& problem,
     for (int t = 0; t < p; ++t) {
       const double ginv = s->inverse[r * p + t];
       const double* et = e + t * width;
-      for (int i = 0; i < width; ++i) zr[i] += ginv * et[i];
+      for (int i = 0; i < width; ++i) zr[i] -= ginv * et[i];
     }
   }
   const Span<int> cols = blocks.theta_col_blocks(k);

@@ -1,6 +1,7 @@
 #ifndef CERES_VARPRO_ENGINE_DENSE_REDUCED_SOLVER_H_
 #define CERES_VARPRO_ENGINE_DENSE_REDUCED_SOLVER_H_
 
+#include <memory>
 #include <vector>
 
 #include "Eigen/Core"
@@ -22,13 +23,18 @@ class DenseReducedSolver : public ReducedLinearSolver {
  private:
   void FormSchurComplement(ReducedProblem* problem);
   void SubtractCoupledCorrection(ReducedProblem* problem);
-  void SubtractIndependentCorrection(const ReducedProblem& problem);
-  // Adds E_kᵀ G_k⁻¹ E_k's upper block triangle to `target` (column-major).
+  void FormIndependentSchurComplement(const ReducedProblem& problem);
+  static void AddRowPair(const BlockSparseMatrix& j, int rows, int col_block_a,
+                         int position_a, int col_block_b, int position_b,
+                         Eigen::MatrixXd* target);
+  // Subtracts E_kᵀ G_k⁻¹ E_k's upper block triangle from `target`
+  // (column-major).
   struct Scratch;
   void AddBlockCorrection(const ReducedProblem& problem, int k,
                           Scratch* scratch, Eigen::MatrixXd* target);
 
-  GramAssembler theta_assembler_;
+  // J_θᵀJ_θ's pattern, for coupled linear blocks (built on first use).
+  std::unique_ptr<GramAssembler> theta_assembler_;
   std::vector<double> theta_values_;
   Eigen::MatrixXd schur_;
   // Independent blocks: per thread, the correction and E_k's workspace.

@@ -80,10 +80,8 @@ double ReducedProblem::SchurQuadraticForm(const double* x) {
 }
 
 void ReducedProblem::SquaredColumnNorm(double* out) const {
-  // Only the θ columns are wanted; compute all and copy the head.
-  Eigen::VectorXd all(jacobian().num_cols());
-  jacobian().SquaredColumnNorm(all.data(), num_threads_);
-  Eigen::Map<Eigen::VectorXd>(out, num_tangent()) = all.head(num_tangent());
+  // The θ columns come first: their global offsets are out's.
+  jacobian().SquaredColumnNorm(out, 0, num_nonlinear_columns(), num_threads_);
 }
 
 void ReducedProblem::WriteCurrentToUser(const double* x) {

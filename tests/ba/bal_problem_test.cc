@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "ceres/ceres.h"
+#include "ceres_varpro/ba/bal_analytic_cost.h"
 #include "ceres_varpro/ba/bal_problem_builder.h"
 #include "ceres_varpro/ba/bal_reprojection_cost.h"
 #include "ceres_varpro/ceres_varpro.h"
@@ -45,6 +46,38 @@ TEST(BalReprojectionCost, JacobiansMatchNumericDifferentiation) {
     EXPECT_NEAR(ja[i], na[i], 1e-6 * std::max(1.0, std::abs(na[i])));
   for (int i = 0; i < 6; ++i)
     EXPECT_NEAR(jb[i], nb[i], 1e-6 * std::max(1.0, std::abs(nb[i])));
+}
+
+// The hand-written Jacobians equal AutoDiff's, at a generic rotation and at
+// one small enough for the first-order branch, for every combination of
+// requested Jacobians.
+TEST(BalAnalyticCost, MatchesAutoDiff) {
+  const double cameras[2][9] = {
+      {0.1, -0.2, 0.05, 0.3, -0.1, -5.0, 700.0, -0.03, 0.004},
+      {1e-9, 2e-9, -1e-9, 0.2, 0.1, -4.0, 500.0, 0.01, -0.002}};
+  const double point[3] = {0.5, -0.4, 1.0};
+  std::unique_ptr<ceres::CostFunction> autodiff(
+      BalReprojectionCost::Create(12.0, -7.0));
+  const BalAnalyticCost analytic(12.0, -7.0);
+  for (const auto& camera : cameras) {
+    const double* params[] = {camera, point};
+    double ra[2], rb[2], ca[18], cb[18], pa[6], pb[6];
+    for (int mask = 0; mask < 4; ++mask) {
+      double* ja[] = {(mask & 1) ? ca : nullptr, (mask & 2) ? pa : nullptr};
+      double* jb[] = {(mask & 1) ? cb : nullptr, (mask & 2) ? pb : nullptr};
+      ASSERT_TRUE(autodiff->Evaluate(params, ra, ja));
+      ASSERT_TRUE(analytic.Evaluate(params, rb, mask == 0 ? nullptr : jb));
+      for (int i = 0; i < 2; ++i) EXPECT_NEAR(rb[i], ra[i], 1e-12 * 700);
+      for (int i = 0; i < 18 && (mask & 1); ++i) {
+        EXPECT_NEAR(cb[i], ca[i], 1e-10 * std::max(1.0, std::abs(ca[i])))
+            << "camera " << i;
+      }
+      for (int i = 0; i < 6 && (mask & 2); ++i) {
+        EXPECT_NEAR(pb[i], pa[i], 1e-10 * std::max(1.0, std::abs(pa[i])))
+            << "point " << i;
+      }
+    }
+  }
 }
 
 // ½‖r‖² at the files' initial points equals the published values (checks

@@ -12,6 +12,9 @@ namespace ceres_varpro {
 struct BalBuildOptions {
   bool robustify = false;    // Huber loss on every observation.
   double huber_scale = 1.0;  // Pixels.
+  // BalAnalyticCost (hand-written Jacobians) rather than the AutoDiff
+  // BalReprojectionCost that Ceres's bundle_adjuster uses.
+  bool analytic_jacobians = true;
 };
 
 // One residual block per observation, parameters pointing into `bal` (which

@@ -1,0 +1,100 @@
+#include "ceres_varpro/ba/bal_analytic_cost.h"
+
+#include <cmath>
+#include <limits>
+
+#include "Eigen/Core"
+#include "Eigen/Geometry"
+
+namespace ceres_varpro {
+namespace {
+
+using Matrix3 = Eigen::Matrix3d;
+using Vector3 = Eigen::Vector3d;
+
+Matrix3 Hat(const Vector3& v) {
+  Matrix3 m;
+  m << 0.0, -v.z(), v.y(), v.z(), 0.0, -v.x(), -v.y(), v.x(), 0.0;
+  return m;
+}
+
+// R(ω)X and its derivatives in ω and X, as ceres::AngleAxisRotatePoint
+// computes R(ω)X (first order below θ² = ε, where it uses X + ω × X).
+struct Rotated {
+  Vector3 value;
+  Matrix3 d_omega;  // ∂(RX)/∂ω.
+  Matrix3 d_point;  // ∂(RX)/∂X = R.
+};
+
+Rotated RotatePoint(const Vector3& omega, const Vector3& x, bool want_d_omega) {
+  Rotated out;
+  const double theta2 = omega.squaredNorm();
+  if (theta2 <= std::numeric_limits<double>::epsilon()) {
+    out.value = x + omega.cross(x);
+    out.d_point = Matrix3::Identity() + Hat(omega);
+    if (want_d_omega) out.d_omega = -Hat(x);
+    return out;
+  }
+  const double theta = std::sqrt(theta2);
+  const double c = std::cos(theta), s = std::sin(theta);
+  const Vector3 w = omega / theta;
+  const Matrix3 w_hat = Hat(w);
+  out.d_point =
+      c * Matrix3::Identity() + s * w_hat + (1.0 - c) * w * w.transpose();
+  out.value = out.d_point * x;
+  if (want_d_omega) {
+    // ∂(exp(ω^)X)/∂ω = -(RX)^ J_l(ω), J_l the left Jacobian of SO(3).
+    const Matrix3 left = Matrix3::Identity() + (1.0 - c) / theta * w_hat +
+                         (1.0 - s / theta) * w_hat * w_hat;
+    out.d_omega = -Hat(out.value) * left;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool BalAnalyticCost::Evaluate(double const* const* parameters,
+                               double* residuals, double** jacobians) const {
+  const double* camera = parameters[0];
+  const double* point = parameters[1];
+  const bool want_camera = jacobians != nullptr && jacobians[0] != nullptr;
+  const bool want_point = jacobians != nullptr && jacobians[1] != nullptr;
+  const Rotated rotated =
+      RotatePoint(Vector3(camera[0], camera[1], camera[2]),
+                  Vector3(point[0], point[1], point[2]), want_camera);
+  const Vector3 p = rotated.value + Vector3(camera[3], camera[4], camera[5]);
+  const double f = camera[6], k1 = camera[7], k2 = camera[8];
+  const double xp = -p.x() / p.z();
+  const double yp = -p.y() / p.z();
+  const double r2 = xp * xp + yp * yp;
+  const double distortion = 1.0 + r2 * (k1 + k2 * r2);
+  residuals[0] = f * distortion * xp - observed_x_;
+  residuals[1] = f * distortion * yp - observed_y_;
+  if (!want_camera && !want_point) return true;
+
+  // res = f d(u) u - obs with u = -(P.x, P.y) / P.z:
+  // ∂res/∂u = f (d I + 2 (k1 + 2 k2 r2) u uᵀ), ∂u/∂P as below.
+  const Eigen::Vector2d u(xp, yp);
+  const Eigen::Matrix2d d_u =
+      f * (distortion * Eigen::Matrix2d::Identity() +
+           2.0 * (k1 + 2.0 * k2 * r2) * u * u.transpose());
+  Eigen::Matrix<double, 2, 3> du_dp;
+  du_dp << -1.0 / p.z(), 0.0, p.x() / (p.z() * p.z()), 0.0, -1.0 / p.z(),
+      p.y() / (p.z() * p.z());
+  const Eigen::Matrix<double, 2, 3> d_p = d_u * du_dp;
+  if (want_point) {
+    Eigen::Map<Eigen::Matrix<double, 2, 3, Eigen::RowMajor>> j(jacobians[1]);
+    j = d_p * rotated.d_point;
+  }
+  if (want_camera) {
+    Eigen::Map<Eigen::Matrix<double, 2, 9, Eigen::RowMajor>> j(jacobians[0]);
+    j.block<2, 3>(0, 0) = d_p * rotated.d_omega;
+    j.block<2, 3>(0, 3) = d_p;
+    j.col(6) = distortion * u;
+    j.col(7) = f * r2 * u;
+    j.col(8) = f * r2 * r2 * u;
+  }
+  return true;
+}
+
+}  // namespace ceres_varpro
