@@ -32,52 +32,62 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
     s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
 }
 
-// Every (c, b, cell of b, cell of c) from the rows, grouped by (c, b): the
-// pairs of JᵀJ and their contributions. The diagonal pair is always present
-// so that an added diagonal has a place to go. Two passes over the rows
-// bucket the contributions by c (exact sizes, no global sort); each small
-// bucket is then ordered by b, rows kept in order within a pair.
+// Every (c, b, cell of b, cell of c), grouped by (c, b): the pairs of JᵀJ
+// and their contributions. Column c's rows come from the Jacobian's column
+// index (in row order), so each c is gathered on its own into a small
+// reusable buffer and ordered by b there: no list of all contributions is
+// built and sorted (fresh memory is slow to touch). The diagonal pair is
+// always present so that an added diagonal has a place to go.
 void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
   const int nb = cb_end_ - cb_begin_;
   struct Entry {
     int b;
     Contribution contribution;
   };
-  std::vector<int> bucket_begin(nb + 1, 0);
-  ForEachContribution(jacobian, [&](int c, int, const Contribution&) {
-    ++bucket_begin[c - cb_begin_ + 1];
-  });
-  for (int c = 0; c < nb; ++c) bucket_begin[c + 1] += bucket_begin[c];
-  std::vector<Entry> entries(bucket_begin[nb]);
-  std::vector<int> fill(bucket_begin.begin(), bucket_begin.end() - 1);
-  ForEachContribution(jacobian, [&](int c, int b, const Contribution& k) {
-    entries[fill[c - cb_begin_]++] = {b, k};
-  });
-
-  contributions_.reserve(entries.size());
+  auto for_each_in_column = [&](int c, auto&& f) {
+    for (const auto& e : jacobian.column_entries(c)) {
+      const int rows = jacobian.row_block_size(e.row_block);
+      for (auto* bb = jacobian.row_cells_begin(e.row_block);
+           bb != jacobian.row_cells_end(e.row_block) && bb->col_block <= c;
+           ++bb) {
+        if (bb->col_block < cb_begin_) continue;
+        f(bb->col_block, Contribution{bb->position, e.position, rows});
+      }
+    }
+  };
+  size_t total = 0;
+  for (int c = cb_begin_; c < cb_end_; ++c) {
+    for_each_in_column(c, [&](int, const Contribution&) { ++total; });
+  }
+  contributions_.reserve(total);
+  // At most one pair per contribution, plus the diagonals; pages of the
+  // reserve that are never written cost nothing.
+  pairs_.reserve(total + nb);
   pairs_begin_.assign(nb + 1, 0);
-  for (int c = 0; c < nb; ++c) {
-    const auto first = entries.begin() + bucket_begin[c];
-    const auto last = entries.begin() + bucket_begin[c + 1];
-    std::stable_sort(first, last,
+  std::vector<Entry> column;
+  for (int c = cb_begin_; c < cb_end_; ++c) {
+    column.clear();
+    for_each_in_column(c, [&](int b, const Contribution& k) {
+      column.push_back({b, k});
+    });
+    std::stable_sort(column.begin(), column.end(),
                      [](const Entry& x, const Entry& y) { return x.b < y.b; });
     // Cells are sorted by column block, so every b <= c: the diagonal pair
     // is the last one, added empty when no row contributes to it.
-    const int diagonal = c + cb_begin_;
     bool diagonal_seen = false;
-    for (auto it = first; it != last || !diagonal_seen;) {
-      const int b = it != last ? it->b : diagonal;
-      diagonal_seen |= b == diagonal;
+    for (auto it = column.begin(); it != column.end() || !diagonal_seen;) {
+      const int b = it != column.end() ? it->b : c;
+      diagonal_seen |= b == c;
       BlockPair pair;
       pair.b = b;
       pair.contributions_begin = static_cast<int>(contributions_.size());
-      for (; it != last && it->b == b; ++it) {
+      for (; it != column.end() && it->b == b; ++it) {
         contributions_.push_back(it->contribution);
       }
       pair.contributions_end = static_cast<int>(contributions_.size());
       pair.column_start_begin = 0;
       pairs_.push_back(pair);
-      ++pairs_begin_[c + 1];
+      ++pairs_begin_[c - cb_begin_ + 1];
     }
   }
   for (int c = 0; c < nb; ++c) pairs_begin_[c + 1] += pairs_begin_[c];
@@ -87,6 +97,19 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
 // of b's rows for b < c, rows up to k for b == c), b ascending.
 void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian) {
   const int nb = cb_end_ - cb_begin_;
+  size_t nonzeros = 0, starts = 0;
+  for (int c = 0; c < nb; ++c) {
+    const int size_c = jacobian.col_block_size(c + cb_begin_);
+    for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
+      const int size_b = jacobian.col_block_size(pairs_[p].b);
+      nonzeros += pairs_[p].b == c + cb_begin_ ? size_c * (size_c + 1) / 2
+                                               : size_b * size_c;
+      starts += size_c;
+    }
+  }
+  row_index_.reserve(nonzeros);
+  column_start_.reserve(starts);
+  col_ptr_.reserve(n_ + 1);
   col_ptr_.assign(1, 0);
   diagonal_position_.resize(n_);
   for (int c = 0; c < nb; ++c) {

@@ -49,23 +49,6 @@ class GramAssembler {
   };
 
   void CollectPairs(const BlockSparseMatrix& jacobian);
-  // Calls f(c, b, contribution) for every cell pair b <= c of every row
-  // with both blocks in [cb_begin, cb_end), rows in order.
-  template <typename F>
-  void ForEachContribution(const BlockSparseMatrix& jacobian, F&& f) const {
-    for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
-      const int rows = jacobian.row_block_size(r);
-      for (auto* cc = jacobian.row_cells_begin(r);
-           cc != jacobian.row_cells_end(r); ++cc) {
-        if (cc->col_block < cb_begin_ || cc->col_block >= cb_end_) continue;
-        for (auto* bb = jacobian.row_cells_begin(r); bb <= cc; ++bb) {
-          if (bb->col_block < cb_begin_) continue;
-          f(cc->col_block, bb->col_block,
-            Contribution{bb->position, cc->position, rows});
-        }
-      }
-    }
-  }
   void BuildPattern(const BlockSparseMatrix& jacobian);
 
   int cb_begin_, cb_end_, num_threads_;
