@@ -152,8 +152,8 @@ void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
   });
 }
 
-void BlockSparseMatrix::SquaredColumnNorm(double* out, int cb_begin,
-                                          int cb_end, int num_threads) const {
+void BlockSparseMatrix::SquaredColumnNorm(double* out, int cb_begin, int cb_end,
+                                          int num_threads) const {
   const Layout& l = *layout_;
   ParallelFor(num_threads, cb_begin, cb_end, [&](int, int c) {
     const int cols = l.col_block_sizes[c];

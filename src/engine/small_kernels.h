@@ -8,42 +8,39 @@
 // dynamic-size kernels several times over. Matrices are row-major.
 namespace ceres_varpro::internal {
 
-// The kernel below with its column counts known at compile time (unrolled).
+// The kernel below; CA and CB are the column counts when known at compile
+// time (the loops are then unrolled), 0 when given at run time.
 template <int CA, int CB>
-inline void AddTransposeProductFixed(const double* a, const double* b, int rows,
-                                     double* out, int ld) {
+inline void AddTransposeProductSized(const double* a, const double* b, int rows,
+                                     int ca, int cb, double* out, int ld) {
+  const int na = CA > 0 ? CA : ca;
+  const int nb = CB > 0 ? CB : cb;
   for (int r = 0; r < rows; ++r) {
-    const double* ar = a + r * CA;
-    const double* br = b + r * CB;
-    for (int i = 0; i < CA; ++i) {
+    const double* ar = a + r * na;
+    const double* br = b + r * nb;
+    for (int i = 0; i < na; ++i) {
       const double x = ar[i];
       double* o = out + i * ld;
-      for (int j = 0; j < CB; ++j) o[j] += x * br[j];
+      for (int j = 0; j < nb; ++j) o[j] += x * br[j];
     }
   }
 }
 
 // out (ca x cb, leading dimension ld) += aᵀ b for a (rows x ca) and
 // b (rows x cb). The shapes of bundle adjustment (3-parameter points,
-// 9-parameter cameras) and of 3D poses (3 + 3) take the unrolled path.
+// 9-parameter cameras), of 3D positions and of scalar blocks are unrolled.
 inline void AddTransposeProduct(const double* a, const double* b, int rows,
                                 int ca, int cb, double* out, int ld) {
-  if (ca == 3 && cb == 3)
-    return AddTransposeProductFixed<3, 3>(a, b, rows, out, ld);
-  if (ca == 3 && cb == 9)
-    return AddTransposeProductFixed<3, 9>(a, b, rows, out, ld);
-  if (ca == 9 && cb == 9)
-    return AddTransposeProductFixed<9, 9>(a, b, rows, out, ld);
-  if (ca == 1 && cb == 1)
-    return AddTransposeProductFixed<1, 1>(a, b, rows, out, ld);
-  for (int r = 0; r < rows; ++r) {
-    const double* ar = a + r * ca;
-    const double* br = b + r * cb;
-    for (int i = 0; i < ca; ++i) {
-      const double x = ar[i];
-      double* o = out + i * ld;
-      for (int j = 0; j < cb; ++j) o[j] += x * br[j];
-    }
+  if (ca == 3 && cb == 3) {
+    AddTransposeProductSized<3, 3>(a, b, rows, ca, cb, out, ld);
+  } else if (ca == 3 && cb == 9) {
+    AddTransposeProductSized<3, 9>(a, b, rows, ca, cb, out, ld);
+  } else if (ca == 9 && cb == 9) {
+    AddTransposeProductSized<9, 9>(a, b, rows, ca, cb, out, ld);
+  } else if (ca == 1 && cb == 1) {
+    AddTransposeProductSized<1, 1>(a, b, rows, ca, cb, out, ld);
+  } else {
+    AddTransposeProductSized<0, 0>(a, b, rows, ca, cb, out, ld);
   }
 }
 
