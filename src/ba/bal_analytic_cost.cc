@@ -5,18 +5,14 @@
 
 #include "Eigen/Core"
 #include "Eigen/Geometry"
+#include "slam/rotation_math.h"
 
 namespace ceres_varpro {
 namespace {
 
 using Matrix3 = Eigen::Matrix3d;
 using Vector3 = Eigen::Vector3d;
-
-Matrix3 Hat(const Vector3& v) {
-  Matrix3 m;
-  m << 0.0, -v.z(), v.y(), v.z(), 0.0, -v.x(), -v.y(), v.x(), 0.0;
-  return m;
-}
+using rotation_math::Hat;
 
 // R(ω)X and its derivatives in ω and X, as ceres::AngleAxisRotatePoint
 // computes R(ω)X (first order below θ² = ε, where it uses X + ω × X).

@@ -55,8 +55,6 @@ class BlockSparseMatrix {
                     const std::vector<int>& col_block_sizes,
                     const std::vector<std::vector<int>>& row_block_cols);
 
-  const std::shared_ptr<const Layout>& layout() const { return layout_; }
-
   int num_rows() const { return layout_->num_rows; }
   int num_cols() const { return layout_->num_cols; }
   int num_row_blocks() const {

@@ -13,6 +13,7 @@
 #include "engine/independent_blocks.h"
 #include "engine/parallel_for.h"
 #include "engine/preprocessor.h"
+#include "engine/small_kernels.h"
 #include "engine/wall_time.h"
 #include "glog/logging.h"
 
@@ -30,9 +31,10 @@ using internal::RowMajorMatrix;
 namespace {
 
 // A linear block's column pivoted QR counts a column as dependent below
-// this fraction of the largest pivot: the square root of the engine's
-// degenerate Cholesky pivot ratio (R's pivots are G's square roots).
-constexpr double kDegenerateColumnRatio = 1e-6;
+// this fraction of the largest pivot: the engine's degenerate Cholesky pivot
+// ratio in R's terms (R's pivots are G's square roots).
+const double kDegenerateColumnRatio =
+    std::sqrt(internal::kDegeneratePivotRatio);
 
 // One eliminated linear block's residual blocks, compressed to
 // num_reduced() residuals over the θ parameter blocks they touch.

@@ -55,9 +55,15 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
       }
     }
   };
+  // A row with k cells in range contributes k(k+1)/2 pairs b <= c.
   size_t total = 0;
-  for (int c = cb_begin_; c < cb_end_; ++c) {
-    for_each_in_column(c, [&](int, const Contribution&) { ++total; });
+  for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
+    size_t k = 0;
+    for (auto* cell = jacobian.row_cells_begin(r);
+         cell != jacobian.row_cells_end(r); ++cell) {
+      k += cell->col_block >= cb_begin_ && cell->col_block < cb_end_;
+    }
+    total += k * (k + 1) / 2;
   }
   contributions_.reserve(total);
   // At most one pair per contribution, plus the diagonals; pages of the

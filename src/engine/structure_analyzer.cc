@@ -172,8 +172,9 @@ class StructureAnalyzer {
                           Verdict* v) const;
   bool FindComponents();
   void PinGauges();
-  bool IsShiftInvariantAt(const ProbeEvaluator& probe, int r,
-                          int block_size) const;
+  bool EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
+                         ProbePoint* point) const;
+  bool IsShiftInvariantAt(const ProbeEvaluator& probe, int r) const;
   bool LinearJacobiansSumToZero(const ProbePoint& point) const;
   void ClassifyRegime();
 
@@ -314,23 +315,30 @@ bool StructureAnalyzer::ProbeResiduals() {
   return true;
 }
 
+// Residual block r at the current values, with its free linear blocks'
+// Jacobians. False if it could not be evaluated.
+bool StructureAnalyzer::EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
+                                          ProbePoint* point) const {
+  const Program::ResidualBlock& rb = residuals_[r];
+  const int n = static_cast<int>(rb.parameter_blocks.size());
+  point->residual_block = r;
+  point->rb = &rb;
+  point->n = n;
+  point->at.resize(n);
+  point->linear.assign(n, false);
+  for (int k = 0; k < n; ++k) {
+    const int p = rb.parameter_blocks[k];
+    point->at[k] = params_[p].values;
+    point->linear[k] = IsFreeLinear(p);
+  }
+  return probe.Evaluate(r, point->at, point->linear, &point->r0, &point->j0);
+}
+
 Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe,
                                          int r) const {
   Verdict v;
-  const Program::ResidualBlock& rb = residuals_[r];
-  const int n = static_cast<int>(rb.parameter_blocks.size());
   ProbePoint point;
-  point.residual_block = r;
-  point.rb = &rb;
-  point.n = n;
-  point.at.resize(n);
-  point.linear.assign(n, false);
-  for (int k = 0; k < n; ++k) {
-    const int p = rb.parameter_blocks[k];
-    point.at[k] = params_[p].values;
-    point.linear[k] = IsFreeLinear(p);
-  }
-  if (!probe.Evaluate(r, point.at, point.linear, &point.r0, &point.j0)) {
+  if (!EvaluateAtCurrent(probe, r, &point)) {
     v.evaluated = -1;
     return v;
   }
@@ -535,8 +543,7 @@ void StructureAnalyzer::PinGauges() {
   ParallelFor(num_threads, 0, nc, [&](int tid, int c) {
     for (int i = unresolved_begin[c];
          i < unresolved_begin[c + 1] && invariant[c]; ++i) {
-      invariant[c] =
-          IsShiftInvariantAt(probes[tid], unresolved[i], block_size[c]);
+      invariant[c] = IsShiftInvariantAt(probes[tid], unresolved[i]);
     }
   });
   for (int c = 0; c < nc; ++c) {
@@ -547,30 +554,13 @@ void StructureAnalyzer::PinGauges() {
 }
 
 // In residual r, do the Jacobians of the free linear blocks sum to zero?
-bool StructureAnalyzer::IsShiftInvariantAt(const ProbeEvaluator& probe, int r,
-                                           int block_size) const {
-  const Program::ResidualBlock& rb = residuals_[r];
-  const int n = static_cast<int>(rb.parameter_blocks.size());
-  std::vector<const double*> at(n);
-  std::vector<bool> want(n, false);
-  for (int k = 0; k < n; ++k) {
-    at[k] = params_[rb.parameter_blocks[k]].values;
-    want[k] = IsFreeLinear(rb.parameter_blocks[k]);
-  }
-  Eigen::VectorXd r0;
-  std::vector<RowMajorMatrix> j0;
-  if (!probe.Evaluate(r, at, want, &r0, &j0)) return false;
-  RowMajorMatrix sum = RowMajorMatrix::Zero(rb.num_residuals, block_size);
-  double scale = kTinyScale;
-  for (int k = 0; k < n; ++k) {
-    if (!want[k]) continue;
-    sum += j0[k];
-    scale = std::max(scale, j0[k].cwiseAbs().maxCoeff());
-  }
-  return sum.cwiseAbs().maxCoeff() <= options_.tolerance * scale;
+bool StructureAnalyzer::IsShiftInvariantAt(const ProbeEvaluator& probe,
+                                           int r) const {
+  ProbePoint point;
+  return EvaluateAtCurrent(probe, r, &point) && LinearJacobiansSumToZero(point);
 }
 
-// IsShiftInvariantAt on the probe's own evaluation at the initial point.
+// The free linear blocks have one size and their Jacobians sum to zero.
 bool StructureAnalyzer::LinearJacobiansSumToZero(
     const ProbePoint& point) const {
   int block_size = -1;

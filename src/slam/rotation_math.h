@@ -2,9 +2,10 @@
 #define CERES_VARPRO_SLAM_ROTATION_MATH_H_
 
 // Exp and Log on SO(2) and SO(3) for rotation matrices stored column-major,
-// shared by RotationManifold and the costs that measure rotation errors.
-// Internal to the slam module; everything is fixed-size and allocation-free
-// because the costs call it inside Evaluate.
+// shared by RotationManifold and the costs that measure rotation errors
+// (Hat also by the ba module's analytic BAL cost). Internal to the library;
+// everything is fixed-size and allocation-free because the costs call it
+// inside Evaluate.
 
 #include <algorithm>
 #include <cmath>
