@@ -23,8 +23,10 @@ enum class ReducedLinearSolverType {
 
 // Preconditioner for ITERATIVE.
 enum class ReducedPreconditionerType {
-  // JOINT_CHOLESKY for coupled linear blocks, SCHUR_JACOBI for independent
-  // ones, BLOCK_JACOBI when there are no linear blocks.
+  // JOINT_CHOLESKY for coupled linear blocks (BLOCK_JACOBI when, besides,
+  // no residual touches two θ blocks, as with sensor-network bearings),
+  // SCHUR_JACOBI for independent ones, BLOCK_JACOBI when there are no linear
+  // blocks.
   AUTO,
   // Inverse of the diagonal blocks of J_θᵀJ_θ + D.
   BLOCK_JACOBI,

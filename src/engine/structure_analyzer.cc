@@ -453,7 +453,8 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
   }
 }
 
-// Connected components of the free linear blocks, residuals as edges.
+// Connected components of the free linear blocks, residuals as edges; and
+// whether any residual ties two θ blocks together.
 bool StructureAnalyzer::FindComponents() {
   UnionFind components(num_params());
   for (int r : linear_residuals_) {
@@ -469,6 +470,17 @@ bool StructureAnalyzer::FindComponents() {
       }
     }
     if (count > 1) analysis_->coupled = true;
+  }
+  for (const Program::ResidualBlock& rb : residuals_) {
+    int free_theta = 0;
+    for (int p : rb.parameter_blocks) {
+      const Program::ParameterBlock& pb = params_[p];
+      free_theta += !pb.linear && !pb.constant && pb.tangent_size > 0;
+    }
+    if (free_theta > 1) {
+      analysis_->theta_coupled = true;
+      break;
+    }
   }
   if (!analysis_->affine && analysis_->coupled) {
     *error_ =

@@ -12,7 +12,9 @@ namespace ceres_varpro::internal {
 // What the analysis found out about the separable structure.
 struct StructureAnalysis {
   EliminationRegime regime = EliminationRegime::NO_LINEAR_BLOCKS;
-  bool coupled = false;            // Some residual touches two linear blocks.
+  bool coupled = false;  // Some residual touches two linear blocks.
+  // Some residual touches two free θ blocks: J_θᵀJ_θ is not block diagonal.
+  bool theta_coupled = false;
   bool affine = true;              // Every residual is affine in the l blocks.
   bool robust = false;             // A residual with a loss touches l.
   bool gram_constant = false;      // G = AᵀA does not depend on θ.

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "reduced_system_reference.h"
+#include "test_util/engine_test_problems.h"
 
 namespace ceres_varpro::internal {
 namespace {
@@ -49,6 +50,23 @@ TEST(ReducedLinearSolver, AutoResolvesPerRegime) {
   options.type = ReducedLinearSolverType::SPARSE_JOINT;
   c = Resolve(options, coupled->pipeline);
   EXPECT_EQ(c.type, ReducedLinearSolverType::SPARSE_JOINT);
+}
+
+// Coupled linear blocks whose θ blocks no residual ties together: block
+// Jacobi, unless asked otherwise.
+TEST(ReducedLinearSolver, AutoUsesBlockJacobiForIndependentTheta) {
+  auto network = testing::MakeRangeNetwork(testing::RangeNetworkOptions());
+  EnginePipeline p;
+  ASSERT_TRUE(p.Build(network->problem.get(),
+                      TwoThreadOptions(network->position_blocks())))
+      << p.error;
+  ReducedLinearSolver::Options options;
+  Choice c = Resolve(options, p);
+  EXPECT_EQ(c.type, ReducedLinearSolverType::ITERATIVE);
+  EXPECT_EQ(c.preconditioner, ReducedPreconditionerType::BLOCK_JACOBI);
+  options.preconditioner_type = ReducedPreconditionerType::JOINT_CHOLESKY;
+  c = Resolve(options, p);
+  EXPECT_EQ(c.preconditioner, ReducedPreconditionerType::JOINT_CHOLESKY);
 }
 
 }  // namespace

@@ -16,7 +16,9 @@ namespace {
 using testing::LandmarkOptions;
 using testing::MakeLandmarkProblem;
 using testing::MakePoseGraph;
+using testing::MakeRangeNetwork;
 using testing::PoseGraphOptions;
+using testing::RangeNetworkOptions;
 
 struct Analyzed {
   Program program;
@@ -153,6 +155,25 @@ TEST(StructureAnalyzer, IndependentBlocksAndLayout) {
   auto b = Analyze(*l->problem, l->landmark_blocks());
   ASSERT_TRUE(b->ok) << b->error;
   EXPECT_LT(b->program.num_theta_tangent(), b->program.num_theta_ambient());
+}
+
+// Relative poses tie two rotations together; ranges touch one angle each.
+TEST(StructureAnalyzer, ThetaCoupling) {
+  PoseGraphOptions go;
+  go.num_poses = 6;
+  auto g = MakePoseGraph(go);
+  auto a = Analyze(*g->problem, g->translation_blocks());
+  ASSERT_TRUE(a->ok) << a->error;
+  EXPECT_TRUE(a->analysis.coupled);
+  EXPECT_TRUE(a->analysis.theta_coupled);
+
+  auto n = MakeRangeNetwork(RangeNetworkOptions());
+  a = Analyze(*n->problem, n->position_blocks());
+  ASSERT_TRUE(a->ok) << a->error;
+  EXPECT_TRUE(a->analysis.coupled);
+  EXPECT_FALSE(a->analysis.theta_coupled);
+  EXPECT_EQ(a->analysis.regime, EliminationRegime::COUPLED_CONSTANT_GRAM);
+  EXPECT_EQ(a->analysis.num_pins, 0);
 }
 
 TEST(StructureAnalyzer, NoLinearBlocks) {

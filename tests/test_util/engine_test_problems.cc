@@ -89,7 +89,81 @@ struct LandmarkResidual {
   bool bearing;
 };
 
+struct RangeResidual {
+  explicit RangeResidual(double d) : d(d) {}
+  template <typename T>
+  bool operator()(const T* pi, const T* pj, const T* phi, T* residual) const {
+    residual[0] = pj[0] - pi[0] - T(d) * cos(phi[0]);
+    residual[1] = pj[1] - pi[1] - T(d) * sin(phi[0]);
+    return true;
+  }
+  double d;
+};
+
 }  // namespace
+
+std::vector<double*> RangeNetworkProblem::position_blocks() {
+  std::vector<double*> out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (!anchor[i]) out.push_back(p[i].data());
+  }
+  return out;
+}
+
+std::unique_ptr<RangeNetworkProblem> MakeRangeNetwork(
+    const RangeNetworkOptions& options) {
+  auto out = std::make_unique<RangeNetworkProblem>();
+  TestRandom random(options.seed);
+  const int side = options.grid_side;
+  const int n = side * side;
+  std::vector<Eigen::Vector2d> truth(n);
+  for (int i = 0; i < n; ++i) {
+    truth[i] = Eigen::Vector2d(i % side + random.Normal(0.2),
+                               i / side + random.Normal(0.2));
+  }
+  out->p.resize(n);
+  out->anchor.assign(n, false);
+  for (int a = 0; a < options.num_anchors; ++a) {
+    out->anchor[(a * (n - 1)) / std::max(1, options.num_anchors - 1)] = true;
+  }
+  out->problem = std::make_unique<ceres::Problem>();
+  ceres::Problem& problem = *out->problem;
+  for (int i = 0; i < n; ++i) {
+    const Eigen::Vector2d p0 =
+        out->anchor[i]
+            ? truth[i]
+            : Eigen::Vector2d(
+                  truth[i] +
+                  Eigen::Vector2d(random.Normal(options.position_noise),
+                                  random.Normal(options.position_noise)));
+    out->p[i] = {p0.x(), p0.y()};
+    problem.AddParameterBlock(out->p[i].data(), 2);
+    if (out->anchor[i]) problem.SetParameterBlockConstant(out->p[i].data());
+  }
+  std::vector<std::pair<int, int>> ranges;
+  for (int i = 0; i < n; ++i) {
+    const int x = i % side, y = i / side;
+    if (x + 1 < side) ranges.emplace_back(i, i + 1);
+    if (y + 1 < side) ranges.emplace_back(i, i + side);
+    if (x + 1 < side && y + 1 < side) ranges.emplace_back(i, i + side + 1);
+    if (x > 0 && y + 1 < side) ranges.emplace_back(i, i + side - 1);
+  }
+  out->angle.resize(ranges.size());
+  for (size_t e = 0; e < ranges.size(); ++e) {
+    const auto [i, j] = ranges[e];
+    const double d =
+        (truth[j] - truth[i]).norm() + random.Normal(options.range_noise);
+    const Eigen::Vector2d v(out->p[j][0] - out->p[i][0],
+                            out->p[j][1] - out->p[i][1]);
+    out->angle[e] =
+        std::atan2(v.y(), v.x()) + random.Normal(options.angle_noise);
+    problem.AddResidualBlock(
+        new ceres::AutoDiffCostFunction<RangeResidual, 2, 2, 2, 1>(
+            new RangeResidual(d)),
+        nullptr, out->p[i].data(), out->p[j].data(), &out->angle[e]);
+  }
+  return out;
+}
 
 std::unique_ptr<PoseGraphProblem> MakePoseGraph(
     const PoseGraphOptions& options) {

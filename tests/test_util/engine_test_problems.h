@@ -95,6 +95,32 @@ struct LandmarkOptions {
 std::unique_ptr<LandmarkProblem> MakeLandmarkProblem(
     const LandmarkOptions& options);
 
+// Sensor-network localisation with one angle per range: 2D positions (the
+// linear blocks) on a jittered grid, each node ranged to its grid neighbours
+// (diagonals included), r = p_j - p_i - d_ij (cos φ_ij, sin φ_ij) with φ_ij a
+// plain 1-parameter block. No residual touches two angles (J_θᵀJ_θ is
+// diagonal); the positions are coupled. Anchors are constant positions
+// (not named linear), so there is no gauge.
+struct RangeNetworkProblem {
+  std::vector<std::array<double, 2>> p;
+  std::vector<double> angle;
+  std::unique_ptr<ceres::Problem> problem;
+  std::vector<double*> position_blocks();  // The free positions.
+  std::vector<bool> anchor;
+};
+
+struct RangeNetworkOptions {
+  int grid_side = 6;
+  int num_anchors = 3;
+  double range_noise = 0.02;
+  double position_noise = 0.3;  // Initial positions.
+  double angle_noise = 0.2;     // Initial angles, around the noisy positions'.
+  unsigned int seed = 13;
+};
+
+std::unique_ptr<RangeNetworkProblem> MakeRangeNetwork(
+    const RangeNetworkOptions& options);
+
 }  // namespace ceres_varpro::testing
 
 #endif  // CERES_VARPRO_TESTS_TEST_UTIL_ENGINE_TEST_PROBLEMS_H_
