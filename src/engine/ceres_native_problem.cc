@@ -84,7 +84,7 @@ class CeresNativeProblem::Impl : public ceres::EvaluationCallback {
 
  private:
   bool BuildGroups(std::string* error);
-  void BuildReducedProblem(const ceres::Problem& problem);
+  void BuildReducedProblem();
   void Compress(const Group& g, bool jacobians);
 };
 
@@ -143,7 +143,7 @@ bool CeresNativeProblem::Impl::Build(const Solver::Options& options,
       !BuildGroups(error)) {
     return false;
   }
-  BuildReducedProblem(*problem);
+  BuildReducedProblem();
   stats_.analysis_time_in_seconds = internal::WallTimeInSeconds() - start;
   return true;
 }
@@ -198,8 +198,7 @@ bool CeresNativeProblem::Impl::BuildGroups(std::string* error) {
 
 // The reduced problem: same memory, manifolds and cost functions; each
 // group's residual blocks replaced by one GroupCostFunction.
-void CeresNativeProblem::Impl::BuildReducedProblem(
-    const ceres::Problem& problem) {
+void CeresNativeProblem::Impl::BuildReducedProblem() {
   const Program& program = pp_.program;
   ceres::Problem::Options po;
   po.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
@@ -216,10 +215,8 @@ void CeresNativeProblem::Impl::BuildReducedProblem(
       reduced_->SetParameterBlockConstant(pb.values);
     }
     for (int i = 0; i < pb.size && pb.has_bounds; ++i) {
-      reduced_->SetParameterLowerBound(
-          pb.values, i, problem.GetParameterLowerBound(pb.values, i));
-      reduced_->SetParameterUpperBound(
-          pb.values, i, problem.GetParameterUpperBound(pb.values, i));
+      reduced_->SetParameterLowerBound(pb.values, i, pb.lower[i]);
+      reduced_->SetParameterUpperBound(pb.values, i, pb.upper[i]);
     }
   };
   std::vector<char> grouped(program.residual_blocks().size(), 0);

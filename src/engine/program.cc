@@ -1,5 +1,6 @@
 #include "engine/program.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -27,12 +28,17 @@ bool Program::Build(const ceres::Problem& problem,
     pb.tangent_size = problem.ParameterBlockTangentSize(blocks[i]);
     pb.manifold = problem.GetManifold(blocks[i]);
     pb.constant = problem.IsParameterBlockConstant(blocks[i]);
+    pb.lower.resize(pb.size);
+    pb.upper.resize(pb.size);
     for (int k = 0; k < pb.size; ++k) {
       // Ceres reports "no bound" as ∓max double.
-      if (problem.GetParameterLowerBound(blocks[i], k) > -kNoBound ||
-          problem.GetParameterUpperBound(blocks[i], k) < kNoBound) {
-        pb.has_bounds = true;
-      }
+      pb.lower[k] = problem.GetParameterLowerBound(blocks[i], k);
+      pb.upper[k] = problem.GetParameterUpperBound(blocks[i], k);
+      pb.has_bounds |= pb.lower[k] > -kNoBound || pb.upper[k] < kNoBound;
+    }
+    if (!pb.has_bounds) {
+      pb.lower = std::vector<double>();
+      pb.upper = std::vector<double>();
     }
     pb.problem_index = static_cast<int>(i);
     index_of[blocks[i]] = static_cast<int>(i);
@@ -163,8 +169,15 @@ bool Program::Plus(const double* x, const double* delta, double* x_plus,
     } else if (!pb.manifold->Plus(xb, db, yb)) {
       ok.store(false, std::memory_order_relaxed);
     }
+    if (pb.has_bounds) ProjectOntoBounds(pb, yb);
   });
   return ok;
+}
+
+void Program::ProjectOntoBounds(const ParameterBlock& pb, double* values) {
+  for (int k = 0; k < static_cast<int>(pb.lower.size()); ++k) {
+    values[k] = std::min(std::max(values[k], pb.lower[k]), pb.upper[k]);
+  }
 }
 
 bool Program::EvaluateFixedCost(double* cost, std::string* error) const {

@@ -29,13 +29,15 @@ class Program {
     const ceres::Manifold* manifold = nullptr;
     bool constant = false;    // Set constant by the user.
     bool has_bounds = false;  // Any finite bound.
-    bool linear = false;      // Named in linear_parameter_blocks.
-    int linear_index = -1;    // Its position in linear_parameter_blocks.
-    int problem_index = -1;   // Position in Problem::GetParameterBlocks().
-    bool pinned = false;      // Held fixed by the gauge fix.
-    int col_block = -1;       // -1 when held fixed.
-    int col_offset = -1;      // First column in the Jacobian (tangent).
-    int state_offset = -1;    // Offset in the ambient θ state vector.
+    // The bounds, per coordinate, when has_bounds (±max double where none).
+    std::vector<double> lower, upper;
+    bool linear = false;     // Named in linear_parameter_blocks.
+    int linear_index = -1;   // Its position in linear_parameter_blocks.
+    int problem_index = -1;  // Position in Problem::GetParameterBlocks().
+    bool pinned = false;     // Held fixed by the gauge fix.
+    int col_block = -1;      // -1 when held fixed.
+    int col_offset = -1;     // First column in the Jacobian (tangent).
+    int state_offset = -1;   // Offset in the ambient θ state vector.
   };
 
   struct ResidualBlock {
@@ -47,6 +49,9 @@ class Program {
     int problem_index = -1;  // Position in Problem::GetResidualBlocks().
     int row_block = -1;      // -1 when it touches no variable block.
   };
+
+  // Clamps values (the block's ambient coordinates) to its bounds.
+  static void ProjectOntoBounds(const ParameterBlock& pb, double* values);
 
   // Returns false (with the reason) if a named linear block is not in the
   // problem or is named twice.
@@ -92,7 +97,8 @@ class Program {
   // Values of the eliminated (column) linear blocks, concatenated.
   void GetLinear(double* l) const;
   void SetLinear(const double* l);
-  // x_plus = Plus(x, delta) block by block; false if a manifold fails.
+  // x_plus = Plus(x, delta) block by block, projected onto the blocks'
+  // bounds as Ceres does; false if a manifold fails.
   bool Plus(const double* x, const double* delta, double* x_plus,
             int num_threads) const;
 

@@ -263,6 +263,8 @@ void StructureAnalyzer::DrawPerturbations() {
               pb.values[k] + (1.0 + std::abs(pb.values[k])) * delta[k];
         }
       }
+      // Where the solver can go: the cost may be undefined beyond a bound.
+      Program::ProjectOntoBounds(pb, theta_perturbed_[i].data());
     }
   }
 }

@@ -308,6 +308,49 @@ TEST(Solve, RangeNetworkWithIndependentAnglesMatchesCeres) {
   }
 }
 
+// r = (l + θ₀ - 2, l - θ₀, θ₀ - 1, θ₁ - 3): l* = 1 and θ = (1, 3) unbounded.
+struct BoundedResidual {
+  template <typename T>
+  bool operator()(const T* theta, const T* l, T* r) const {
+    r[0] = l[0] + theta[0] - T(2.0);
+    r[1] = l[0] - theta[0];
+    r[2] = theta[0] - T(1.0);
+    r[3] = theta[1] - T(3.0);
+    return true;
+  }
+};
+
+// Ceres projects every step onto the parameter blocks' bounds; so must the
+// one-call swap, or a bounded model (a focal length, a scale) leaves them.
+TEST(Solve, BoundsOnThetaAreRespectedAsCeresDoes) {
+  double theta[2] = {0.0, 0.0};
+  double l[1] = {0.0};
+  ceres::Problem problem;
+  problem.AddResidualBlock(
+      new ceres::AutoDiffCostFunction<BoundedResidual, 4, 2, 1>(
+          new BoundedResidual),
+      nullptr, theta, l);
+  problem.SetParameterUpperBound(theta, 0, 0.5);
+  problem.SetParameterLowerBound(theta, 1, -1.0);
+  problem.SetParameterUpperBound(theta, 1, 2.0);
+  const Snapshot start(problem);
+  ceres::Solver::Summary ceres_summary;
+  ceres::Solve(CeresOptions(), &problem, &ceres_summary);
+  ASSERT_TRUE(ceres_summary.IsSolutionUsable()) << ceres_summary.FullReport();
+  EXPECT_NEAR(theta[0], 0.5, 1e-9);
+  EXPECT_NEAR(theta[1], 2.0, 1e-9);
+
+  start.Restore();
+  Solver::Summary summary;
+  Solve(VarProOptions({l}), &problem, &summary);
+  ASSERT_TRUE(summary.IsSolutionUsable()) << summary.FullReport();
+  EXPECT_NEAR(theta[0], 0.5, 1e-9);
+  EXPECT_NEAR(theta[1], 2.0, 1e-9);
+  EXPECT_NEAR(l[0], 1.0, 1e-9);
+  EXPECT_NEAR(summary.final_cost, ceres_summary.final_cost,
+              1e-9 * ceres_summary.final_cost);
+}
+
 TEST(Solve, NonAffineIndependentBlocksWithNonlinearElimination) {
   LandmarkOptions lo;
   lo.bearing_only = true;
