@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "Eigen/Core"
 #include "engine/openmp_team_cap.h"
 #include "glog/logging.h"
 
@@ -118,7 +119,9 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
 // supernode is a dense column-major block (its own columns first, then the
 // rows below). CHOLMOD's own supernodal solve calls BLAS trsv/gemv once per
 // supernode, which costs more than these loops on the small supernodes of
-// pose graphs (and with Debian's default reference-grade BLAS).
+// pose graphs (and with Debian's default reference-grade BLAS). The rows
+// below a supernode are updated through a contiguous buffer (gathered once,
+// scattered once) so that the inner loops run over contiguous memory.
 void SparseCholesky::SolveSupernodal(const double* b, double* x) {
   const int* perm = static_cast<const int*>(factor_->Perm);
   const int* super = static_cast<const int*>(factor_->super);
@@ -127,37 +130,48 @@ void SparseCholesky::SolveSupernodal(const double* b, double* x) {
   const int* rows = static_cast<const int*>(factor_->s);
   const double* values = static_cast<const double*>(factor_->x);
   const int nsuper = static_cast<int>(factor_->nsuper);
-  work_.resize(n_);
+  work_.resize(2 * static_cast<size_t>(n_));
   double* y = work_.data();
+  double* __restrict__ below = work_.data() + n_;
   for (int k = 0; k < n_; ++k) y[k] = b[perm[k]];
   // L y = P b.
   for (int s = 0; s < nsuper; ++s) {
     const int k1 = super[s];
     const int ncols = super[s + 1] - k1;
     const int nrows = pi[s + 1] - pi[s];
+    const int nbelow = nrows - ncols;
     const double* l = values + px[s];
-    const int* row = rows + pi[s];
+    const int* row = rows + pi[s] + ncols;
+    double* ys = y + k1;
+    std::fill(below, below + nbelow, 0.0);
     for (int j = 0; j < ncols; ++j) {
-      const double* column = l + static_cast<size_t>(j) * nrows;
-      const double yj = y[k1 + j] / column[j];
-      y[k1 + j] = yj;
-      for (int i = j + 1; i < ncols; ++i) y[k1 + i] -= column[i] * yj;
-      for (int i = ncols; i < nrows; ++i) y[row[i]] -= column[i] * yj;
+      const double* __restrict__ column = l + static_cast<size_t>(j) * nrows;
+      const double yj = ys[j] / column[j];
+      ys[j] = yj;
+      for (int i = j + 1; i < ncols; ++i) ys[i] -= column[i] * yj;
+      const double* __restrict__ column_below = column + ncols;
+      for (int i = 0; i < nbelow; ++i) below[i] += column_below[i] * yj;
     }
+    for (int i = 0; i < nbelow; ++i) y[row[i]] -= below[i];
   }
   // Lᵀ z = y.
   for (int s = nsuper - 1; s >= 0; --s) {
     const int k1 = super[s];
     const int ncols = super[s + 1] - k1;
     const int nrows = pi[s + 1] - pi[s];
+    const int nbelow = nrows - ncols;
     const double* l = values + px[s];
-    const int* row = rows + pi[s];
+    const int* row = rows + pi[s] + ncols;
+    double* ys = y + k1;
+    for (int i = 0; i < nbelow; ++i) below[i] = y[row[i]];
+    const Eigen::Map<const Eigen::VectorXd> gathered(below, nbelow);
     for (int j = ncols - 1; j >= 0; --j) {
       const double* column = l + static_cast<size_t>(j) * nrows;
-      double sum = y[k1 + j];
-      for (int i = ncols; i < nrows; ++i) sum -= column[i] * y[row[i]];
-      for (int i = j + 1; i < ncols; ++i) sum -= column[i] * y[k1 + i];
-      y[k1 + j] = sum / column[j];
+      double sum =
+          ys[j] - Eigen::Map<const Eigen::VectorXd>(column + ncols, nbelow)
+                      .dot(gathered);
+      for (int i = j + 1; i < ncols; ++i) sum -= column[i] * ys[i];
+      ys[j] = sum / column[j];
     }
   }
   for (int k = 0; k < n_; ++k) x[perm[k]] = y[k];
