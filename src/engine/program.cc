@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <sstream>
 #include <unordered_map>
 
@@ -19,30 +20,39 @@ bool Program::Build(const ceres::Problem& problem,
   *program = Program();
   std::vector<double*> blocks;
   problem.GetParameterBlocks(&blocks);
+  // Every query below is a lookup in the Problem's ordered map of blocks:
+  // asking in address order keeps the path through it in cache.
+  std::vector<int> by_address(blocks.size());
+  std::iota(by_address.begin(), by_address.end(), 0);
+  std::sort(by_address.begin(), by_address.end(),
+            [&](int a, int b) { return blocks[a] < blocks[b]; });
   std::unordered_map<const double*, int> index_of;
   index_of.reserve(blocks.size());
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    ParameterBlock pb;
+  program->parameter_blocks_.resize(blocks.size());
+  std::vector<double> lower, upper;
+  for (const int i : by_address) {
+    ParameterBlock& pb = program->parameter_blocks_[i];
     pb.values = blocks[i];
     pb.size = problem.ParameterBlockSize(blocks[i]);
-    pb.tangent_size = problem.ParameterBlockTangentSize(blocks[i]);
     pb.manifold = problem.GetManifold(blocks[i]);
+    // What ParameterBlockTangentSize() returns, without another lookup.
+    pb.tangent_size =
+        pb.manifold != nullptr ? pb.manifold->TangentSize() : pb.size;
     pb.constant = problem.IsParameterBlockConstant(blocks[i]);
-    pb.lower.resize(pb.size);
-    pb.upper.resize(pb.size);
+    lower.resize(pb.size);
+    upper.resize(pb.size);
     for (int k = 0; k < pb.size; ++k) {
       // Ceres reports "no bound" as ∓max double.
-      pb.lower[k] = problem.GetParameterLowerBound(blocks[i], k);
-      pb.upper[k] = problem.GetParameterUpperBound(blocks[i], k);
-      pb.has_bounds |= pb.lower[k] > -kNoBound || pb.upper[k] < kNoBound;
+      lower[k] = problem.GetParameterLowerBound(blocks[i], k);
+      upper[k] = problem.GetParameterUpperBound(blocks[i], k);
+      pb.has_bounds |= lower[k] > -kNoBound || upper[k] < kNoBound;
     }
-    if (!pb.has_bounds) {
-      pb.lower = std::vector<double>();
-      pb.upper = std::vector<double>();
+    if (pb.has_bounds) {
+      pb.lower = lower;
+      pb.upper = upper;
     }
-    pb.problem_index = static_cast<int>(i);
-    index_of[blocks[i]] = static_cast<int>(i);
-    program->parameter_blocks_.push_back(pb);
+    pb.problem_index = i;
+    index_of[blocks[i]] = i;
   }
 
   for (size_t k = 0; k < linear_parameter_blocks.size(); ++k) {
@@ -79,7 +89,10 @@ bool Program::Build(const ceres::Problem& problem,
     rb.num_residuals = rb.cost_function->num_residuals();
     rb.problem_index = static_cast<int>(i);
     problem.GetParameterBlocksForResidualBlock(rb.id, &params);
-    for (double* p : params) rb.parameter_blocks.push_back(index_of.at(p));
+    rb.parameter_blocks.resize(params.size());
+    for (size_t k = 0; k < params.size(); ++k) {
+      rb.parameter_blocks[k] = index_of.at(params[k]);
+    }
     program->residual_blocks_.push_back(std::move(rb));
   }
   return true;
