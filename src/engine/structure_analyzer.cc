@@ -121,6 +121,17 @@ struct ProbePoint {
   std::vector<RowMajorMatrix> j0;
 };
 
+// One thread's buffers for the probes, reused from residual to residual:
+// every residual block touching a linear block is probed.
+struct ProbeScratch {
+  ProbePoint point;
+  std::vector<const double*> moved;
+  std::vector<bool> no_jacobian;
+  Eigen::VectorXd r1, r3, predicted;
+  std::vector<RowMajorMatrix> j1, j3;
+  RowMajorMatrix a0, a3;
+};
+
 // The stages of AnalyzeStructure over one program.
 class StructureAnalyzer {
  public:
@@ -165,11 +176,12 @@ class StructureAnalyzer {
   void CollectLinearResiduals();
   void DrawPerturbations();
   bool ProbeResiduals();
-  Verdict ProbeResidual(const ProbeEvaluator& probe, int r) const;
+  Verdict ProbeResidual(const ProbeEvaluator& probe, int r,
+                        ProbeScratch* scratch) const;
   bool ProbeAffinity(const ProbeEvaluator& probe, const ProbePoint& point,
-                     Verdict* v) const;
+                     ProbeScratch* scratch, Verdict* v) const;
   void ProbeGramConstancy(const ProbeEvaluator& probe, const ProbePoint& point,
-                          Verdict* v) const;
+                          ProbeScratch* scratch, Verdict* v) const;
   bool FindComponents();
   void PinGauges();
   bool EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
@@ -278,9 +290,11 @@ bool StructureAnalyzer::ProbeResiduals() {
   const int num_threads = std::max(1, options_.num_threads);
   const std::vector<ProbeEvaluator> probes(num_threads,
                                            ProbeEvaluator(*program_));
+  std::vector<ProbeScratch> scratch(num_threads);
   ParallelFor(num_threads, 0, n, [&](int tid, int idx) {
     if (settled_nonlinear_.load(std::memory_order_relaxed)) return;
-    verdicts[idx] = ProbeResidual(probes[tid], linear_residuals_[idx]);
+    verdicts[idx] =
+        ProbeResidual(probes[tid], linear_residuals_[idx], &scratch[tid]);
   });
 
   bool gram_constant = true;
@@ -336,18 +350,18 @@ bool StructureAnalyzer::EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
   return probe.Evaluate(r, point->at, point->linear, &point->r0, &point->j0);
 }
 
-Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe,
-                                         int r) const {
+Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe, int r,
+                                         ProbeScratch* scratch) const {
   Verdict v;
-  ProbePoint point;
+  ProbePoint& point = scratch->point;
   if (!EvaluateAtCurrent(probe, r, &point)) {
     v.evaluated = -1;
     return v;
   }
   v.evaluated = 1;
   v.shift_invariant = LinearJacobiansSumToZero(point);
-  if (!ProbeAffinity(probe, point, &v)) return v;
-  ProbeGramConstancy(probe, point, &v);
+  if (!ProbeAffinity(probe, point, scratch, &v)) return v;
+  ProbeGramConstancy(probe, point, scratch, &v);
   return v;
 }
 
@@ -356,21 +370,23 @@ Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe,
 // Residuals only: cheap. False if the block is not affine (v says why).
 bool StructureAnalyzer::ProbeAffinity(const ProbeEvaluator& probe,
                                       const ProbePoint& point,
-                                      Verdict* v) const {
+                                      ProbeScratch* scratch, Verdict* v) const {
   const int r = point.residual_block;
   const Program::ResidualBlock& rb = *point.rb;
   const int n = point.n;
   const double tol = options_.tolerance;
-  std::vector<const double*> moved(n);
+  std::vector<const double*>& moved = scratch->moved;
+  moved.resize(n);
   for (int k = 0; k < n; ++k) {
     const int p = rb.parameter_blocks[k];
     moved[k] = point.linear[k] ? perturbed_[p].data() : params_[p].values;
   }
-  const std::vector<bool> no_jacobian(n, false);
-  Eigen::VectorXd r1;
-  std::vector<RowMajorMatrix> j1;
-  bool affine = probe.Evaluate(r, moved, no_jacobian, &r1, &j1);
-  Eigen::VectorXd predicted = point.r0;
+  scratch->no_jacobian.assign(n, false);
+  Eigen::VectorXd& r1 = scratch->r1;
+  bool affine =
+      probe.Evaluate(r, moved, scratch->no_jacobian, &r1, &scratch->j1);
+  Eigen::VectorXd& predicted = scratch->predicted;
+  predicted = point.r0;
   for (int k = 0; k < n && affine; ++k) {
     if (!point.linear[k]) continue;
     const int p = rb.parameter_blocks[k];
@@ -410,6 +426,7 @@ bool StructureAnalyzer::ProbeAffinity(const ProbeEvaluator& probe,
 // Does this residual's share of G = AᵀA (and A itself) change when θ moves?
 void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
                                            const ProbePoint& point,
+                                           ProbeScratch* scratch,
                                            Verdict* v) const {
   const Program::ResidualBlock& rb = *point.rb;
   if (rb.loss_function != nullptr ||
@@ -418,7 +435,8 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
     return;
   }
   const int n = point.n;
-  std::vector<const double*> at_theta(n);
+  std::vector<const double*>& at_theta = scratch->moved;
+  at_theta.resize(n);
   bool touches_theta = false;
   for (int k = 0; k < n; ++k) {
     const int p = rb.parameter_blocks[k];
@@ -427,9 +445,9 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
     touches_theta |= moves;
   }
   if (!touches_theta) return;
-  Eigen::VectorXd r3;
-  std::vector<RowMajorMatrix> j3;
-  if (!probe.Evaluate(point.residual_block, at_theta, point.linear, &r3, &j3)) {
+  std::vector<RowMajorMatrix>& j3 = scratch->j3;
+  if (!probe.Evaluate(point.residual_block, at_theta, point.linear,
+                      &scratch->r3, &j3)) {
     v->gram_constant = v->jacobian_constant = 0;  // Cannot tell; be safe.
     return;
   }
@@ -437,7 +455,10 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
   for (int k = 0; k < n; ++k) {
     if (point.linear[k]) cols += static_cast<int>(point.j0[k].cols());
   }
-  RowMajorMatrix a0(rb.num_residuals, cols), a3(rb.num_residuals, cols);
+  RowMajorMatrix& a0 = scratch->a0;
+  RowMajorMatrix& a3 = scratch->a3;
+  a0.resize(rb.num_residuals, cols);
+  a3.resize(rb.num_residuals, cols);
   for (int k = 0, col = 0; k < n; ++k) {
     if (!point.linear[k]) continue;
     const int width = static_cast<int>(point.j0[k].cols());
@@ -447,8 +468,10 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
   }
   const double tol = options_.tolerance;
   if (!Close(a0, a3, tol)) v->jacobian_constant = 0;
-  const RowMajorMatrix g0 = a0.transpose() * a0;
-  const RowMajorMatrix g3 = a3.transpose() * a3;
+  // Coefficient-wise products: these are a few rows wide, and Eigen's
+  // general product would go through its blocked kernel.
+  const RowMajorMatrix g0 = a0.transpose().lazyProduct(a0);
+  const RowMajorMatrix g3 = a3.transpose().lazyProduct(a3);
   if (!Close(g0, g3, tol)) v->gram_constant = 0;
   if (!v->gram_constant && !v->jacobian_constant) {
     settled_varying_.store(true, std::memory_order_relaxed);
