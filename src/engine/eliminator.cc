@@ -115,12 +115,11 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   const BlockSparseMatrix& jacobian = *current_->jacobian;
   const bool share_gram = exact_step_ && analysis_.gram_constant;
   if (analysis_.coupled) {
+    current_->sparse_gram = std::make_shared<SparseGramSolver>(
+        program_, jacobian, options_.num_threads, options_.cholesky_mode);
+    candidate_->sparse_gram =
+        share_gram ? current_->sparse_gram : current_->sparse_gram->Twin();
     for (Workspace* w : {current_.get(), candidate_.get()}) {
-      w->sparse_gram = share_gram && w == candidate_.get()
-                           ? current_->sparse_gram
-                           : std::make_shared<SparseGramSolver>(
-                                 program_, jacobian, options_.num_threads,
-                                 options_.cholesky_mode);
       w->gram = w->sparse_gram.get();
     }
     return;

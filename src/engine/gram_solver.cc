@@ -32,20 +32,37 @@ SparseGramSolver::SparseGramSolver(const Program* program,
                                    const BlockSparseMatrix& jacobian,
                                    int num_threads, SparseCholesky::Mode mode)
     : program_(program),
-      assembler_(jacobian, program->num_nonlinear_columns(),
-                 program->num_column_blocks(), num_threads),
+      assembler_(std::make_shared<const GramAssembler>(
+          jacobian, program->num_nonlinear_columns(),
+          program->num_column_blocks(), num_threads)),
       cholesky_(mode, num_threads) {}
+
+SparseGramSolver::SparseGramSolver(const SparseGramSolver& pattern)
+    : program_(pattern.program_),
+      assembler_(pattern.assembler_),
+      cholesky_(pattern.cholesky_.mode(), pattern.cholesky_.num_threads()) {
+  analyzed_ = pattern.analyzed_ && cholesky_.CopyAnalysis(pattern.cholesky_);
+}
+
+std::shared_ptr<SparseGramSolver> SparseGramSolver::Twin() {
+  // A failed analysis is left to each solver's Factorize to report.
+  std::string error;
+  Analyze(&error);
+  return std::shared_ptr<SparseGramSolver>(new SparseGramSolver(*this));
+}
+
+bool SparseGramSolver::Analyze(std::string* error) {
+  if (!analyzed_) {
+    analyzed_ = cholesky_.Analyze(assembler_->num_cols(), assembler_->col_ptr(),
+                                  assembler_->row_index(), error);
+  }
+  return analyzed_;
+}
 
 bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                  std::string* error) {
-  if (!analyzed_) {
-    if (!cholesky_.Analyze(assembler_.num_cols(), assembler_.col_ptr(),
-                           assembler_.row_index(), error)) {
-      return false;
-    }
-    analyzed_ = true;
-  }
-  assembler_.Assemble(jacobian, nullptr, nullptr, cholesky_.mutable_values());
+  if (!Analyze(error)) return false;
+  assembler_->Assemble(jacobian, nullptr, nullptr, cholesky_.mutable_values());
   int failed_column = -1;
   std::string cholmod_error;
   if (!cholesky_.Factorize(&failed_column, &cholmod_error)) {

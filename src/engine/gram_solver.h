@@ -32,6 +32,10 @@ class SparseGramSolver : public GramSolver {
  public:
   SparseGramSolver(const Program* program, const BlockSparseMatrix& jacobian,
                    int num_threads, SparseCholesky::Mode mode);
+  // A second solver for the same pattern (another workspace's G when it
+  // varies with θ): shares the assembler and a copy of the symbolic analysis
+  // (done here if not yet) instead of redoing them.
+  std::shared_ptr<SparseGramSolver> Twin();
   bool Factorize(const BlockSparseMatrix& jacobian,
                  std::string* error) override;
   void Solve(const double* b, double* x) override;
@@ -39,8 +43,11 @@ class SparseGramSolver : public GramSolver {
   const SparseCholesky& cholesky() const { return cholesky_; }
 
  private:
+  explicit SparseGramSolver(const SparseGramSolver& pattern);
+  bool Analyze(std::string* error);
+
   const Program* program_;
-  GramAssembler assembler_;
+  std::shared_ptr<const GramAssembler> assembler_;
   SparseCholesky cholesky_;
   bool analyzed_ = false;
 };

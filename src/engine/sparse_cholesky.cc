@@ -64,6 +64,16 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   return true;
 }
 
+bool SparseCholesky::CopyAnalysis(const SparseCholesky& other) {
+  CHECK(factor_ == nullptr) << "Analyze() or CopyAnalysis() is called once";
+  CHECK(other.factor_ != nullptr && other.matrix_ != nullptr);
+  CHECK(other.factor_->xtype == CHOLMOD_PATTERN) << "copy before factoring";
+  n_ = other.n_;
+  matrix_ = cholmod_copy_sparse(other.matrix_, &common_);
+  factor_ = cholmod_copy_factor(other.factor_, &common_);
+  return matrix_ != nullptr && factor_ != nullptr;
+}
+
 double* SparseCholesky::mutable_values() {
   CHECK(matrix_ != nullptr) << "Analyze() first";
   return static_cast<double*>(matrix_->x);

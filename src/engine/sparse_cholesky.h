@@ -25,6 +25,10 @@ class SparseCholesky {
 
   bool Analyze(int n, const std::vector<int>& col_ptr,
                const std::vector<int>& row_index, std::string* error);
+  // Instead of Analyze(): the pattern and symbolic factorisation of another
+  // analysed (and not yet factored) SparseCholesky. False if CHOLMOD could
+  // not allocate the copies.
+  bool CopyAnalysis(const SparseCholesky& other);
   // The matrix's values (pattern given to Analyze), to assemble in place:
   // no second copy of the matrix is kept.
   double* mutable_values();
@@ -37,6 +41,8 @@ class SparseCholesky {
   void SolveMultiple(const double* b, double* x, int num_rhs);
 
   int n() const { return n_; }
+  Mode mode() const { return mode_; }
+  int num_threads() const { return num_threads_; }
   bool is_supernodal() const;
   long factor_nonzeros() const;
   // Floating-point operations of the last numeric factorisation (CHOLMOD's

@@ -50,10 +50,22 @@ TEST(GramSolver, SparseMatchesDenseForCoupledBlocks) {
       p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
   const BlockSparseMatrix& j = EvaluatedJacobian(&p);
-  SparseGramSolver gram(&p.program, j, 2, SparseCholesky::Mode::kAuto);
-  std::string error;
-  ASSERT_TRUE(gram.Factorize(j, &error)) << error;
-  ExpectSolvesMatchDense(&gram, LinearColumns(p));
+  for (auto mode :
+       {SparseCholesky::Mode::kAuto, SparseCholesky::Mode::kSimplicial,
+        SparseCholesky::Mode::kSupernodal}) {
+    SparseGramSolver gram(&p.program, j, 2, mode);
+    // The twin shares the pattern and the symbolic analysis, not the factor.
+    std::shared_ptr<SparseGramSolver> twin = gram.Twin();
+    EXPECT_EQ(twin->cholesky().mode(), mode);
+    std::string error;
+    ASSERT_TRUE(twin->Factorize(j, &error)) << error;
+    ExpectSolvesMatchDense(twin.get(), LinearColumns(p));
+    ASSERT_TRUE(gram.Factorize(j, &error)) << error;
+    ExpectSolvesMatchDense(&gram, LinearColumns(p));
+    ExpectSolvesMatchDense(twin.get(), LinearColumns(p));
+    EXPECT_EQ(twin->cholesky().factor_nonzeros(),
+              gram.cholesky().factor_nonzeros());
+  }
 }
 
 TEST(GramSolver, BlockDiagonalMatchesDenseForIndependentBlocks) {
