@@ -151,6 +151,7 @@ class StructureAnalyzer {
     if (AnyFreeLinearBlock()) {
       DrawPerturbations();
       if (!ProbeResiduals() || !FindComponents()) return false;
+      FindThetaCoupling();
       if (options_.gauge_policy == GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT) {
         PinGauges();
       }
@@ -163,6 +164,11 @@ class StructureAnalyzer {
  private:
   bool IsFreeLinear(int p) const {
     return params_[p].linear && !params_[p].constant;
+  }
+  // A block the minimiser moves (it has columns once the layout is set).
+  bool IsFreeTheta(int p) const {
+    return !params_[p].linear && !params_[p].constant &&
+           params_[p].tangent_size > 0;
   }
   bool AnyFreeLinearBlock() const {
     for (int i = 0; i < num_params(); ++i) {
@@ -183,6 +189,7 @@ class StructureAnalyzer {
   void ProbeGramConstancy(const ProbeEvaluator& probe, const ProbePoint& point,
                           ProbeScratch* scratch, Verdict* v) const;
   bool FindComponents();
+  void FindThetaCoupling();
   void PinGauges();
   bool EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
                          ProbePoint* point) const;
@@ -260,7 +267,7 @@ void StructureAnalyzer::DrawPerturbations() {
         perturbed_[i][k] =
             pb.values[k] + (1.0 + std::abs(pb.values[k])) * uniform();
       }
-    } else if (!pb.linear && !pb.constant && pb.tangent_size > 0) {
+    } else if (IsFreeTheta(i)) {
       std::vector<double> delta(pb.tangent_size);
       for (double& d : delta) d = kThetaMove * uniform();
       theta_perturbed_[i].resize(pb.size);
@@ -478,8 +485,7 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
   }
 }
 
-// Connected components of the free linear blocks, residuals as edges; and
-// whether any residual ties two θ blocks together.
+// Connected components of the free linear blocks, residuals as edges.
 bool StructureAnalyzer::FindComponents() {
   UnionFind components(num_params());
   for (int r : linear_residuals_) {
@@ -495,17 +501,6 @@ bool StructureAnalyzer::FindComponents() {
       }
     }
     if (count > 1) analysis_->coupled = true;
-  }
-  for (const Program::ResidualBlock& rb : residuals_) {
-    int free_theta = 0;
-    for (int p : rb.parameter_blocks) {
-      const Program::ParameterBlock& pb = params_[p];
-      free_theta += !pb.linear && !pb.constant && pb.tangent_size > 0;
-    }
-    if (free_theta > 1) {
-      analysis_->theta_coupled = true;
-      break;
-    }
   }
   if (!analysis_->affine && analysis_->coupled) {
     *error_ =
@@ -524,6 +519,19 @@ bool StructureAnalyzer::FindComponents() {
     analysis_->component[i] = root_to_component[root];
   }
   return true;
+}
+
+// Does any residual tie two θ blocks together (J_θᵀJ_θ not block diagonal)?
+void StructureAnalyzer::FindThetaCoupling() {
+  for (const Program::ResidualBlock& rb : residuals_) {
+    const auto free_theta =
+        std::count_if(rb.parameter_blocks.begin(), rb.parameter_blocks.end(),
+                      [&](int p) { return IsFreeTheta(p); });
+    if (free_theta > 1) {
+      analysis_->theta_coupled = true;
+      return;
+    }
+  }
 }
 
 // A component is shift invariant when all its blocks have the same size, no
