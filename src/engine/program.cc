@@ -110,7 +110,7 @@ void Program::SetLayout(bool ambient_theta) {
   }
   for (int i = 0; i < static_cast<int>(parameter_blocks_.size()); ++i) {
     ParameterBlock& pb = parameter_blocks_[i];
-    if (pb.linear || pb.constant || pb.tangent_size == 0) continue;
+    if (!pb.IsFreeTheta()) continue;
     pb.col_block = static_cast<int>(column_blocks_.size());
     pb.state_offset = num_theta_ambient_;
     pb.col_offset = num_theta_tangent_;

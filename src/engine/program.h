@@ -38,6 +38,11 @@ class Program {
     int col_block = -1;      // -1 when held fixed.
     int col_offset = -1;     // First column in the Jacobian (tangent).
     int state_offset = -1;   // Offset in the ambient θ state vector.
+
+    // A θ block the minimiser moves (it gets columns in the layout).
+    bool IsFreeTheta() const {
+      return !linear && !constant && tangent_size > 0;
+    }
   };
 
   struct ResidualBlock {

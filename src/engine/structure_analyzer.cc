@@ -165,11 +165,7 @@ class StructureAnalyzer {
   bool IsFreeLinear(int p) const {
     return params_[p].linear && !params_[p].constant;
   }
-  // A block the minimiser moves (it has columns once the layout is set).
-  bool IsFreeTheta(int p) const {
-    return !params_[p].linear && !params_[p].constant &&
-           params_[p].tangent_size > 0;
-  }
+  bool IsFreeTheta(int p) const { return params_[p].IsFreeTheta(); }
   bool AnyFreeLinearBlock() const {
     for (int i = 0; i < num_params(); ++i) {
       if (IsFreeLinear(i)) return true;
