@@ -58,6 +58,7 @@ ConjugateGradients::Summary ConjugateGradients::Solve(
     const double alpha = rho / pq;
     *x += alpha * p_;
     r_ -= alpha * q_;
+    summary.x_a_x += alpha * rho;
     rho_previous = rho;
 
     // Q(x) = -½ xᵀ(b + r) for the current iterate.

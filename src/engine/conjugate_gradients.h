@@ -23,6 +23,11 @@ class ConjugateGradients {
     int num_iterations = 0;
     bool success = false;
     std::string message;
+    // xᵀAx of the returned x, from the iterations' own scalars: Σ αᵢρᵢ
+    // (x is Σ αᵢpᵢ over A-conjugate pᵢ, and αᵢ²pᵢᵀApᵢ = αᵢρᵢ). Saves the
+    // caller another product with A; a sum of positive terms, so it stays
+    // accurate where xᵀ(b - r) would cancel.
+    double x_a_x = 0.0;
   };
   using Operator = std::function<void(const double* x, double* y)>;
 

@@ -1,5 +1,6 @@
 #include "engine/iterative_reduced_solver.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/eigen_types.h"
@@ -58,6 +59,12 @@ ReducedLinearSolver::Summary IterativeReducedSolver::Solve(
   summary.num_iterations = cg.num_iterations;
   summary.success = cg.success && x_.allFinite();
   summary.message = cg.message;
+  if (summary.success) {
+    // CG's operator is diag(scale) S diag(scale) + diag(d2).
+    double damping = 0.0;
+    for (int i = 0; i < n; ++i) damping += d2[i] * x_[i] * x_[i];
+    summary.quadratic_form = std::max(0.0, cg.x_a_x - damping);
+  }
   VectorRef(y, n) = x_;
   return summary;
 }

@@ -274,8 +274,13 @@ void LevenbergMarquardtMinimizer::ComputeTrustRegionStep() {
   model_cost_change_ = 0.0;
   if (step.success) {
     delta_ = scale_.cwiseProduct(y_);
-    model_cost_change_ = -(gradient_.dot(delta_) +
-                           0.5 * problem_->SchurQuadraticForm(delta_.data()));
+    // δᵀSδ from the linear solver when it has it (CG does): another product
+    // with S costs a Gram solve.
+    const double quadratic_form =
+        step.quadratic_form >= 0.0
+            ? step.quadratic_form
+            : problem_->SchurQuadraticForm(delta_.data());
+    model_cost_change_ = -(gradient_.dot(delta_) + 0.5 * quadratic_form);
     iteration_.step_is_valid =
         model_cost_change_ > 0.0 && std::isfinite(model_cost_change_);
   }

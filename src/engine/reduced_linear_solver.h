@@ -37,6 +37,9 @@ class ReducedLinearSolver {
     int num_iterations = 0;
     bool success = false;
     std::string message;
+    // yᵀ diag(scale) S diag(scale) y = δᵀSδ for the step, when the solver
+    // knows it without another product with S (negative: not known).
+    double quadratic_form = -1.0;
   };
 
   // The solver the options ask for, with AUTO resolved for this problem

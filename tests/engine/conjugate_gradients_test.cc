@@ -81,6 +81,22 @@ TEST(ConjugateGradients, StopsOnTheQCriterionAndTheResidualTest) {
   EXPECT_LE((s.b - s.a * loose).norm(), 1e-10 * s.b.norm());
 }
 
+// The minimiser takes xᵀAx from CG instead of another product with A: it must
+// be that of the returned x, whether CG converged or stopped early.
+TEST(ConjugateGradients, ReportsTheEnergyNormOfItsIterate) {
+  const auto owned = MakeSystem(30);
+  const System& s = *owned;
+  ConjugateGradients cg;
+  Eigen::VectorXd x;
+  for (const int max_iterations : {1, 3, 10, 500}) {
+    const auto summary = cg.Solve(s.multiply, s.jacobi, s.b, 1e-16, 1e-14, 0,
+                                  max_iterations, &x);
+    ASSERT_TRUE(summary.success) << summary.message;
+    const double expected = x.dot(s.a * x);
+    EXPECT_NEAR(summary.x_a_x, expected, 1e-10 * expected) << max_iterations;
+  }
+}
+
 TEST(ConjugateGradients, IterationBoundsAndZeroRightHandSide) {
   const auto owned = MakeSystem(20);
   const System& s = *owned;

@@ -25,6 +25,26 @@ TEST_P(IterativeReducedSolverTest, ConvergesToTheDenseStep) {
   EXPECT_LE((y - expected).norm(), 1e-6 * expected.norm());
 }
 
+// The quadratic form the minimiser's model uses, δᵀSδ for δ = scale∘y, comes
+// from CG's scalars; it must match the product with S, also for an early stop.
+TEST_P(IterativeReducedSolverTest, ReportsTheStepsQuadraticForm) {
+  auto f = MakeReducedSystem(/*independent=*/GetParam());
+  ReducedProblem* reduced = f->pipeline.reduced;
+  const Reference ref = BuildReference(&f->pipeline);
+  IterativeReducedSolver cg(
+      std::make_unique<BlockJacobiPreconditioner>(*reduced), 0, 1000);
+  Eigen::VectorXd y(reduced->num_tangent());
+  for (const double eta : {1e-14, 0.5}) {
+    const auto summary = cg.Solve(reduced, ref.scale.data(), ref.d2.data(),
+                                  ref.g.data(), eta, true, y.data());
+    ASSERT_TRUE(summary.success) << summary.message;
+    const Eigen::VectorXd delta = ref.scale.cwiseProduct(y);
+    const double expected = reduced->SchurQuadraticForm(delta.data());
+    EXPECT_GT(expected, 0.0);
+    EXPECT_NEAR(summary.quadratic_form, expected, 1e-9 * expected) << eta;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(CoupledAndIndependent, IterativeReducedSolverTest,
                          ::testing::Bool());
 
