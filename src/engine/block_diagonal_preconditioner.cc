@@ -7,6 +7,30 @@
 #include "engine/parallel_for.h"
 
 namespace ceres_varpro::internal {
+namespace {
+
+// Blocks up to this size (every θ block of the perception problems: poses,
+// cameras, bearings) are inverted without touching the heap; this runs once
+// per CG solve over up to ~10⁵ blocks.
+constexpr int kMaxStackBlockSize = 16;
+
+// Inverse of s·b·s + diag(d2) into inverse; false if not positive definite.
+template <typename Matrix>
+bool InvertScaledBlock(const ConstMatrixRef& b, const double* s,
+                       const double* d2, MatrixRef inverse) {
+  const int n = static_cast<int>(b.rows());
+  Matrix m(n, n);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) m(i, k) = s[i] * b(i, k) * s[k];
+    m(i, i) += d2[i];
+  }
+  const Eigen::LLT<Matrix> llt(m);
+  if (llt.info() != Eigen::Success) return false;
+  inverse = llt.solve(Matrix::Identity(n, n));
+  return true;
+}
+
+}  // namespace
 
 BlockDiagonalPreconditioner::BlockDiagonalPreconditioner(
     const ReducedProblem& problem)
@@ -31,18 +55,16 @@ bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
     const int n = sizes_[c];
     const ConstMatrixRef b(&blocks_[storage_[c]], n, n);
     const double* s = scale + offsets_[c];
-    Eigen::MatrixXd m(n, n);
-    for (int i = 0; i < n; ++i) {
-      for (int k = 0; k < n; ++k) m(i, k) = s[i] * b(i, k) * s[k];
-      m(i, i) += d2[offsets_[c] + i];
-    }
-    Eigen::LLT<Eigen::MatrixXd> llt(m);
-    if (llt.info() != Eigen::Success) {
-      ok.store(false, std::memory_order_relaxed);
-      return;
-    }
-    MatrixRef(&inverses_[storage_[c]], n, n) =
-        llt.solve(Eigen::MatrixXd::Identity(n, n));
+    const double* d = d2 + offsets_[c];
+    const MatrixRef inverse(&inverses_[storage_[c]], n, n);
+    using StackMatrix =
+        Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor,
+                      kMaxStackBlockSize, kMaxStackBlockSize>;
+    const bool positive =
+        n <= kMaxStackBlockSize
+            ? InvertScaledBlock<StackMatrix>(b, s, d, inverse)
+            : InvertScaledBlock<Eigen::MatrixXd>(b, s, d, inverse);
+    if (!positive) ok.store(false, std::memory_order_relaxed);
   });
   if (!ok) {
     *error = "a diagonal block of the preconditioner is not positive definite";
