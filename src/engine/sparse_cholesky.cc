@@ -61,6 +61,9 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
     *error = "CHOLMOD symbolic analysis failed";
     return false;
   }
+  VLOG(1) << "CHOLMOD analysis: n " << n << ", nnz(A) " << nnz << ", nnz(L) "
+          << common_.lnz << ", flops " << common_.fl << ", ordering "
+          << common_.method[common_.selected].ordering;
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ceres/sphere_manifold.h"
+#include "ceres_varpro/slam/unit_circle_manifold.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro {
@@ -66,7 +67,7 @@ bool RangeToKnownPointCost<kDim>::Evaluate(double const* const* parameters,
 ceres::Manifold* CreateUnitBearingManifold(int dimension) {
   CHECK(dimension == 2 || dimension == 3) << "dimension " << dimension;
   if (dimension == 3) return new ceres::SphereManifold<3>;
-  return new ceres::SphereManifold<ceres::DYNAMIC>(2);
+  return new UnitCircleManifold;
 }
 
 template class RangeCost<2>;

@@ -1,5 +1,6 @@
 #include "ceres_varpro/slam/slam_problem.h"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -20,7 +21,8 @@ std::string Shared(const std::string& relative) {
 bool HaveShared() { return std::ifstream(Shared("README.md")).good(); }
 
 // VarPro and stock Ceres from the same start: VarPro's final cost within
-// 1e-6 of Ceres's, or lower.
+// 1e-6 of Ceres's, or lower (or both at round-off: a noise-free problem ends
+// near 1e-20, where the digits are noise).
 Solver::Summary CompareWithCeres(SlamProblem* problem,
                                  EliminationRegime expected_regime,
                                  double* ceres_cost = nullptr) {
@@ -44,7 +46,8 @@ Solver::Summary CompareWithCeres(SlamProblem* problem,
   EXPECT_TRUE(s.IsSolutionUsable()) << s.FullReport();
   EXPECT_EQ(s.varpro.regime, expected_regime)
       << EliminationRegimeToString(s.varpro.regime);
-  EXPECT_LE(s.final_cost, cs.final_cost * (1 + 1e-6))
+  EXPECT_LE(s.final_cost,
+            cs.final_cost * (1 + 1e-6) + 1e-14 * std::max(1.0, cs.initial_cost))
       << "VarPro " << s.final_cost << " Ceres " << cs.final_cost;
   if (ceres_cost != nullptr) *ceres_cost = cs.final_cost;
   return s;

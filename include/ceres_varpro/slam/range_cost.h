@@ -59,9 +59,9 @@ class RangeToKnownPointCost final
 };
 
 // A new manifold for a unit bearing in R^dimension (2 or 3): Ceres's
-// SphereManifold<3>, or SphereManifold<ceres::DYNAMIC>(2) because Ceres
-// 2.1's SphereManifold<2> does not compile (a one-column row-major Eigen
-// type). The caller (usually a ceres::Problem) takes ownership.
+// SphereManifold<3>, or UnitCircleManifold in 2D (Ceres 2.1's
+// SphereManifold<2> does not compile, and the DYNAMIC one allocates in every
+// Plus). The caller (usually a ceres::Problem) takes ownership.
 ceres::Manifold* CreateUnitBearingManifold(int dimension);
 
 }  // namespace ceres_varpro

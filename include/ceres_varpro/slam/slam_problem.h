@@ -43,7 +43,7 @@ struct SlamProblemOptions {
 
 // A SlamGraph as an ordinary ceres::Problem: rotations are d x d matrices on
 // RotationManifold<d>, translations and landmarks plain vectors
-// (the linear blocks), range bearings unit vectors on ceres::SphereManifold,
+// (the linear blocks), range bearings unit vectors (CreateUnitBearingManifold),
 // priors as PosePriorCost / IsotropicPosePriorCost / LandmarkPriorCost.
 // Gauge, per connected component: nothing is held when a pose prior (or d
 // landmark priors) anchors it; with fewer landmark priors the first pose's
