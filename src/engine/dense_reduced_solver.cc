@@ -254,6 +254,13 @@ ReducedLinearSolver::Summary DenseReducedSolver::Solve(
       s.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(gradient, n)));
   summary.num_iterations = 1;
   summary.success = out.allFinite();
+  // δᵀSδ with the S at hand: the minimiser's model needs no product of its
+  // own (a Jacobian product and the Gram solves).
+  if (summary.success) {
+    delta_ = s.cwiseProduct(out);
+    product_.noalias() = schur_ * delta_;
+    summary.quadratic_form = std::max(0.0, delta_.dot(product_));
+  }
   return summary;
 }
 

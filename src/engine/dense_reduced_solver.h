@@ -37,6 +37,7 @@ class DenseReducedSolver : public ReducedLinearSolver {
   std::unique_ptr<GramAssembler> theta_assembler_;
   std::vector<double> theta_values_;
   Eigen::MatrixXd schur_;
+  Eigen::VectorXd delta_, product_;  // The step's δ and Sδ.
   // Independent blocks: per thread, the correction and E_k's workspace.
   struct Scratch {
     RowMajorMatrix e_rows;  // E_k, row-major for the small kernel.

@@ -21,6 +21,10 @@ TEST_P(DenseReducedSolverTest, StepMatchesTheDenseReference) {
   ASSERT_TRUE(summary.success) << summary.message;
   EXPECT_EQ(summary.num_iterations, 1);
   EXPECT_LE((y - expected).norm(), 1e-9 * expected.norm());
+  // The model's δᵀSδ comes with the step; it must be the product's.
+  const Eigen::VectorXd delta = ref.scale.cwiseProduct(y);
+  const double quadratic_form = reduced->SchurQuadraticForm(delta.data());
+  EXPECT_NEAR(summary.quadratic_form, quadratic_form, 1e-9 * quadratic_form);
   // A new diagonal on the same S (jacobian_changed = false) is still exact.
   Reference damped = ref;
   damped.d2 *= 10.0;
