@@ -40,6 +40,9 @@ struct VarProStatistics {
   // Nonlinear regime: candidate steps rejected because they made many more
   // blocks fail their inner solve (point run-away safeguard).
   int num_safeguard_rejections = 0;
+  // Options::extrapolate_steps: lengthened steps tried, and kept.
+  int num_extrapolations_tried = 0;
+  int num_extrapolations_accepted = 0;
 
   double analysis_time_in_seconds = 0.0;
   double factorization_time_in_seconds = 0.0;  // Gram and preconditioner.
@@ -111,6 +114,16 @@ class Solver {
     bool use_supernodal_cholesky = true;
 
     GaugePolicy gauge_policy = GaugePolicy::PIN_ONE_BLOCK_PER_COMPONENT;
+
+    // After an accepted step δ whose decrease beat the model's (ρ ≥ 1.25),
+    // fit the parabola through the cost at θ, its slope gᵀδ and the cost at
+    // θ ⊕ δ; when its minimum lies at α ≥ 2 steps (the Gauss-Newton model
+    // overstates the curvature along δ, as on large-residual pose graphs
+    // whose ρ stays near 2 and whose convergence is then linear), evaluate
+    // θ ⊕ min(α, 10)·δ and keep it if its cost is lower. One evaluation (no
+    // Jacobian, no linear solve) per try; never a higher cost than without it.
+    // false: Ceres's steps exactly.
+    bool extrapolate_steps = true;
 
     // Relative tolerance of the numerical affinity and Gram-constancy checks.
     double structure_check_tolerance = 1e-7;

@@ -18,6 +18,15 @@ constexpr double kInitialDecreaseFactor = 2.0;
 constexpr double kDecreaseFactorGrowth = 2.0;
 // A successful step divides the radius by max(1/3, 1 - (2ρ - 1)³).
 constexpr double kMinRadiusDivisor = 1.0 / 3.0;
+// Step extrapolation: tried when the parabola through the cost along the
+// accepted step has its minimum at least this many steps out, and never
+// further than kMaxExtrapolation steps.
+constexpr double kMinExtrapolation = 2.0;
+// ... and only after a step whose decrease beat the model's by this factor:
+// below it the model is not pessimistic, a damped step is short on purpose
+// (a narrow valley), and lengthening it slowed a range-aided problem down.
+constexpr double kMinExtrapolationRatio = 1.25;
+constexpr double kMaxExtrapolation = 10.0;
 
 std::string Format(const char* format, double a, double b) {
   char buffer[256];
@@ -166,6 +175,7 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
     if (ParameterToleranceReached() || FunctionToleranceReached()) break;
     iteration_.relative_decrease = iteration_.cost_change / model_cost_change_;
     if (iteration_.relative_decrease > options_.min_relative_decrease) {
+      if (options_.extrapolate_steps) ExtrapolateStep();
       if (!HandleSuccessfulStep()) break;
     } else {
       HandleUnsuccessfulStep();
@@ -193,6 +203,8 @@ void LevenbergMarquardtMinimizer::Init(const double* x,
   y_.resize(nt);
   delta_.resize(nt);
   candidate_.resize(na);
+  extended_.resize(na);
+  extended_step_.resize(nt);
   projected_.resize(na);
   negative_gradient_.resize(nt);
   radius_ = options_.initial_trust_region_radius;
@@ -371,6 +383,40 @@ bool LevenbergMarquardtMinimizer::HandleSuccessfulStep() {
   reuse_diagonal_ = false;
   jacobian_changed_ = true;
   return true;
+}
+
+// Along an accepted step δ the cost is f(0), f'(0) = gᵀδ and f(1): when
+// their parabola has its minimum at α ≥ kMinExtrapolation (ρ ≥ 1.5 for an
+// undamped step), Gauss-Newton's model overstates the curvature along δ, as
+// it does on large-residual pose graphs where ρ stays near 2 and convergence
+// is linear. One more evaluation at Plus(x, α·δ) (no Jacobian, no linear
+// solve) is kept if it is lower; otherwise the elimination goes back to the
+// candidate. The radius follows the original step's ρ, as Ceres's would.
+void LevenbergMarquardtMinimizer::ExtrapolateStep() {
+  if (iteration_.relative_decrease < kMinExtrapolationRatio) return;
+  const double slope = gradient_.dot(delta_);
+  if (!(slope < 0.0)) return;
+  const double curvature = 2.0 * (candidate_cost_ - x_cost_ - slope);
+  const double alpha = curvature > -slope / kMaxExtrapolation
+                           ? -slope / curvature
+                           : kMaxExtrapolation;
+  if (alpha < kMinExtrapolation) return;
+  ++extrapolation_.num_tried;
+  extended_step_ = alpha * delta_;
+  double cost = std::numeric_limits<double>::max();
+  if (problem_->Plus(x_.data(), extended_step_.data(), extended_.data()) &&
+      problem_->Evaluate(extended_.data(), &cost) && cost < candidate_cost_) {
+    ++extrapolation_.num_accepted;
+    candidate_.swap(extended_);
+    candidate_cost_ = cost;
+    iteration_.step_norm = (x_ - candidate_).norm();
+    iteration_.cost_change = x_cost_ - candidate_cost_;
+    return;
+  }
+  // The Jacobian is taken where the last evaluation left the elimination.
+  if (!problem_->Evaluate(candidate_.data(), &cost)) {
+    candidate_cost_ = std::numeric_limits<double>::max();
+  }
 }
 
 void LevenbergMarquardtMinimizer::HandleUnsuccessfulStep() {

@@ -19,6 +19,8 @@ namespace ceres_varpro::internal {
 // exceeds min_relative_decrease, radius ÷ max(1/3, 1 - (2ρ-1)³) on success
 // and ÷ decrease_factor (doubling) on failure, and Ceres's termination tests.
 // Only monotonic steps are taken, so the current point is always the best.
+// One addition, Options::extrapolate_steps: a step whose decrease beat the
+// model's may be lengthened along its direction (ExtrapolateStep).
 // The loop follows Ceres's TrustRegionMinimizer: iteration zero, then per
 // iteration compute the step, handle an invalid one, evaluate the candidate,
 // the convergence tests, handle a successful or unsuccessful step.
@@ -47,7 +49,18 @@ class LevenbergMarquardtMinimizer {
     ceres::LoggingType logging_type;
     std::vector<ceres::IterationCallback*> callbacks;
     bool update_state_every_iteration;
+    // Not a Ceres option: see Solver::Options::extrapolate_steps.
+    bool extrapolate_steps = true;
   };
+
+  // What the step extrapolation did.
+  struct ExtrapolationStatistics {
+    int num_tried = 0;
+    int num_accepted = 0;
+  };
+  const ExtrapolationStatistics& extrapolation() const {
+    return extrapolation_;
+  }
 
   LevenbergMarquardtMinimizer(const Options& options, ReducedProblem* problem,
                               ReducedLinearSolver* linear_solver);
@@ -69,6 +82,7 @@ class LevenbergMarquardtMinimizer {
   bool FunctionToleranceReached();
   bool HandleSuccessfulStep();
   void HandleUnsuccessfulStep();
+  void ExtrapolateStep();
   // Records the iteration, runs the callbacks and the termination tests that
   // Ceres runs between iterations. False to stop.
   bool FinalizeIteration();
@@ -95,6 +109,9 @@ class LevenbergMarquardtMinimizer {
   std::string step_message_;
   // Workspace of the gradient norms (Plus(x, -g)).
   Eigen::VectorXd projected_, negative_gradient_;
+  // The lengthened step α·δ and Plus(x, α·δ).
+  Eigen::VectorXd extended_step_, extended_;
+  ExtrapolationStatistics extrapolation_;
 
   double radius_ = 0.0;
   double decrease_factor_ = 2.0;

@@ -144,6 +144,7 @@ void SetUpReducedProblem(const Solver::Options& options,
       LinearSolverOptions(options), pp->analysis, *pp->reduced,
       &stats->linear_solver_used, &stats->preconditioner_used);
   pp->minimizer_options = LevenbergMarquardtMinimizer::Options(options);
+  pp->minimizer_options.extrapolate_steps = options.extrapolate_steps;
 }
 
 }  // namespace

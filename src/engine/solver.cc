@@ -130,6 +130,9 @@ std::string Solver::Summary::FullReport() const {
       std::to_string(varpro.num_preconditioner_factorizations));
   row("CG iterations", std::to_string(varpro.num_cg_iterations));
   row("Evaluations (l* solves)", std::to_string(varpro.num_evaluations));
+  row("Extrapolated steps",
+      std::to_string(varpro.num_extrapolations_accepted) + " of " +
+          std::to_string(varpro.num_extrapolations_tried) + " tried");
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR ||
       varpro.num_inner_iterations > 0) {
     row("Inner Gauss-Newton passes",
@@ -263,6 +266,10 @@ void Minimize(PreprocessedProblem* pp, Solver::Summary* summary) {
   internal::LevenbergMarquardtMinimizer minimizer(
       pp->minimizer_options, pp->reduced.get(), pp->linear_solver.get());
   const bool started = minimizer.Minimize(x.data(), summary);
+  summary->varpro.num_extrapolations_tried =
+      minimizer.extrapolation().num_tried;
+  summary->varpro.num_extrapolations_accepted =
+      minimizer.extrapolation().num_accepted;
   summary->initial_cost = pp->initial_cost;
   summary->minimizer_time_in_seconds = WallTimeInSeconds() - minimizer_start;
 

@@ -10,6 +10,7 @@
 #include "ceres/ceres.h"
 #include "ceres_varpro/solver.h"
 #include "gtest/gtest.h"
+#include "test_util/engine_test_problems.h"
 
 namespace ceres_varpro {
 namespace {
@@ -63,6 +64,7 @@ TEST(LevenbergMarquardtMinimizer, TraceWithRejectedStepsMatchesCeresDenseQr) {
   Solver::Options o;
   static_cast<ceres::Solver::Options&>(o) = TraceOptions();
   o.reduced_linear_solver_type = ReducedLinearSolverType::DENSE;
+  o.extrapolate_steps = false;  // Ceres's steps exactly.
   Solver::Summary summary;
   Solve(o, &engine_problem.problem, &summary);
   EXPECT_EQ(summary.varpro.regime, EliminationRegime::NO_LINEAR_BLOCKS);
@@ -86,6 +88,45 @@ TEST(LevenbergMarquardtMinimizer, TraceWithRejectedStepsMatchesCeresDenseQr) {
   EXPECT_EQ(summary.termination_type, expected.termination_type);
   EXPECT_NEAR(engine_problem.a, ceres_problem.a, 1e-9);
   EXPECT_NEAR(engine_problem.b, ceres_problem.b, 1e-9);
+}
+
+// A pose graph with large rotation noise: Gauss-Newton's model overstates
+// the curvature along the steps (ρ well above 1) and converges linearly.
+// Lengthened steps cut the iterations and never end higher.
+TEST(LevenbergMarquardtMinimizer, StepExtrapolationShortensLinearConvergence) {
+  testing::PoseGraphOptions po;
+  po.num_poses = 120;
+  po.rotation_noise = 0.3;
+  po.translation_noise = 0.5;
+  Solver::Summary with, without;
+  for (const bool extrapolate : {false, true}) {
+    auto graph = testing::MakePoseGraph(po);
+    Solver::Options o;
+    o.linear_parameter_blocks = graph->translation_blocks();
+    o.num_threads = 1;
+    o.function_tolerance = 1e-10;
+    o.gradient_tolerance = 1e-12;
+    o.parameter_tolerance = 1e-12;
+    o.max_num_iterations = 500;
+    o.extrapolate_steps = extrapolate;
+    Solver::Summary* s = extrapolate ? &with : &without;
+    Solve(o, graph->problem.get(), s);
+    ASSERT_TRUE(s->IsSolutionUsable()) << s->FullReport();
+    ASSERT_EQ(s->termination_type, ceres::CONVERGENCE) << s->FullReport();
+    // Only monotonic steps, with or without.
+    double previous = s->initial_cost;
+    for (const auto& it : s->iterations) {
+      if (!it.step_is_successful) continue;
+      EXPECT_LE(it.cost, previous) << it.iteration;
+      previous = it.cost;
+    }
+  }
+  EXPECT_EQ(without.varpro.num_extrapolations_tried, 0);
+  EXPECT_GT(with.varpro.num_extrapolations_accepted, 0) << with.FullReport();
+  EXPECT_LT(with.iterations.size(), without.iterations.size())
+      << with.FullReport() << without.FullReport();
+  EXPECT_LE(with.final_cost, without.final_cost * (1 + 1e-8))
+      << with.final_cost << " vs " << without.final_cost;
 }
 
 // The options struct carries Ceres's defaults and the user's values.
