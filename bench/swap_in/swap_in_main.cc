@@ -49,6 +49,8 @@ DEFINE_int32(max_num_iterations, -1,
              "Iteration limit (default: 200 for pose graphs as Ceres's "
              "examples, Ceres's 50 for BAL).");
 DEFINE_double(max_solver_time, 1e9, "Wall-time limit of the solve, seconds.");
+DEFINE_double(initial_trust_region_radius, 1e4,
+              "Ceres's initial_trust_region_radius, for both solvers.");
 DEFINE_bool(
     progress, false,
     "Per-iteration progress lines on stdout (the JSON line stays last).");
@@ -252,6 +254,7 @@ int Run() {
                                    ? FLAGS_max_num_iterations
                                    : (bal ? 50 : 200);
   options.max_solver_time_in_seconds = FLAGS_max_solver_time;
+  options.initial_trust_region_radius = FLAGS_initial_trust_region_radius;
   // Progress lines go to stdout before the JSON line, which is always last.
   options.minimizer_progress_to_stdout = FLAGS_progress;
   // Ceres prints no progress at all when SILENT.
