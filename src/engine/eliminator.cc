@@ -115,8 +115,10 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   const BlockSparseMatrix& jacobian = *current_->jacobian;
   const bool share_gram = exact_step_ && analysis_.gram_constant;
   if (analysis_.coupled) {
+    // Factored once: worth checking for G = L ⊗ I_d.
     current_->sparse_gram = std::make_shared<SparseGramSolver>(
-        program_, jacobian, options_.num_threads, options_.cholesky_mode);
+        program_, jacobian, options_.num_threads, options_.cholesky_mode,
+        /*detect_kronecker=*/share_gram);
     candidate_->sparse_gram =
         share_gram ? current_->sparse_gram : current_->sparse_gram->Twin();
     for (Workspace* w : {current_.get(), candidate_.get()}) {

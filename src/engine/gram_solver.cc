@@ -30,12 +30,14 @@ int LinearBlockOfColumn(const Program& program, int local_col) {
 
 SparseGramSolver::SparseGramSolver(const Program* program,
                                    const BlockSparseMatrix& jacobian,
-                                   int num_threads, SparseCholesky::Mode mode)
+                                   int num_threads, SparseCholesky::Mode mode,
+                                   bool detect_kronecker)
     : program_(program),
       assembler_(std::make_shared<const GramAssembler>(
           jacobian, program->num_nonlinear_columns(),
           program->num_column_blocks(), num_threads)),
-      cholesky_(mode, num_threads) {}
+      cholesky_(mode, num_threads),
+      detect_kronecker_(detect_kronecker) {}
 
 SparseGramSolver::SparseGramSolver(const SparseGramSolver& pattern)
     : program_(pattern.program_),
@@ -59,35 +61,176 @@ bool SparseGramSolver::Analyze(std::string* error) {
   return analyzed_;
 }
 
+int SparseGramSolver::DetectKronecker(const BlockSparseMatrix& jacobian) const {
+  const int first = program_->num_nonlinear_columns();
+  const int end = program_->num_column_blocks();
+  if (end <= first) return 0;
+  const int d = jacobian.col_block_size(first);
+  if (d < 2) return 0;
+  const int theta = program_->num_theta_tangent();
+  for (int c = first; c < end; ++c) {
+    if (jacobian.col_block_size(c) != d ||
+        jacobian.col_block_offset(c) - theta != (c - first) * d) {
+      return 0;
+    }
+  }
+  // Each entry (i, j): zero off the blocks' diagonals, and on them equal to
+  // its block's (0, 0) entry, which sits in the block's first column.
+  const std::vector<int>& col_ptr = assembler_->col_ptr();
+  const std::vector<int>& rows = assembler_->row_index();
+  const int n = assembler_->num_cols();
+  for (int j = 0; j < n; ++j) {
+    const int block_col = j - j % d;
+    const auto first_row = rows.begin() + col_ptr[block_col];
+    const auto end_row = rows.begin() + col_ptr[block_col + 1];
+    for (int k = col_ptr[j]; k < col_ptr[j + 1]; ++k) {
+      const int i = rows[k];
+      if (i % d != j % d) {
+        if (values_[k] != 0.0) return 0;
+        continue;
+      }
+      const auto corner = std::lower_bound(first_row, end_row, i - i % d);
+      if (corner == end_row || *corner != i - i % d ||
+          values_[corner - rows.begin()] != values_[k]) {
+        return 0;
+      }
+    }
+  }
+  return d;
+}
+
+bool SparseGramSolver::AnalyzeScalar(int d, std::string* error) {
+  const std::vector<int>& col_ptr = assembler_->col_ptr();
+  const std::vector<int>& rows = assembler_->row_index();
+  const int nb = assembler_->num_cols() / d;
+  std::vector<int> scalar_col_ptr(nb + 1, 0), scalar_rows;
+  scalar_source_.clear();
+  for (int b = 0; b < nb; ++b) {
+    for (int k = col_ptr[b * d]; k < col_ptr[b * d + 1]; ++k) {
+      if (rows[k] % d != 0) continue;
+      scalar_rows.push_back(rows[k] / d);
+      scalar_source_.push_back(k);
+    }
+    scalar_col_ptr[b + 1] = static_cast<int>(scalar_rows.size());
+  }
+  scalar_ = std::make_unique<SparseCholesky>(cholesky_.mode(),
+                                             cholesky_.num_threads());
+  return scalar_->Analyze(nb, scalar_col_ptr, scalar_rows, error);
+}
+
 bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                  std::string* error) {
-  if (!Analyze(error)) return false;
-  assembler_->Assemble(jacobian, nullptr, nullptr, cholesky_.mutable_values());
+  if (detect_kronecker_ && !kronecker_checked_) {
+    kronecker_checked_ = true;
+    values_.resize(assembler_->num_nonzeros());
+    assembler_->Assemble(jacobian, nullptr, nullptr, values_.data());
+    const int d = DetectKronecker(jacobian);
+    if (d > 0 && AnalyzeScalar(d, error)) kronecker_dim_ = d;
+    VLOG(1) << "Gram matrix " << (d > 0 ? "is" : "is not") << " L ⊗ I_"
+            << (d > 0 ? d : 0);
+  }
   int failed_column = -1;
   std::string cholmod_error;
-  if (!cholesky_.Factorize(&failed_column, &cholmod_error)) {
-    const int p =
-        failed_column >= 0 ? LinearBlockOfColumn(*program_, failed_column) : -1;
-    if (p >= 0) {
-      *error = program_->DescribeParameterBlock(p) +
-               " is undetermined: the residuals do not fix its value (the Gram "
-               "matrix of the linear blocks is singular there; add a "
-               "measurement or make the block constant)";
-    } else {
-      *error = "the Gram matrix of the linear blocks could not be factored: " +
-               cholmod_error;
+  if (kronecker_dim_ > 0) {
+    if (values_.empty()) {
+      values_.resize(assembler_->num_nonzeros());
+      assembler_->Assemble(jacobian, nullptr, nullptr, values_.data());
     }
+    double* l = scalar_->mutable_values();
+    for (size_t e = 0; e < scalar_source_.size(); ++e) {
+      l[e] = values_[scalar_source_[e]];
+    }
+    values_.clear();  // Assembled afresh by the next Factorize.
+    if (!scalar_->Factorize(&failed_column, &cholmod_error)) {
+      *error = FactorizationError(
+          failed_column >= 0 ? failed_column * kronecker_dim_ : -1,
+          cholmod_error);
+      return false;
+    }
+    return true;
+  }
+  if (!Analyze(error)) return false;
+  double* values = cholesky_.mutable_values();
+  if (!values_.empty()) {
+    std::copy(values_.begin(), values_.end(), values);
+    values_ = std::vector<double>();
+  } else {
+    assembler_->Assemble(jacobian, nullptr, nullptr, values);
+  }
+  if (!cholesky_.Factorize(&failed_column, &cholmod_error)) {
+    *error = FactorizationError(failed_column, cholmod_error);
     return false;
   }
   return true;
 }
 
+std::string SparseGramSolver::FactorizationError(
+    int failed_column, const std::string& cholmod_error) const {
+  const int p =
+      failed_column >= 0 ? LinearBlockOfColumn(*program_, failed_column) : -1;
+  if (p >= 0) {
+    return program_->DescribeParameterBlock(p) +
+           " is undetermined: the residuals do not fix its value (the Gram "
+           "matrix of the linear blocks is singular there; add a "
+           "measurement or make the block constant)";
+  }
+  return "the Gram matrix of the linear blocks could not be factored: " +
+         cholmod_error;
+}
+
+double SparseGramSolver::factor_nonzeros() const {
+  if (kronecker_dim_ > 0) {
+    return static_cast<double>(kronecker_dim_) *
+           static_cast<double>(scalar_->factor_nonzeros());
+  }
+  return static_cast<double>(cholesky_.factor_nonzeros());
+}
+
+// Column a + d·r of the scalar layout holds coordinate a of right-hand side r.
+void SparseGramSolver::ToScalarLayout(const double* b, int num_rhs) {
+  const int d = kronecker_dim_;
+  const int n = assembler_->num_cols();
+  const int nb = n / d;
+  scalar_rhs_.resize(static_cast<size_t>(n) * num_rhs);
+  for (int r = 0; r < num_rhs; ++r) {
+    const double* in = b + static_cast<size_t>(r) * n;
+    double* out = scalar_rhs_.data() + static_cast<size_t>(r) * n;
+    for (int k = 0; k < nb; ++k) {
+      for (int a = 0; a < d; ++a) out[k + nb * a] = in[k * d + a];
+    }
+  }
+}
+
+void SparseGramSolver::FromScalarLayout(double* x, int num_rhs) const {
+  const int d = kronecker_dim_;
+  const int n = assembler_->num_cols();
+  const int nb = n / d;
+  for (int r = 0; r < num_rhs; ++r) {
+    const double* in = scalar_rhs_.data() + static_cast<size_t>(r) * n;
+    double* out = x + static_cast<size_t>(r) * n;
+    for (int k = 0; k < nb; ++k) {
+      for (int a = 0; a < d; ++a) out[k * d + a] = in[k + nb * a];
+    }
+  }
+}
+
 void SparseGramSolver::Solve(const double* b, double* x) {
-  cholesky_.Solve(b, x);
+  SolveMultiple(b, x, 1);
 }
 
 void SparseGramSolver::SolveMultiple(const double* b, double* x, int num_rhs) {
-  cholesky_.SolveMultiple(b, x, num_rhs);
+  if (kronecker_dim_ == 0) {
+    if (num_rhs == 1) {
+      cholesky_.Solve(b, x);
+    } else {
+      cholesky_.SolveMultiple(b, x, num_rhs);
+    }
+    return;
+  }
+  ToScalarLayout(b, num_rhs);
+  scalar_->SolveMultiple(scalar_rhs_.data(), scalar_rhs_.data(),
+                         kronecker_dim_ * num_rhs);
+  FromScalarLayout(x, num_rhs);
 }
 
 BlockDiagonalGramSolver::BlockDiagonalGramSolver(

@@ -56,9 +56,7 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   cg_flops_since_factorization_ = 0.0;
   const SparseGramSolver* sparse_gram = problem->sparse_gram();
   const double gram_factor =
-      sparse_gram != nullptr
-          ? static_cast<double>(sparse_gram->cholesky().factor_nonzeros())
-          : 0.0;
+      sparse_gram != nullptr ? sparse_gram->factor_nonzeros() : 0.0;
   flops_per_cg_iteration_ =
       kCgFlopsPerJacobianNonzero * problem->jacobian().num_nonzeros() +
       kCgFlopsPerFactorEntry *

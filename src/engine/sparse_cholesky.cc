@@ -110,6 +110,10 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
 void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
   CHECK(factor_ != nullptr);
   if (factor_->is_super) {
+    // Two or three right-hand sides (a Gram matrix L ⊗ I_d): one pass over
+    // the factor for all of them.
+    if (num_rhs == 2) return SolveSupernodalInterleaved<2>(b, x);
+    if (num_rhs == 3) return SolveSupernodalInterleaved<3>(b, x);
     for (int j = 0; j < num_rhs; ++j) {
       SolveSupernodal(b + static_cast<size_t>(j) * n_,
                       x + static_cast<size_t>(j) * n_);
@@ -135,6 +139,85 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
 // pose graphs (and with Debian's default reference-grade BLAS). The rows
 // below a supernode are updated through a contiguous buffer (gathered once,
 // scattered once) so that the inner loops run over contiguous memory.
+// The same for M right-hand sides (b, x column-major n x M), kept
+// interleaved (row k of all of them together) so every factor entry is read
+// once for all M.
+template <int M>
+void SparseCholesky::SolveSupernodalInterleaved(const double* b, double* x) {
+  const int* perm = static_cast<const int*>(factor_->Perm);
+  const int* super = static_cast<const int*>(factor_->super);
+  const int* pi = static_cast<const int*>(factor_->pi);
+  const int* px = static_cast<const int*>(factor_->px);
+  const int* rows = static_cast<const int*>(factor_->s);
+  const double* values = static_cast<const double*>(factor_->x);
+  const int nsuper = static_cast<int>(factor_->nsuper);
+  work_.resize(2 * static_cast<size_t>(n_) * M);
+  double* y = work_.data();
+  double* __restrict__ below = work_.data() + static_cast<size_t>(n_) * M;
+  for (int k = 0; k < n_; ++k) {
+    for (int r = 0; r < M; ++r) y[k * M + r] = b[perm[k] + r * n_];
+  }
+  // L Y = P B.
+  for (int s = 0; s < nsuper; ++s) {
+    const int k1 = super[s];
+    const int ncols = super[s + 1] - k1;
+    const int nrows = pi[s + 1] - pi[s];
+    const int nbelow = nrows - ncols;
+    const double* l = values + px[s];
+    const int* row = rows + pi[s] + ncols;
+    double* ys = y + static_cast<size_t>(k1) * M;
+    std::fill(below, below + static_cast<size_t>(nbelow) * M, 0.0);
+    for (int j = 0; j < ncols; ++j) {
+      const double* __restrict__ column = l + static_cast<size_t>(j) * nrows;
+      double yj[M];
+      for (int r = 0; r < M; ++r) {
+        yj[r] = ys[j * M + r] / column[j];
+        ys[j * M + r] = yj[r];
+      }
+      for (int i = j + 1; i < ncols; ++i) {
+        for (int r = 0; r < M; ++r) ys[i * M + r] -= column[i] * yj[r];
+      }
+      const double* __restrict__ column_below = column + ncols;
+      for (int i = 0; i < nbelow; ++i) {
+        for (int r = 0; r < M; ++r) below[i * M + r] += column_below[i] * yj[r];
+      }
+    }
+    for (int i = 0; i < nbelow; ++i) {
+      for (int r = 0; r < M; ++r) y[row[i] * M + r] -= below[i * M + r];
+    }
+  }
+  // Lᵀ Z = Y.
+  for (int s = nsuper - 1; s >= 0; --s) {
+    const int k1 = super[s];
+    const int ncols = super[s + 1] - k1;
+    const int nrows = pi[s + 1] - pi[s];
+    const int nbelow = nrows - ncols;
+    const double* l = values + px[s];
+    const int* row = rows + pi[s] + ncols;
+    double* ys = y + static_cast<size_t>(k1) * M;
+    for (int i = 0; i < nbelow; ++i) {
+      for (int r = 0; r < M; ++r) below[i * M + r] = y[row[i] * M + r];
+    }
+    for (int j = ncols - 1; j >= 0; --j) {
+      const double* __restrict__ column = l + static_cast<size_t>(j) * nrows;
+      const double* __restrict__ column_below = column + ncols;
+      double sum[M];
+      for (int r = 0; r < M; ++r) sum[r] = ys[j * M + r];
+      for (int i = 0; i < nbelow; ++i) {
+        for (int r = 0; r < M; ++r)
+          sum[r] -= column_below[i] * below[i * M + r];
+      }
+      for (int i = j + 1; i < ncols; ++i) {
+        for (int r = 0; r < M; ++r) sum[r] -= column[i] * ys[i * M + r];
+      }
+      for (int r = 0; r < M; ++r) ys[j * M + r] = sum[r] / column[j];
+    }
+  }
+  for (int k = 0; k < n_; ++k) {
+    for (int r = 0; r < M; ++r) x[perm[k] + r * n_] = y[k * M + r];
+  }
+}
+
 void SparseCholesky::SolveSupernodal(const double* b, double* x) {
   const int* perm = static_cast<const int*>(factor_->Perm);
   const int* super = static_cast<const int*>(factor_->super);

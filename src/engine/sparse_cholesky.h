@@ -51,6 +51,8 @@ class SparseCholesky {
 
  private:
   void SolveSupernodal(const double* b, double* x);
+  template <int M>
+  void SolveSupernodalInterleaved(const double* b, double* x);
 
   Mode mode_;
   int num_threads_;

@@ -68,6 +68,45 @@ TEST(GramSolver, SparseMatchesDenseForCoupledBlocks) {
   }
 }
 
+// Range residuals p_j - p_i - d(cos φ, sin φ): G = L ⊗ I_2 exactly, so only
+// L is factored; an anisotropic pose graph's G is not, and G is factored.
+TEST(GramSolver, SparseFactorsTheScalarMatrixOfAKroneckerGram) {
+  auto network = testing::MakeRangeNetwork(testing::RangeNetworkOptions());
+  EnginePipeline p;
+  ASSERT_TRUE(p.Build(network->problem.get(),
+                      TwoThreadOptions(network->position_blocks())))
+      << p.error;
+  const BlockSparseMatrix& j = EvaluatedJacobian(&p);
+  for (auto mode :
+       {SparseCholesky::Mode::kSimplicial, SparseCholesky::Mode::kSupernodal}) {
+    SparseGramSolver gram(&p.program, j, 2, mode, /*detect_kronecker=*/true);
+    std::string error;
+    ASSERT_TRUE(gram.Factorize(j, &error)) << error;
+    EXPECT_EQ(gram.kronecker_dimension(), 2);
+    ExpectSolvesMatchDense(&gram, LinearColumns(p));
+    SparseGramSolver full(&p.program, j, 2, mode);
+    ASSERT_TRUE(full.Factorize(j, &error)) << error;
+    EXPECT_EQ(full.kronecker_dimension(), 0);
+    EXPECT_LT(gram.factor_nonzeros(), full.factor_nonzeros());
+  }
+
+  testing::PoseGraphOptions go;
+  go.num_poses = 12;
+  go.anisotropic = true;
+  auto graph = testing::MakePoseGraph(go);
+  EnginePipeline q;
+  ASSERT_TRUE(q.Build(graph->problem.get(),
+                      TwoThreadOptions(graph->translation_blocks())))
+      << q.error;
+  const BlockSparseMatrix& jq = EvaluatedJacobian(&q);
+  SparseGramSolver gram(&q.program, jq, 2, SparseCholesky::Mode::kAuto,
+                        /*detect_kronecker=*/true);
+  std::string error;
+  ASSERT_TRUE(gram.Factorize(jq, &error)) << error;
+  EXPECT_EQ(gram.kronecker_dimension(), 0);
+  ExpectSolvesMatchDense(&gram, LinearColumns(q));
+}
+
 TEST(GramSolver, BlockDiagonalMatchesDenseForIndependentBlocks) {
   testing::LandmarkOptions lo;
   lo.anisotropic = true;

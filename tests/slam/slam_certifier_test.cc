@@ -90,8 +90,11 @@ Eigen::MatrixXd LiftedOptimum(const SlamGraph& graph,
   lifted.SetX(x0);
   Solver::Options o;
   o.linear_parameter_blocks = lifted.linear_blocks();
+  // Converged by the gradient (or a step at round-off), not by a cost change
+  // at round-off: that can stop at a gradient of 1e-7, and the bound test
+  // below needs the optimum to 1e-7 of the objective.
   o.gradient_tolerance = 1e-12;
-  o.function_tolerance = 1e-15;
+  o.function_tolerance = 1e-20;
   o.parameter_tolerance = 1e-15;
   o.max_num_iterations = 500;
   Solver::Summary summary;
