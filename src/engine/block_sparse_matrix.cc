@@ -10,6 +10,9 @@ namespace ceres_varpro::internal {
 
 namespace {
 
+// LeftMultiply splits the rows among threads only above this many per thread.
+constexpr int kMinRowsPerThread = 2048;
+
 // y += M x and y += Mᵀ x for a small row-major cell. Plain loops beat
 // Eigen's dynamic-size kernels by a wide margin at these sizes (3x3, 9x3).
 inline void CellMultiply(const double* m, int rows, int cols, const double* x,
@@ -138,18 +141,55 @@ void BlockSparseMatrix::RightMultiply(const double* x, double* y, int cb_begin,
   });
 }
 
+void BlockSparseMatrix::LeftMultiplyRows(const double* x, int row_begin,
+                                         int row_end, int cb_begin, int cb_end,
+                                         double* out) const {
+  const Layout& l = *layout_;
+  const int first_col = l.col_block_offsets[cb_begin];
+  for (int r = row_begin; r < row_end; ++r) {
+    const int rows = l.row_block_sizes[r];
+    const double* xr = x + l.row_block_offsets[r];
+    for (int k = l.row_cell_begin[r]; k < l.row_cell_begin[r + 1]; ++k) {
+      const Cell& cell = l.cells[k];
+      if (cell.col_block < cb_begin) continue;
+      if (cell.col_block >= cb_end) break;  // Cells are sorted by column.
+      CellTransposeMultiply(
+          &values_[cell.position], rows, l.col_block_sizes[cell.col_block], xr,
+          out + l.col_block_offsets[cell.col_block] - first_col);
+    }
+  }
+}
+
+// Row by row: the values are read in the order they are stored, and the
+// scattered writes go to y, which is much smaller than J (gathering column by
+// column read J's cells all over memory). Each thread sums its rows into its
+// own copy of y's range; the copies are added up at the end.
 void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
                                      int cb_end, int num_threads) const {
+  if (cb_begin >= cb_end) return;
   const Layout& l = *layout_;
-  ParallelFor(num_threads, cb_begin, cb_end, [&](int, int c) {
-    const int cols = l.col_block_sizes[c];
-    double* yc = y + l.col_block_offsets[c];
-    for (const ColumnEntry& e : column_entries(c)) {
-      CellTransposeMultiply(&values_[e.position],
-                            l.row_block_sizes[e.row_block], cols,
-                            x + l.row_block_offsets[e.row_block], yc);
-    }
+  const int first_col = l.col_block_offsets[cb_begin];
+  const int width = l.col_block_offsets[cb_end - 1] +
+                    l.col_block_sizes[cb_end - 1] - first_col;
+  const int nr = num_row_blocks();
+  const int threads =
+      std::max(1, std::min(num_threads, nr / kMinRowsPerThread));
+  if (threads == 1) {
+    LeftMultiplyRows(x, 0, nr, cb_begin, cb_end, y + first_col);
+    return;
+  }
+  if (static_cast<int>(left_scratch_.size()) < threads) {
+    left_scratch_.resize(threads);
+  }
+  for (int t = 0; t < threads; ++t) left_scratch_[t].assign(width, 0.0);
+  ParallelFor(threads, 0, nr, [&](int tid, int r) {
+    LeftMultiplyRows(x, r, r + 1, cb_begin, cb_end, left_scratch_[tid].data());
   });
+  double* out = y + first_col;
+  for (int t = 0; t < threads; ++t) {
+    const double* partial = left_scratch_[t].data();
+    for (int i = 0; i < width; ++i) out[i] += partial[i];
+  }
 }
 
 void BlockSparseMatrix::SquaredColumnNorm(double* out, int cb_begin, int cb_end,

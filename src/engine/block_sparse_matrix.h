@@ -92,7 +92,9 @@ class BlockSparseMatrix {
   // the global column offsets.
   void RightMultiply(const double* x, double* y, int cb_begin, int cb_end,
                      int num_threads) const;
-  // y(cols of [cb_begin, cb_end)) += J(:, those cols)^T * x.
+  // y(cols of [cb_begin, cb_end)) += J(:, those cols)^T * x. Uses scratch
+  // of the matrix's own: not to be called on one matrix from two threads at
+  // once.
   void LeftMultiply(const double* x, double* y, int cb_begin, int cb_end,
                     int num_threads) const;
   // out[j] = sum_i J(i, j)^2 for the columns of col blocks
@@ -111,8 +113,15 @@ class BlockSparseMatrix {
   static std::vector<int> Flatten(
       const std::vector<std::vector<int>>& row_block_cols);
 
+  // J(rows, cols of [cb_begin, cb_end))ᵀ x accumulated into out, indexed
+  // from the first of those columns.
+  void LeftMultiplyRows(const double* x, int row_begin, int row_end,
+                        int cb_begin, int cb_end, double* out) const;
+
   std::shared_ptr<const Layout> layout_;
   std::vector<double> values_;
+  // LeftMultiply's per-thread partial sums.
+  mutable std::vector<std::vector<double>> left_scratch_;
 };
 
 }  // namespace ceres_varpro::internal

@@ -44,6 +44,45 @@ TEST(BlockSparseMatrix, ProductsMatchDense) {
   EXPECT_LT((norms - dense.colwise().squaredNorm().transpose()).norm(), 1e-12);
 }
 
+// Enough rows that LeftMultiply splits them among threads (each summing into
+// its own copy of the result): same product for 1, 2 and 3 threads, for the
+// whole width and for column ranges, accumulated onto what y held.
+TEST(BlockSparseMatrix, LeftMultiplyByRowsOnThreadsMatchesDense) {
+  const int num_row_blocks = 9000;
+  std::vector<int> row_sizes(num_row_blocks);
+  std::vector<std::vector<int>> row_cols(num_row_blocks);
+  const std::vector<int> col_sizes = {1, 3, 2, 1, 3, 2, 2, 1};
+  for (int r = 0; r < num_row_blocks; ++r) {
+    row_sizes[r] = 1 + r % 3;
+    const int a = r % 8;
+    const int b = (r * 5 + 3) % 8;
+    row_cols[r] = a < b   ? std::vector<int>{a, b}
+                  : a > b ? std::vector<int>{b, a}
+                          : std::vector<int>{a};
+  }
+  BlockSparseMatrix m(row_sizes, col_sizes, row_cols);
+  for (int i = 0; i < m.num_nonzeros(); ++i)
+    m.values()[i] = std::sin(0.3 + 1.7 * i);
+  const Eigen::MatrixXd dense = m.ToDense();
+  Eigen::VectorXd z(dense.rows());
+  for (int i = 0; i < z.size(); ++i) z[i] = std::cos(0.1 * i);
+  const Eigen::VectorXd start = Eigen::VectorXd::LinSpaced(dense.cols(), 1, 2);
+  const Eigen::VectorXd full = start + dense.transpose() * z;
+  for (const int threads : {1, 2, 3}) {
+    Eigen::VectorXd w = start;
+    m.LeftMultiply(z.data(), w.data(), 0, 8, threads);
+    EXPECT_LT((w - full).norm(), 1e-9 * full.norm()) << threads;
+    // Column blocks [2, 6): global columns 4..11; the rest untouched.
+    Eigen::VectorXd part = start;
+    m.LeftMultiply(z.data(), part.data(), 2, 6, threads);
+    EXPECT_LT((part.segment(4, 8) - full.segment(4, 8)).norm(),
+              1e-9 * full.norm())
+        << threads;
+    EXPECT_EQ(part.head(4), start.head(4));
+    EXPECT_EQ(part.tail(dense.cols() - 12), start.tail(dense.cols() - 12));
+  }
+}
+
 TEST(GramAssembler, MatchesDenseNormalMatrixWithScaleAndDiagonal) {
   const BlockSparseMatrix m = RandomMatrix();
   const Eigen::MatrixXd dense = m.ToDense();
