@@ -140,7 +140,7 @@ bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
     for (size_t e = 0; e < scalar_source_.size(); ++e) {
       l[e] = values_[scalar_source_[e]];
     }
-    values_.clear();  // Assembled afresh by the next Factorize.
+    values_ = std::vector<double>();  // Freed; assembled afresh if needed.
     if (!scalar_->Factorize(&failed_column, &cholmod_error)) {
       *error = FactorizationError(
           failed_column >= 0 ? failed_column * kronecker_dim_ : -1,
