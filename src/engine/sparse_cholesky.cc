@@ -112,11 +112,11 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
   if (factor_->is_super) {
     // Two or three right-hand sides (a Gram matrix L ⊗ I_d): one pass over
     // the factor for all of them.
-    if (num_rhs == 2) return SolveSupernodalInterleaved<2>(b, x);
-    if (num_rhs == 3) return SolveSupernodalInterleaved<3>(b, x);
+    if (num_rhs == 2) return SolveSupernodal<2>(b, x);
+    if (num_rhs == 3) return SolveSupernodal<3>(b, x);
     for (int j = 0; j < num_rhs; ++j) {
-      SolveSupernodal(b + static_cast<size_t>(j) * n_,
-                      x + static_cast<size_t>(j) * n_);
+      SolveSupernodal<1>(b + static_cast<size_t>(j) * n_,
+                         x + static_cast<size_t>(j) * n_);
     }
     return;
   }
@@ -132,18 +132,18 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
   std::memcpy(x, solution_->x, sizeof(double) * n_ * num_rhs);
 }
 
-// x = Pᵀ L⁻ᵀ L⁻¹ P b with CHOLMOD's supernodal factor read directly: each
-// supernode is a dense column-major block (its own columns first, then the
-// rows below). CHOLMOD's own supernodal solve calls BLAS trsv/gemv once per
-// supernode, which costs more than these loops on the small supernodes of
-// pose graphs (and with Debian's default reference-grade BLAS). The rows
-// below a supernode are updated through a contiguous buffer (gathered once,
-// scattered once) so that the inner loops run over contiguous memory.
-// The same for M right-hand sides (b, x column-major n x M), kept
-// interleaved (row k of all of them together) so every factor entry is read
+// X = Pᵀ L⁻ᵀ L⁻¹ P B for M right-hand sides (b, x column-major n x M) with
+// CHOLMOD's supernodal factor read directly: each supernode is a dense
+// column-major block (its own columns first, then the rows below). CHOLMOD's
+// own supernodal solve calls BLAS trsv/gemv once per supernode, which costs
+// more than these loops on the small supernodes of pose graphs (and with
+// Debian's default reference-grade BLAS). The rows below a supernode are
+// updated through a contiguous buffer (gathered once, scattered once) so that
+// the inner loops run over contiguous memory. The M right-hand sides are kept
+// interleaved (row k of all of them together), so every factor entry is read
 // once for all M.
 template <int M>
-void SparseCholesky::SolveSupernodalInterleaved(const double* b, double* x) {
+void SparseCholesky::SolveSupernodal(const double* b, double* x) {
   const int* perm = static_cast<const int*>(factor_->Perm);
   const int* super = static_cast<const int*>(factor_->super);
   const int* pi = static_cast<const int*>(factor_->pi);
@@ -203,9 +203,16 @@ void SparseCholesky::SolveSupernodalInterleaved(const double* b, double* x) {
       const double* __restrict__ column_below = column + ncols;
       double sum[M];
       for (int r = 0; r < M; ++r) sum[r] = ys[j * M + r];
-      for (int i = 0; i < nbelow; ++i) {
-        for (int r = 0; r < M; ++r)
-          sum[r] -= column_below[i] * below[i * M + r];
+      if constexpr (M == 1) {
+        // One contiguous dot product, which Eigen vectorises.
+        sum[0] -= Eigen::Map<const Eigen::VectorXd>(column_below, nbelow)
+                      .dot(Eigen::Map<const Eigen::VectorXd>(below, nbelow));
+      } else {
+        for (int i = 0; i < nbelow; ++i) {
+          for (int r = 0; r < M; ++r) {
+            sum[r] -= column_below[i] * below[i * M + r];
+          }
+        }
       }
       for (int i = j + 1; i < ncols; ++i) {
         for (int r = 0; r < M; ++r) sum[r] -= column[i] * ys[i * M + r];
@@ -216,61 +223,6 @@ void SparseCholesky::SolveSupernodalInterleaved(const double* b, double* x) {
   for (int k = 0; k < n_; ++k) {
     for (int r = 0; r < M; ++r) x[perm[k] + r * n_] = y[k * M + r];
   }
-}
-
-void SparseCholesky::SolveSupernodal(const double* b, double* x) {
-  const int* perm = static_cast<const int*>(factor_->Perm);
-  const int* super = static_cast<const int*>(factor_->super);
-  const int* pi = static_cast<const int*>(factor_->pi);
-  const int* px = static_cast<const int*>(factor_->px);
-  const int* rows = static_cast<const int*>(factor_->s);
-  const double* values = static_cast<const double*>(factor_->x);
-  const int nsuper = static_cast<int>(factor_->nsuper);
-  work_.resize(2 * static_cast<size_t>(n_));
-  double* y = work_.data();
-  double* __restrict__ below = work_.data() + n_;
-  for (int k = 0; k < n_; ++k) y[k] = b[perm[k]];
-  // L y = P b.
-  for (int s = 0; s < nsuper; ++s) {
-    const int k1 = super[s];
-    const int ncols = super[s + 1] - k1;
-    const int nrows = pi[s + 1] - pi[s];
-    const int nbelow = nrows - ncols;
-    const double* l = values + px[s];
-    const int* row = rows + pi[s] + ncols;
-    double* ys = y + k1;
-    std::fill(below, below + nbelow, 0.0);
-    for (int j = 0; j < ncols; ++j) {
-      const double* __restrict__ column = l + static_cast<size_t>(j) * nrows;
-      const double yj = ys[j] / column[j];
-      ys[j] = yj;
-      for (int i = j + 1; i < ncols; ++i) ys[i] -= column[i] * yj;
-      const double* __restrict__ column_below = column + ncols;
-      for (int i = 0; i < nbelow; ++i) below[i] += column_below[i] * yj;
-    }
-    for (int i = 0; i < nbelow; ++i) y[row[i]] -= below[i];
-  }
-  // Lᵀ z = y.
-  for (int s = nsuper - 1; s >= 0; --s) {
-    const int k1 = super[s];
-    const int ncols = super[s + 1] - k1;
-    const int nrows = pi[s + 1] - pi[s];
-    const int nbelow = nrows - ncols;
-    const double* l = values + px[s];
-    const int* row = rows + pi[s] + ncols;
-    double* ys = y + k1;
-    for (int i = 0; i < nbelow; ++i) below[i] = y[row[i]];
-    const Eigen::Map<const Eigen::VectorXd> gathered(below, nbelow);
-    for (int j = ncols - 1; j >= 0; --j) {
-      const double* column = l + static_cast<size_t>(j) * nrows;
-      double sum =
-          ys[j] - Eigen::Map<const Eigen::VectorXd>(column + ncols, nbelow)
-                      .dot(gathered);
-      for (int i = j + 1; i < ncols; ++i) sum -= column[i] * ys[i];
-      ys[j] = sum / column[j];
-    }
-  }
-  for (int k = 0; k < n_; ++k) x[perm[k]] = y[k];
 }
 
 void SparseCholesky::Solve(const double* b, double* x) {

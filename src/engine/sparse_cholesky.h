@@ -50,9 +50,8 @@ class SparseCholesky {
   double factorization_flops() const { return common_.fl; }
 
  private:
-  void SolveSupernodal(const double* b, double* x);
   template <int M>
-  void SolveSupernodalInterleaved(const double* b, double* x);
+  void SolveSupernodal(const double* b, double* x);
 
   Mode mode_;
   int num_threads_;
