@@ -22,11 +22,11 @@ constexpr double kMinRadiusDivisor = 1.0 / 3.0;
 // accepted step has its minimum at least this many steps out, and never
 // further than kMaxExtrapolation steps.
 constexpr double kMinExtrapolation = 2.0;
+constexpr double kMaxExtrapolation = 10.0;
 // ... and only after a step whose decrease beat the model's by this factor:
 // below it the model is not pessimistic, a damped step is short on purpose
 // (a narrow valley), and lengthening it slowed a range-aided problem down.
 constexpr double kMinExtrapolationRatio = 1.25;
-constexpr double kMaxExtrapolation = 10.0;
 
 std::string Format(const char* format, double a, double b) {
   char buffer[256];
@@ -385,11 +385,11 @@ bool LevenbergMarquardtMinimizer::HandleSuccessfulStep() {
   return true;
 }
 
-// Along an accepted step δ the cost is f(0), f'(0) = gᵀδ and f(1): when
-// their parabola has its minimum at α ≥ kMinExtrapolation (ρ ≥ 1.5 for an
-// undamped step), Gauss-Newton's model overstates the curvature along δ, as
-// it does on large-residual pose graphs where ρ stays near 2 and convergence
-// is linear. One more evaluation at Plus(x, α·δ) (no Jacobian, no linear
+// Along an accepted step δ with ρ ≥ kMinExtrapolationRatio the cost is f(0),
+// f'(0) = gᵀδ and f(1): when their parabola has its minimum at
+// α ≥ kMinExtrapolation (ρ ≥ 1.5 for an undamped step), Gauss-Newton's
+// model overstates the curvature along δ, as it does on large-residual pose
+// graphs where ρ stays near 2 and convergence is linear. One more evaluation at Plus(x, α·δ) (no Jacobian, no linear
 // solve) is kept if it is lower; otherwise the elimination goes back to the
 // candidate. The radius follows the original step's ρ, as Ceres's would.
 void LevenbergMarquardtMinimizer::ExtrapolateStep() {
