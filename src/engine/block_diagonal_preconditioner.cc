@@ -1,10 +1,13 @@
 #include "engine/block_diagonal_preconditioner.h"
 
 #include <atomic>
+#include <cmath>
+#include <type_traits>
 
 #include "Eigen/Cholesky"
 #include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
+#include "engine/small_kernels.h"
 
 namespace ceres_varpro::internal {
 namespace {
@@ -14,20 +17,61 @@ namespace {
 // per CG solve over up to ~10⁵ blocks.
 constexpr int kMaxStackBlockSize = 16;
 
-// Inverse of s·b·s + diag(d2) into inverse; false if not positive definite.
-template <typename Matrix>
-bool InvertScaledBlock(const ConstMatrixRef& b, const double* s,
-                       const double* d2, MatrixRef inverse) {
-  const int n = static_cast<int>(b.rows());
+// Inverse of s·b·s + diag(d2) into inverse (all n x n, row-major); false if
+// not positive definite. Fixed sizes for the common blocks (bearings, 2D and
+// 3D rotations): the dynamic path's bookkeeping costs more than the 1 x 1 or
+// 3 x 3 arithmetic, over up to ~10⁵ blocks per CG solve.
+template <int N>
+bool InvertScaledBlock(const double* b, const double* s, const double* d2,
+                       int n, double* inverse) {
+  using Matrix = std::conditional_t<
+      N == Eigen::Dynamic,
+      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor,
+                    kMaxStackBlockSize, kMaxStackBlockSize>,
+      Eigen::Matrix<double, N, N, Eigen::RowMajor>>;
   Matrix m(n, n);
   for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < n; ++k) m(i, k) = s[i] * b(i, k) * s[k];
+    for (int k = 0; k < n; ++k) m(i, k) = s[i] * b[i * n + k] * s[k];
     m(i, i) += d2[i];
   }
   const Eigen::LLT<Matrix> llt(m);
   if (llt.info() != Eigen::Success) return false;
-  inverse = llt.solve(Matrix::Identity(n, n));
+  Eigen::Map<Matrix>(inverse, n, n) = llt.solve(Matrix::Identity(n, n));
   return true;
+}
+
+// 1 x 1: the same arithmetic as the LLT path (l = √m, then 1/l/l), so both
+// give the same bits.
+template <>
+bool InvertScaledBlock<1>(const double* b, const double* s, const double* d2,
+                          int, double* inverse) {
+  const double m = s[0] * b[0] * s[0] + d2[0];
+  if (m <= 0.0) return false;
+  const double l = std::sqrt(m);
+  inverse[0] = 1.0 / l / l;
+  return true;
+}
+
+// Blocks above kMaxStackBlockSize (rare: user blocks of many parameters).
+bool InvertScaledLargeBlock(const double* b, const double* s, const double* d2,
+                            int n, double* inverse) {
+  Eigen::MatrixXd m(n, n);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) m(i, k) = s[i] * b[i * n + k] * s[k];
+    m(i, i) += d2[i];
+  }
+  const Eigen::LLT<Eigen::MatrixXd> llt(m);
+  if (llt.info() != Eigen::Success) return false;
+  MatrixRef(inverse, n, n) = llt.solve(Eigen::MatrixXd::Identity(n, n));
+  return true;
+}
+
+template <int N>
+void MultiplyBlock(const double* inverse, int n, const double* x, double* y) {
+  using Matrix = Eigen::Matrix<double, N, N, Eigen::RowMajor>;
+  using Vector = Eigen::Matrix<double, N, 1>;
+  Eigen::Map<Vector>(y, n).noalias() =
+      Eigen::Map<const Matrix>(inverse, n, n) * Eigen::Map<const Vector>(x, n);
 }
 
 }  // namespace
@@ -53,17 +97,26 @@ bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
   std::atomic<bool> ok{true};
   ParallelFor(num_threads_, 0, num_blocks(), [&](int, int c) {
     const int n = sizes_[c];
-    const ConstMatrixRef b(&blocks_[storage_[c]], n, n);
+    const double* b = &blocks_[storage_[c]];
     const double* s = scale + offsets_[c];
     const double* d = d2 + offsets_[c];
-    const MatrixRef inverse(&inverses_[storage_[c]], n, n);
-    using StackMatrix =
-        Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor,
-                      kMaxStackBlockSize, kMaxStackBlockSize>;
-    const bool positive =
-        n <= kMaxStackBlockSize
-            ? InvertScaledBlock<StackMatrix>(b, s, d, inverse)
-            : InvertScaledBlock<Eigen::MatrixXd>(b, s, d, inverse);
+    double* inverse = &inverses_[storage_[c]];
+    bool positive;
+    switch (n) {
+      case 1:
+        positive = InvertScaledBlock<1>(b, s, d, n, inverse);
+        break;
+      case 2:
+        positive = InvertScaledBlock<2>(b, s, d, n, inverse);
+        break;
+      case 3:
+        positive = InvertScaledBlock<3>(b, s, d, n, inverse);
+        break;
+      default:
+        positive = n <= kMaxStackBlockSize
+                       ? InvertScaledBlock<Eigen::Dynamic>(b, s, d, n, inverse)
+                       : InvertScaledLargeBlock(b, s, d, n, inverse);
+    }
     if (!positive) ok.store(false, std::memory_order_relaxed);
   });
   if (!ok) {
@@ -78,9 +131,9 @@ MatrixRef BlockDiagonalPreconditioner::SetToColumnGram(
   MatrixRef g(&blocks_[storage_[c]], n, n);
   g.setZero();
   for (const auto& e : jacobian.column_entries(c)) {
-    const ConstMatrixRef a(jacobian.values() + e.position,
-                           jacobian.row_block_size(e.row_block), n);
-    g.noalias() += a.transpose() * a;
+    const double* a = jacobian.values() + e.position;
+    AddTransposeProduct(a, a, jacobian.row_block_size(e.row_block), n, n,
+                        g.data(), n);
   }
   return g;
 }
@@ -88,9 +141,23 @@ MatrixRef BlockDiagonalPreconditioner::SetToColumnGram(
 void BlockDiagonalPreconditioner::Apply(const double* x, double* y) {
   ParallelFor(num_threads_, 0, num_blocks(), [&](int, int c) {
     const int n = sizes_[c];
-    VectorRef(y + offsets_[c], n).noalias() =
-        ConstMatrixRef(&inverses_[storage_[c]], n, n) *
-        ConstVectorRef(x + offsets_[c], n);
+    const double* inverse = &inverses_[storage_[c]];
+    const double* xc = x + offsets_[c];
+    double* yc = y + offsets_[c];
+    switch (n) {
+      case 1:
+        yc[0] = inverse[0] * xc[0];
+        break;
+      case 2:
+        MultiplyBlock<2>(inverse, n, xc, yc);
+        break;
+      case 3:
+        MultiplyBlock<3>(inverse, n, xc, yc);
+        break;
+      default:
+        VectorRef(yc, n).noalias() =
+            ConstMatrixRef(inverse, n, n) * ConstVectorRef(xc, n);
+    }
   });
 }
 
