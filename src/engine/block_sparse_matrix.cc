@@ -1,6 +1,7 @@
 #include "engine/block_sparse_matrix.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
@@ -162,8 +163,10 @@ void BlockSparseMatrix::LeftMultiplyRows(const double* x, int row_begin,
 
 // Row by row: the values are read in the order they are stored, and the
 // scattered writes go to y, which is much smaller than J (gathering column by
-// column read J's cells all over memory). Each thread sums its rows into its
-// own copy of y's range; the copies are added up at the end.
+// column read J's cells all over memory). The rows are cut into one fixed
+// range per thread, each summed into its own copy of y's range; the copies
+// are added in range order, so the result does not depend on which thread
+// ran what.
 void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
                                      int cb_end, int num_threads) const {
   if (cb_begin >= cb_end) return;
@@ -172,22 +175,26 @@ void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
   const int width = l.col_block_offsets[cb_end - 1] +
                     l.col_block_sizes[cb_end - 1] - first_col;
   const int nr = num_row_blocks();
-  const int threads =
+  const int parts =
       std::max(1, std::min(num_threads, nr / kMinRowsPerThread));
-  if (threads == 1) {
+  if (parts == 1) {
     LeftMultiplyRows(x, 0, nr, cb_begin, cb_end, y + first_col);
     return;
   }
-  if (static_cast<int>(left_scratch_.size()) < threads) {
-    left_scratch_.resize(threads);
+  if (static_cast<int>(left_scratch_.size()) < parts) {
+    left_scratch_.resize(parts);
   }
-  for (int t = 0; t < threads; ++t) left_scratch_[t].assign(width, 0.0);
-  ParallelFor(threads, 0, nr, [&](int tid, int r) {
-    LeftMultiplyRows(x, r, r + 1, cb_begin, cb_end, left_scratch_[tid].data());
+  ParallelForParts(parts, parts, [&](int p) {
+    std::vector<double>& partial = left_scratch_[p];
+    partial.assign(width, 0.0);
+    const int64_t begin = static_cast<int64_t>(nr) * p / parts;
+    const int64_t end = static_cast<int64_t>(nr) * (p + 1) / parts;
+    LeftMultiplyRows(x, static_cast<int>(begin), static_cast<int>(end),
+                     cb_begin, cb_end, partial.data());
   });
   double* out = y + first_col;
-  for (int t = 0; t < threads; ++t) {
-    const double* partial = left_scratch_[t].data();
+  for (int p = 0; p < parts; ++p) {
+    const double* partial = left_scratch_[p].data();
     for (int i = 0; i < width; ++i) out[i] += partial[i];
   }
 }

@@ -215,8 +215,10 @@ void CeresNativeProblem::Impl::BuildReducedProblem() {
       reduced_->SetParameterBlockConstant(pb.values);
     }
     for (int i = 0; i < pb.size && pb.has_bounds; ++i) {
-      reduced_->SetParameterLowerBound(pb.values, i, pb.lower[i]);
-      reduced_->SetParameterUpperBound(pb.values, i, pb.upper[i]);
+      reduced_->SetParameterLowerBound(pb.values, i,
+                                       program.lower_bounds(pb)[i]);
+      reduced_->SetParameterUpperBound(pb.values, i,
+                                       program.upper_bounds(pb)[i]);
     }
   };
   std::vector<char> grouped(program.residual_blocks().size(), 0);

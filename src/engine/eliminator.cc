@@ -196,6 +196,11 @@ bool Eliminator::Initialize(std::string* error) {
     ++statistics_->num_gram_factorizations;
     if (!w->gram->Factorize(*w->jacobian, error)) return false;
   }
+  // A constant G shared by both workspaces is never factored again.
+  if (current_->sparse_gram != nullptr &&
+      current_->sparse_gram == candidate_->sparse_gram) {
+    current_->sparse_gram->ReleaseAssembly();
+  }
   candidate_->initial_point_ready = exact_step_;
   return true;
 }
@@ -724,7 +729,6 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   // (and their Jacobian, when the inner solves evaluate every column).
   const Columns theta_columns =
       inner_columns_ == Columns::kAll ? Columns::kAll : Columns::kNone;
-  std::vector<PerThread<double>> theta_cost(nt);
   std::atomic<bool> ok{true};
   const std::vector<int>& theta_only_rows =
       independent_blocks_->theta_only_rows();
@@ -739,7 +743,6 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
                   ok.store(false, std::memory_order_relaxed);
                 }
                 w->row_costs[r] = c;
-                theta_cost[tid].value += c;
               });
   if (!ok) return Fail(evaluator_->error());
 
@@ -766,8 +769,10 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   w->num_bad_blocks = 0;
   for (const auto& b : bad) w->num_bad_blocks += b.value;
 
+  // Summed in a fixed order, so the cost repeats bit for bit whichever
+  // thread evaluated which block.
   double total = 0.0;
-  for (const auto& c : theta_cost) total += c.value;
+  for (const int r : theta_only_rows) total += w->row_costs[r];
   for (double c : block_costs_) total += c;
   w->cost = total;
   program_->GetLinear(w->linear.data());

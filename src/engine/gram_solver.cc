@@ -36,12 +36,14 @@ SparseGramSolver::SparseGramSolver(const Program* program,
       assembler_(std::make_shared<const GramAssembler>(
           jacobian, program->num_nonlinear_columns(),
           program->num_column_blocks(), num_threads)),
+      num_cols_(assembler_->num_cols()),
       cholesky_(mode, num_threads),
       detect_kronecker_(detect_kronecker) {}
 
 SparseGramSolver::SparseGramSolver(const SparseGramSolver& pattern)
     : program_(pattern.program_),
       assembler_(pattern.assembler_),
+      num_cols_(pattern.num_cols_),
       cholesky_(pattern.cholesky_.mode(), pattern.cholesky_.num_threads()) {
   analyzed_ = pattern.analyzed_ && cholesky_.CopyAnalysis(pattern.cholesky_);
 }
@@ -118,8 +120,15 @@ bool SparseGramSolver::AnalyzeScalar(int d, std::string* error) {
   return scalar_->Analyze(nb, scalar_col_ptr, scalar_rows, error);
 }
 
+void SparseGramSolver::ReleaseAssembly() {
+  assembler_.reset();
+  scalar_source_ = std::vector<int>();
+  values_ = std::vector<double>();
+}
+
 bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                  std::string* error) {
+  CHECK(assembler_ != nullptr) << "Factorize() after ReleaseAssembly()";
   if (detect_kronecker_ && !kronecker_checked_) {
     kronecker_checked_ = true;
     values_.resize(assembler_->num_nonzeros());
@@ -189,7 +198,7 @@ double SparseGramSolver::factor_nonzeros() const {
 // Column a + d·r of the scalar layout holds coordinate a of right-hand side r.
 void SparseGramSolver::ToScalarLayout(const double* b, int num_rhs) {
   const int d = kronecker_dim_;
-  const int n = assembler_->num_cols();
+  const int n = num_cols_;
   const int nb = n / d;
   scalar_rhs_.resize(static_cast<size_t>(n) * num_rhs);
   for (int r = 0; r < num_rhs; ++r) {
@@ -203,7 +212,7 @@ void SparseGramSolver::ToScalarLayout(const double* b, int num_rhs) {
 
 void SparseGramSolver::FromScalarLayout(double* x, int num_rhs) const {
   const int d = kronecker_dim_;
-  const int n = assembler_->num_cols();
+  const int n = num_cols_;
   const int nb = n / d;
   for (int r = 0; r < num_rhs; ++r) {
     const double* in = scalar_rhs_.data() + static_cast<size_t>(r) * n;

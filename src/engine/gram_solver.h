@@ -50,6 +50,10 @@ class SparseGramSolver : public GramSolver {
   void Solve(const double* b, double* x) override;
   void SolveMultiple(const double* b, double* x, int num_rhs) override;
   const SparseCholesky& cholesky() const { return cholesky_; }
+  // Frees what only Factorize() needs (G's assembly pattern, shared with a
+  // twin, and the scalar layout's map), for a G factored once: solves keep
+  // working, Factorize() must not be called again.
+  void ReleaseAssembly();
   // d when G = L ⊗ I_d was detected and L is what is factored, else 0.
   int kronecker_dimension() const { return kronecker_dim_; }
   // Entries a solve reads: of G's factor, or d x those of L's.
@@ -69,6 +73,7 @@ class SparseGramSolver : public GramSolver {
 
   const Program* program_;
   std::shared_ptr<const GramAssembler> assembler_;
+  int num_cols_ = 0;  // G's order.
   SparseCholesky cholesky_;
   bool analyzed_ = false;
 

@@ -197,19 +197,14 @@ void LevenbergMarquardtMinimizer::Init(const double* x,
   x_ = ConstVectorRef(x, na);
   gradient_.resize(nt);
   scale_ = Eigen::VectorXd::Ones(nt);
-  column_norms_.resize(nt);
   diagonal_.resize(nt);
   d2_.resize(nt);
-  y_.resize(nt);
   delta_.resize(nt);
   candidate_.resize(na);
   extended_.resize(na);
   extended_step_.resize(nt);
-  projected_.resize(na);
-  negative_gradient_.resize(nt);
   radius_ = options_.initial_trust_region_radius;
   decrease_factor_ = kInitialDecreaseFactor;
-  reuse_diagonal_ = false;
   jacobian_changed_ = true;
   consecutive_invalid_steps_ = 0;
   summary_->termination_type = ceres::NO_CONVERGENCE;
@@ -227,12 +222,13 @@ bool LevenbergMarquardtMinimizer::IterationZero() {
     return false;
   }
   summary_->initial_cost = std::min(summary_->initial_cost, x_cost_);
-  problem_->SquaredColumnNorm(column_norms_.data());
+  problem_->SquaredColumnNorm(diagonal_.data());
   if (options_.jacobi_scaling) {
     for (int i = 0; i < scale_.size(); ++i) {
-      scale_[i] = 1.0 / (1.0 + std::sqrt(column_norms_[i]));
+      scale_[i] = 1.0 / (1.0 + std::sqrt(diagonal_[i]));
     }
   }
+  UpdateDiagonal();
   iteration_ = ceres::IterationSummary();
   iteration_.iteration = 0;
   iteration_.cost = x_cost_;
@@ -251,41 +247,43 @@ bool LevenbergMarquardtMinimizer::IterationZero() {
 
 // Ceres measures the gradient as |x - Plus(x, -g)|, which respects
 // manifolds. A failed Plus is a failure, as in Ceres (not a zero gradient).
+// The extrapolation's buffers are free here and hold -g and Plus(x, -g).
 bool LevenbergMarquardtMinimizer::UpdateGradientNorms() {
-  negative_gradient_ = -gradient_;
-  if (!problem_->Plus(x_.data(), negative_gradient_.data(),
-                      projected_.data())) {
+  extended_step_ = -gradient_;
+  if (!problem_->Plus(x_.data(), extended_step_.data(), extended_.data())) {
     Fail("projected_gradient_step = Plus(x, -gradient) failed.");
     return false;
   }
-  iteration_.gradient_max_norm = (x_ - projected_).lpNorm<Eigen::Infinity>();
-  iteration_.gradient_norm = (x_ - projected_).norm();
+  iteration_.gradient_max_norm = (x_ - extended_).lpNorm<Eigen::Infinity>();
+  iteration_.gradient_norm = (x_ - extended_).norm();
   return true;
+}
+
+// diagonal_ holds the squared column norms of J at x; it becomes Ceres's LM
+// diagonal, clamp(s² · norms), kept until the next accepted step.
+void LevenbergMarquardtMinimizer::UpdateDiagonal() {
+  for (int i = 0; i < diagonal_.size(); ++i) {
+    diagonal_[i] = std::min(std::max(scale_[i] * scale_[i] * diagonal_[i],
+                                     options_.min_lm_diagonal),
+                            options_.max_lm_diagonal);
+  }
 }
 
 // The LM step at the current radius, and whether the model predicts a
 // decrease along it.
 void LevenbergMarquardtMinimizer::ComputeTrustRegionStep() {
   const double step_start = WallTimeInSeconds();
-  if (!reuse_diagonal_) {
-    for (int i = 0; i < diagonal_.size(); ++i) {
-      diagonal_[i] = std::min(std::max(scale_[i] * scale_[i] * column_norms_[i],
-                                       options_.min_lm_diagonal),
-                              options_.max_lm_diagonal);
-    }
-  }
   d2_ = diagonal_ / radius_;
   const ReducedLinearSolver::Summary step = linear_solver_->Solve(
       problem_, scale_.data(), d2_.data(), gradient_.data(), options_.eta,
-      jacobian_changed_, y_.data());
+      jacobian_changed_, delta_.data());
   jacobian_changed_ = false;
-  reuse_diagonal_ = true;
   iteration_.linear_solver_iterations = step.num_iterations;
   summary_->num_linear_solves += 1;
   step_message_ = step.message;
   model_cost_change_ = 0.0;
   if (step.success) {
-    delta_ = scale_.cwiseProduct(y_);
+    delta_ = scale_.cwiseProduct(delta_);  // The solver's y is scaled.
     // δᵀSδ from the linear solver when it has it (CG does): another product
     // with S costs a Gram solve.
     const double quadratic_form =
@@ -360,17 +358,17 @@ bool LevenbergMarquardtMinimizer::FunctionToleranceReached() {
 // Moves to the candidate, evaluates the Jacobian there and grows the radius.
 // False (a failure) if that evaluation fails or the gradient's Plus does.
 bool LevenbergMarquardtMinimizer::HandleSuccessfulStep() {
-  const Eigen::VectorXd x_previous = x_;
-  x_ = candidate_;
+  x_.swap(candidate_);  // candidate_ keeps the previous point.
   if (!problem_->EvaluateJacobian(x_.data(), /*new_point=*/false, &x_cost_,
                                   gradient_.data())) {
-    x_ = x_previous;
+    x_.swap(candidate_);
     Fail("Residual and Jacobian evaluation failed: " +
          problem_->eliminator().error());
     return false;
   }
   x_norm_ = x_.norm();
-  problem_->SquaredColumnNorm(column_norms_.data());
+  problem_->SquaredColumnNorm(diagonal_.data());
+  UpdateDiagonal();
   // The new point stands (its cost and l* are valid), as in Ceres.
   if (!UpdateGradientNorms()) return false;
   iteration_.cost = x_cost_;
@@ -380,7 +378,6 @@ bool LevenbergMarquardtMinimizer::HandleSuccessfulStep() {
                      radius_ / std::max(kMinRadiusDivisor,
                                         1.0 - std::pow(2.0 * rho - 1.0, 3)));
   decrease_factor_ = kInitialDecreaseFactor;
-  reuse_diagonal_ = false;
   jacobian_changed_ = true;
   return true;
 }

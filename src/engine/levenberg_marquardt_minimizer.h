@@ -87,6 +87,7 @@ class LevenbergMarquardtMinimizer {
   // Ceres runs between iterations. False to stop.
   bool FinalizeIteration();
   bool UpdateGradientNorms();
+  void UpdateDiagonal();
   void Fail(const std::string& message);
   void PrintProgress(const ceres::IterationSummary& iteration) const;
 
@@ -97,25 +98,24 @@ class LevenbergMarquardtMinimizer {
   double start_time_ = 0.0;
   double iteration_start_time_ = 0.0;
 
-  // The current point (ambient), its cost, gradient and column norms.
-  Eigen::VectorXd x_, gradient_, column_norms_;
+  // The current point (ambient), its cost and gradient.
+  Eigen::VectorXd x_, gradient_;
   double x_cost_ = 0.0;
   double x_norm_ = 0.0;
-  // Jacobi scaling, LM diagonal, its scaled square D², step y (scaled) and
-  // δ = s ⊙ y (tangent), the candidate Plus(x, δ) and its cost.
-  Eigen::VectorXd scale_, diagonal_, d2_, y_, delta_, candidate_;
+  // Jacobi scaling, LM diagonal, its scaled square D², step δ = s ⊙ y
+  // (tangent; the linear solver returns y there), the candidate Plus(x, δ)
+  // and its cost.
+  Eigen::VectorXd scale_, diagonal_, d2_, delta_, candidate_;
   double candidate_cost_ = 0.0;
   double model_cost_change_ = 0.0;
   std::string step_message_;
-  // Workspace of the gradient norms (Plus(x, -g)).
-  Eigen::VectorXd projected_, negative_gradient_;
-  // The lengthened step α·δ and Plus(x, α·δ).
+  // The lengthened step α·δ and Plus(x, α·δ); also the gradient norms'
+  // workspace (-g and Plus(x, -g)).
   Eigen::VectorXd extended_step_, extended_;
   ExtrapolationStatistics extrapolation_;
 
   double radius_ = 0.0;
   double decrease_factor_ = 2.0;
-  bool reuse_diagonal_ = false;
   bool jacobian_changed_ = true;
   int consecutive_invalid_steps_ = 0;
   ceres::IterationSummary iteration_, previous_;

@@ -28,15 +28,14 @@ inline constexpr int kMinParallelLoopSize = 64;
 // and returns when every chunk is done, without waiting for workers that
 // were too late to claim any (a descheduled worker delays nothing).
 template <typename F>
-void ParallelFor(int num_threads, int begin, int end, const F& f) {
-  const int n = end - begin;
-  if (n <= 0) return;
-  if (num_threads <= 1 || n < kMinParallelLoopSize) {
-    for (int i = begin; i < end; ++i) f(0, i);
-    return;
-  }
-  const int chunk = std::max(8, n / (num_threads * 16));
-  const int num_chunks = (n + chunk - 1) / chunk;
+void ParallelFor(int num_threads, int begin, int end, const F& f);
+
+namespace parallel_for_internal {
+
+// ParallelFor's scheduler: chunks of `chunk` indices, claimed in turn.
+template <typename F>
+void RunChunks(int num_threads, int begin, int end, int chunk, const F& f) {
+  const int num_chunks = (end - begin + chunk - 1) / chunk;
   num_threads = std::min(num_threads, num_chunks);
 
   struct SharedState {
@@ -70,6 +69,34 @@ void ParallelFor(int num_threads, int begin, int end, const F& f) {
   std::unique_lock<std::mutex> lock(state->mutex);
   state->all_done.wait(lock,
                        [&] { return state->chunks_done.load() == num_chunks; });
+}
+
+}  // namespace parallel_for_internal
+
+template <typename F>
+void ParallelFor(int num_threads, int begin, int end, const F& f) {
+  const int n = end - begin;
+  if (n <= 0) return;
+  if (num_threads <= 1 || n < kMinParallelLoopSize) {
+    for (int i = begin; i < end; ++i) f(0, i);
+    return;
+  }
+  parallel_for_internal::RunChunks(num_threads, begin, end,
+                                   std::max(8, n / (num_threads * 16)), f);
+}
+
+// Runs f(part) for each part in [0, num_parts) on up to num_threads threads,
+// for work already cut into a few large pieces. Which executor runs a part
+// does not matter to f, so results that are summed per part and then in part
+// order repeat bit for bit.
+template <typename F>
+void ParallelForParts(int num_threads, int num_parts, const F& f) {
+  if (num_threads <= 1 || num_parts <= 1) {
+    for (int p = 0; p < num_parts; ++p) f(p);
+    return;
+  }
+  parallel_for_internal::RunChunks(num_threads, 0, num_parts, 1,
+                                   [&](int, int p) { f(p); });
 }
 
 }  // namespace ceres_varpro::internal

@@ -48,8 +48,11 @@ bool Program::Build(const ceres::Problem& problem,
       pb.has_bounds |= lower[k] > -kNoBound || upper[k] < kNoBound;
     }
     if (pb.has_bounds) {
-      pb.lower = lower;
-      pb.upper = upper;
+      pb.bounds_offset = static_cast<int>(program->bounds_.size());
+      program->bounds_.insert(program->bounds_.end(), lower.begin(),
+                              lower.end());
+      program->bounds_.insert(program->bounds_.end(), upper.begin(),
+                              upper.end());
     }
     pb.problem_index = i;
     index_of[blocks[i]] = i;
@@ -187,9 +190,13 @@ bool Program::Plus(const double* x, const double* delta, double* x_plus,
   return ok;
 }
 
-void Program::ProjectOntoBounds(const ParameterBlock& pb, double* values) {
-  for (int k = 0; k < static_cast<int>(pb.lower.size()); ++k) {
-    values[k] = std::min(std::max(values[k], pb.lower[k]), pb.upper[k]);
+void Program::ProjectOntoBounds(const ParameterBlock& pb,
+                                double* values) const {
+  if (!pb.has_bounds) return;
+  const double* lower = lower_bounds(pb);
+  const double* upper = upper_bounds(pb);
+  for (int k = 0; k < pb.size; ++k) {
+    values[k] = std::min(std::max(values[k], lower[k]), upper[k]);
   }
 }
 

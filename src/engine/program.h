@@ -29,8 +29,7 @@ class Program {
     const ceres::Manifold* manifold = nullptr;
     bool constant = false;    // Set constant by the user.
     bool has_bounds = false;  // Any finite bound.
-    // The bounds, per coordinate, when has_bounds (±max double where none).
-    std::vector<double> lower, upper;
+    int bounds_offset = -1;   // Into the program's bounds, when has_bounds.
     bool linear = false;     // Named in linear_parameter_blocks.
     int linear_index = -1;   // Its position in linear_parameter_blocks.
     int problem_index = -1;  // Position in Problem::GetParameterBlocks().
@@ -55,8 +54,16 @@ class Program {
     int row_block = -1;      // -1 when it touches no variable block.
   };
 
+  // A bounded block's bounds per coordinate (±max double where none); kept
+  // out of ParameterBlock, since few blocks have any.
+  const double* lower_bounds(const ParameterBlock& pb) const {
+    return &bounds_[pb.bounds_offset];
+  }
+  const double* upper_bounds(const ParameterBlock& pb) const {
+    return &bounds_[pb.bounds_offset + pb.size];
+  }
   // Clamps values (the block's ambient coordinates) to its bounds.
-  static void ProjectOntoBounds(const ParameterBlock& pb, double* values);
+  void ProjectOntoBounds(const ParameterBlock& pb, double* values) const;
 
   // Returns false (with the reason) if a named linear block is not in the
   // problem or is named twice.
@@ -118,6 +125,7 @@ class Program {
 
  private:
   std::vector<ParameterBlock> parameter_blocks_;
+  std::vector<double> bounds_;  // Per bounded block: lower, then upper.
   std::vector<ResidualBlock> residual_blocks_;
   std::vector<int> column_blocks_;
   std::vector<int> active_residuals_;

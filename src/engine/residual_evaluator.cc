@@ -53,13 +53,16 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
   }
   cell_positions_begin_.push_back(static_cast<int>(cell_positions_.size()));
 
-  plus_jacobians_.resize(program_->num_nonlinear_columns());
+  plus_jacobian_offsets_.assign(program_->num_nonlinear_columns(), -1);
+  int plus_jacobians_size = 0;
   for (int c = 0; c < program_->num_nonlinear_columns(); ++c) {
     const auto& pb = params[program_->column_parameter_blocks()[c]];
     if (pb.manifold != nullptr && !program_->ambient_theta()) {
-      plus_jacobians_[c].resize(pb.size * pb.tangent_size);
+      plus_jacobian_offsets_[c] = plus_jacobians_size;
+      plus_jacobians_size += pb.size * pb.tangent_size;
     }
   }
+  plus_jacobians_.assign(plus_jacobians_size, 0.0);
 
   scratch_.resize(num_threads_);
   for (Scratch& s : scratch_) {
@@ -105,11 +108,11 @@ bool ResidualEvaluator::UpdatePlusJacobians() {
   std::atomic<bool> ok{true};
   ParallelFor(
       num_threads_, 0, program_->num_nonlinear_columns(), [&](int, int c) {
-        if (plus_jacobians_[c].empty()) return;
+        if (plus_jacobian_offsets_[c] < 0) return;
         const auto& pb = params[program_->column_parameter_blocks()[c]];
-        if (!pb.manifold->PlusJacobian(pb.values, plus_jacobians_[c].data()) ||
-            !AllFinite(plus_jacobians_[c].data(),
-                       static_cast<int>(plus_jacobians_[c].size()))) {
+        double* plus_jacobian = &plus_jacobians_[plus_jacobian_offsets_[c]];
+        if (!pb.manifold->PlusJacobian(pb.values, plus_jacobian) ||
+            !AllFinite(plus_jacobian, pb.size * pb.tangent_size)) {
           ok.store(false, std::memory_order_relaxed);
         }
       });
@@ -197,11 +200,11 @@ bool ResidualEvaluator::StoreJacobians(int r, int row_block, const Scratch& s,
     }
     double* cell = values + positions[k];
     if (program_->is_nonlinear_column(pb.col_block) &&
-        !plus_jacobians_[pb.col_block].empty()) {
+        plus_jacobian_offsets_[pb.col_block] >= 0) {
       MatrixRef(cell, m, pb.tangent_size).noalias() =
           ConstMatrixRef(ambient, m, pb.size) *
-          ConstMatrixRef(plus_jacobians_[pb.col_block].data(), pb.size,
-                         pb.tangent_size);
+          ConstMatrixRef(&plus_jacobians_[plus_jacobian_offsets_[pb.col_block]],
+                         pb.size, pb.tangent_size);
     } else {
       std::copy(ambient, ambient + m * pb.size, cell);
     }
@@ -263,21 +266,26 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
   failed_residual_block_ = -1;
   error_.clear();
   if (columns == Columns::kAll && !UpdatePlusJacobians()) return false;
-  std::vector<PerThread<double>> partial(num_threads_);
   std::atomic<bool> ok{true};
   const int n = static_cast<int>(row_offsets_.size());
+  // Each row block's cost, summed in row order afterwards: the total then
+  // repeats bit for bit whichever thread evaluated which row.
+  std::vector<double> local_row_costs;  // Only the initial point's call.
+  if (row_costs == nullptr) {
+    local_row_costs.resize(n);
+    row_costs = local_row_costs.data();
+  }
   ParallelFor(num_threads_, 0, n, [&](int thread_id, int r) {
     double c = 0.0;
     if (!EvaluateRowBlock(r, columns, thread_id, &c,
                           residuals + row_offsets_[r], jacobian)) {
       ok.store(false, std::memory_order_relaxed);
-      return;
+      c = 0.0;
     }
-    if (row_costs != nullptr) row_costs[r] = c;
-    partial[thread_id].value += c;
+    row_costs[r] = c;
   });
   double total = 0.0;
-  for (const auto& p : partial) total += p.value;
+  for (int r = 0; r < n; ++r) total += row_costs[r];
   *cost = total;
   return ok && std::isfinite(total);
 }

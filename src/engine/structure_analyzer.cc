@@ -279,7 +279,7 @@ void StructureAnalyzer::DrawPerturbations() {
         }
       }
       // Where the solver can go: the cost may be undefined beyond a bound.
-      Program::ProjectOntoBounds(pb, theta_perturbed_[i].data());
+      program_->ProjectOntoBounds(pb, theta_perturbed_[i].data());
     }
   }
 }

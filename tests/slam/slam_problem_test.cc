@@ -380,6 +380,40 @@ TEST(SlamProblem, GeneratedSensorNetworkWithAnchors) {
   }
 }
 
+// Two threads, and still the same bits on every run: the costs, Jᵀx and the
+// other threaded sums are added in a fixed order, whichever thread computed
+// which part (otherwise an accept/reject decision near a tolerance can flip
+// from run to run). 1,000 nodes give enough range rows for Jᵀx to split.
+TEST(SlamProblem, SensorNetworkSolvesRepeatBitForBitOnTwoThreads) {
+  SnlGeneratorOptions so;
+  so.num_nodes = 1000;
+  so.num_anchors = 10;
+  SlamGraph graph;
+  GenerateSensorNetwork(so, &graph);
+  ASSERT_GT(graph.range_edges.size(), 2u * 2048u);
+  SlamProblem problem;
+  std::string error;
+  ASSERT_TRUE(problem.Build(graph, SlamProblemOptions(), &error)) << error;
+  const std::vector<double> start = problem.State();
+  Solver::Options o;
+  o.num_threads = 2;
+  o.linear_parameter_blocks = problem.linear_blocks();
+  Solver::Summary first;
+  Solve(o, problem.problem(), &first);
+  ASSERT_TRUE(first.IsSolutionUsable()) << first.FullReport();
+  const std::vector<double> solution = problem.State();
+  for (int run = 0; run < 3; ++run) {
+    problem.SetState(start);
+    Solver::Summary again;
+    Solve(o, problem.problem(), &again);
+    EXPECT_EQ(again.final_cost, first.final_cost) << run;
+    EXPECT_EQ(again.iterations.size(), first.iterations.size()) << run;
+    EXPECT_EQ(again.varpro.num_cg_iterations, first.varpro.num_cg_iterations)
+        << run;
+    EXPECT_EQ(problem.State(), solution) << run;
+  }
+}
+
 TEST(SlamProblem, SharedLandmarkFile) {
   if (!HaveShared()) GTEST_SKIP() << "shared datasets not present";
   SlamGraph graph;
