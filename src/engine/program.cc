@@ -82,21 +82,25 @@ bool Program::Build(const ceres::Problem& problem,
 
   std::vector<ceres::ResidualBlockId> residual_ids;
   problem.GetResidualBlocks(&residual_ids);
-  program->residual_blocks_.reserve(residual_ids.size());
+  program->residual_blocks_.resize(residual_ids.size());
+  std::vector<int>& flat = program->residual_parameters_;
+  std::vector<int> begin(residual_ids.size() + 1, 0);
   std::vector<double*> params;
   for (size_t i = 0; i < residual_ids.size(); ++i) {
-    ResidualBlock rb;
+    ResidualBlock& rb = program->residual_blocks_[i];
     rb.id = residual_ids[i];
     rb.cost_function = problem.GetCostFunctionForResidualBlock(rb.id);
     rb.loss_function = problem.GetLossFunctionForResidualBlock(rb.id);
     rb.num_residuals = rb.cost_function->num_residuals();
     rb.problem_index = static_cast<int>(i);
     problem.GetParameterBlocksForResidualBlock(rb.id, &params);
-    rb.parameter_blocks.resize(params.size());
-    for (size_t k = 0; k < params.size(); ++k) {
-      rb.parameter_blocks[k] = index_of.at(params[k]);
-    }
-    program->residual_blocks_.push_back(std::move(rb));
+    for (double* p : params) flat.push_back(index_of.at(p));
+    begin[i + 1] = static_cast<int>(flat.size());
+  }
+  // The spans point into flat only once it has stopped growing.
+  for (size_t i = 0; i < residual_ids.size(); ++i) {
+    program->residual_blocks_[i].parameter_blocks =
+        Span<int>(flat.data() + begin[i], flat.data() + begin[i + 1]);
   }
   return true;
 }

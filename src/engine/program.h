@@ -8,6 +8,7 @@
 #include "ceres/loss_function.h"
 #include "ceres/manifold.h"
 #include "ceres/problem.h"
+#include "engine/span.h"
 
 namespace ceres_varpro::internal {
 
@@ -22,6 +23,13 @@ namespace ceres_varpro::internal {
 // EvaluationCallback is present.
 class Program {
  public:
+  // Move-only: the residual blocks' spans point into this program's arrays.
+  Program() = default;
+  Program(Program&&) = default;
+  Program& operator=(Program&&) = default;
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
   struct ParameterBlock {
     double* values = nullptr;
     int size = 0;
@@ -48,7 +56,9 @@ class Program {
     ceres::ResidualBlockId id = nullptr;
     const ceres::CostFunction* cost_function = nullptr;
     const ceres::LossFunction* loss_function = nullptr;
-    std::vector<int> parameter_blocks;
+    // Indices of its parameter blocks (into the program's flat array: one
+    // allocation for all residual blocks, not one each).
+    Span<int> parameter_blocks;
     int num_residuals = 0;
     int problem_index = -1;  // Position in Problem::GetResidualBlocks().
     int row_block = -1;      // -1 when it touches no variable block.
@@ -127,6 +137,7 @@ class Program {
   std::vector<ParameterBlock> parameter_blocks_;
   std::vector<double> bounds_;  // Per bounded block: lower, then upper.
   std::vector<ResidualBlock> residual_blocks_;
+  std::vector<int> residual_parameters_;  // Every parameter_blocks, in order.
   std::vector<int> column_blocks_;
   std::vector<int> active_residuals_;
   int num_nonlinear_columns_ = 0;

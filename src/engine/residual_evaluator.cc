@@ -190,7 +190,7 @@ bool ResidualEvaluator::StoreJacobians(int r, int row_block, const Scratch& s,
   const int* positions = &cell_positions_[cell_positions_begin_[row_block]];
   const int m = rb.num_residuals;
   double* values = jacobian != nullptr ? jacobian->values() : nullptr;
-  for (size_t k = 0; k < rb.parameter_blocks.size(); ++k) {
+  for (int k = 0; k < rb.parameter_blocks.size(); ++k) {
     const double* ambient = s.jacobian_pointers[k];
     if (ambient == nullptr) continue;
     const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
@@ -244,7 +244,7 @@ bool ResidualEvaluator::ApplyLoss(int r, int row_block, const Scratch& s,
     const auto& params = program_->parameter_blocks();
     const int* positions = &cell_positions_[cell_positions_begin_[row_block]];
     double* values = jacobian->values();
-    for (size_t k = 0; k < rb.parameter_blocks.size(); ++k) {
+    for (int k = 0; k < rb.parameter_blocks.size(); ++k) {
       if (s.jacobian_pointers[k] == nullptr) continue;
       const Program::ParameterBlock& pb = params[rb.parameter_blocks[k]];
       const int cols = jacobian->col_block_size(pb.col_block);

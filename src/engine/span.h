@@ -7,6 +7,7 @@ namespace ceres_varpro::internal {
 template <typename T>
 class Span {
  public:
+  Span() = default;
   Span(const T* begin, const T* end) : begin_(begin), end_(end) {}
   const T* begin() const { return begin_; }
   const T* end() const { return end_; }
@@ -15,8 +16,8 @@ class Span {
   const T& operator[](int i) const { return begin_[i]; }
 
  private:
-  const T* begin_;
-  const T* end_;
+  const T* begin_ = nullptr;
+  const T* end_ = nullptr;
 };
 
 }  // namespace ceres_varpro::internal
