@@ -21,10 +21,12 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
   const int nb = cb_end - cb_begin;
   col_offset_ = nb > 0 ? jacobian.col_block_offset(cb_begin) : 0;
   for (int c = cb_begin; c < cb_end; ++c) {
+    block_starts_.push_back(n_);
     n_ += jacobian.col_block_size(c);
     max_block_size_ = std::max(max_block_size_, jacobian.col_block_size(c));
   }
 
+  block_starts_.push_back(n_);
   CollectPairs(jacobian);
   BuildPattern(jacobian);
   scratch_.resize(num_threads_);

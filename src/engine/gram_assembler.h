@@ -21,6 +21,8 @@ class GramAssembler {
   const std::vector<int>& col_ptr() const { return col_ptr_; }
   const std::vector<int>& row_index() const { return row_index_; }
   int num_nonzeros() const { return static_cast<int>(row_index_.size()); }
+  // First local column of each column block, then num_cols().
+  const std::vector<int>& block_starts() const { return block_starts_; }
 
   // values (num_nonzeros) = upper(S Jᵀ J S) + diag(diagonal), where S scales
   // the columns. column_scale is indexed by the Jacobian's global column and
@@ -54,7 +56,7 @@ class GramAssembler {
   int cb_begin_, cb_end_, num_threads_;
   int n_ = 0;
   int col_offset_ = 0;
-  std::vector<int> col_ptr_, row_index_, diagonal_position_;
+  std::vector<int> col_ptr_, row_index_, diagonal_position_, block_starts_;
   std::vector<BlockPair> pairs_;  // Grouped by c, b ascending within c.
   std::vector<int> pairs_begin_;  // Per c - cb_begin, into pairs_.
   std::vector<Contribution> contributions_;

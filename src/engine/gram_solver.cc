@@ -58,7 +58,8 @@ std::shared_ptr<SparseGramSolver> SparseGramSolver::Twin() {
 bool SparseGramSolver::Analyze(std::string* error) {
   if (!analyzed_) {
     analyzed_ = cholesky_.Analyze(assembler_->num_cols(), assembler_->col_ptr(),
-                                  assembler_->row_index(), error);
+                                  assembler_->row_index(), error,
+                                  &assembler_->block_starts());
   }
   return analyzed_;
 }

@@ -37,7 +37,8 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   if (factored_ && !refactor_ && !always_refactor_) return true;
   if (!analyzed_) {
     if (!cholesky_.Analyze(assembler_.num_cols(), assembler_.col_ptr(),
-                           assembler_.row_index(), error)) {
+                           assembler_.row_index(), error,
+                           &assembler_.block_starts())) {
       return false;
     }
     analyzed_ = true;

@@ -40,9 +40,59 @@ SparseCholesky::~SparseCholesky() {
   cholmod_finish(&common_);
 }
 
+// AMD on the block graph of the upper pattern (col_ptr, row_index), expanded
+// to a permutation of the n columns; empty if CHOLMOD fails.
+std::vector<int> SparseCholesky::BlockOrdering(
+    const std::vector<int>& col_ptr, const std::vector<int>& row_index,
+    const std::vector<int>& block_starts) {
+  const int n = static_cast<int>(col_ptr.size()) - 1;
+  const int nb = static_cast<int>(block_starts.size()) - 1;
+  std::vector<int> block_of(n);
+  for (int b = 0; b < nb; ++b) {
+    std::fill(block_of.begin() + block_starts[b],
+              block_of.begin() + block_starts[b + 1], b);
+  }
+  // Each block column's block rows (upper triangle), once each.
+  std::vector<int> block_ptr(nb + 1, 0), block_rows, seen(nb, -1);
+  for (int b = 0; b < nb; ++b) {
+    const size_t first = block_rows.size();
+    for (int j = block_starts[b]; j < block_starts[b + 1]; ++j) {
+      for (int k = col_ptr[j]; k < col_ptr[j + 1]; ++k) {
+        const int a = block_of[row_index[k]];
+        if (a <= b && seen[a] != b) {
+          seen[a] = b;
+          block_rows.push_back(a);
+        }
+      }
+    }
+    std::sort(block_rows.begin() + first, block_rows.end());
+    block_ptr[b + 1] = static_cast<int>(block_rows.size());
+  }
+  cholmod_sparse* graph = cholmod_allocate_sparse(
+      nb, nb, block_rows.size(), /*sorted=*/1, /*packed=*/1, /*stype=*/1,
+      CHOLMOD_PATTERN, &common_);
+  if (graph == nullptr) return {};
+  std::copy(block_ptr.begin(), block_ptr.end(), static_cast<int*>(graph->p));
+  std::copy(block_rows.begin(), block_rows.end(),
+            static_cast<int*>(graph->i));
+  std::vector<int> block_perm(nb);
+  const int ok = cholmod_amd(graph, nullptr, 0, block_perm.data(), &common_);
+  cholmod_free_sparse(&graph, &common_);
+  if (!ok) return {};
+  std::vector<int> perm;
+  perm.reserve(n);
+  for (const int b : block_perm) {
+    for (int j = block_starts[b]; j < block_starts[b + 1]; ++j) {
+      perm.push_back(j);
+    }
+  }
+  return perm;
+}
+
 bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
                              const std::vector<int>& row_index,
-                             std::string* error) {
+                             std::string* error,
+                             const std::vector<int>* block_starts) {
   CHECK_EQ(static_cast<int>(col_ptr.size()), n + 1);
   CHECK(factor_ == nullptr) << "Analyze() is called once";
   n_ = n;
@@ -56,7 +106,19 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   std::memcpy(matrix_->p, col_ptr.data(), sizeof(int) * (n + 1));
   std::memcpy(matrix_->i, row_index.data(), sizeof(int) * nnz);
   std::fill_n(static_cast<double*>(matrix_->x), nnz, 0.0);
-  factor_ = cholmod_analyze(matrix_, &common_);
+  std::vector<int> perm;
+  if (block_starts != nullptr && block_starts->size() > 1) {
+    CHECK_EQ(block_starts->front(), 0);
+    CHECK_EQ(block_starts->back(), n);
+    perm = BlockOrdering(col_ptr, row_index, *block_starts);
+  }
+  if (!perm.empty()) {
+    common_.nmethods = 1;
+    common_.method[0].ordering = CHOLMOD_GIVEN;
+    factor_ = cholmod_analyze_p(matrix_, perm.data(), nullptr, 0, &common_);
+  } else {
+    factor_ = cholmod_analyze(matrix_, &common_);
+  }
   if (factor_ == nullptr || common_.status < CHOLMOD_OK) {
     *error = "CHOLMOD symbolic analysis failed";
     return false;
