@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cmath>
-#include <type_traits>
 
 #include "Eigen/Cholesky"
 #include "engine/eigen_types.h"
@@ -18,17 +17,12 @@ namespace {
 constexpr int kMaxStackBlockSize = 16;
 
 // Inverse of s·b·s + diag(d2) into inverse (all n x n, row-major); false if
-// not positive definite. Fixed sizes for the common blocks (bearings, 2D and
-// 3D rotations): the dynamic path's bookkeeping costs more than the 1 x 1 or
-// 3 x 3 arithmetic, over up to ~10⁵ blocks per CG solve.
-template <int N>
+// not positive definite. Matrix is fixed-size for the common blocks (2D and
+// 3D rotations): the dynamic path's bookkeeping costs more than the 3 x 3
+// arithmetic, over up to ~10⁵ blocks per CG solve.
+template <typename Matrix>
 bool InvertScaledBlock(const double* b, const double* s, const double* d2,
                        int n, double* inverse) {
-  using Matrix = std::conditional_t<
-      N == Eigen::Dynamic,
-      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor,
-                    kMaxStackBlockSize, kMaxStackBlockSize>,
-      Eigen::Matrix<double, N, N, Eigen::RowMajor>>;
   Matrix m(n, n);
   for (int i = 0; i < n; ++i) {
     for (int k = 0; k < n; ++k) m(i, k) = s[i] * b[i * n + k] * s[k];
@@ -40,11 +34,10 @@ bool InvertScaledBlock(const double* b, const double* s, const double* d2,
   return true;
 }
 
-// 1 x 1: the same arithmetic as the LLT path (l = √m, then 1/l/l), so both
-// give the same bits.
-template <>
-bool InvertScaledBlock<1>(const double* b, const double* s, const double* d2,
-                          int, double* inverse) {
+// 1 x 1 (bearings): the LLT's arithmetic (l = √m, then 1/l/l), so the
+// inverse has the same bits as through the general path.
+bool InvertScaledScalar(const double* b, const double* s, const double* d2,
+                        double* inverse) {
   const double m = s[0] * b[0] * s[0] + d2[0];
   if (m <= 0.0) return false;
   const double l = std::sqrt(m);
@@ -52,26 +45,17 @@ bool InvertScaledBlock<1>(const double* b, const double* s, const double* d2,
   return true;
 }
 
-// Blocks above kMaxStackBlockSize (rare: user blocks of many parameters).
-bool InvertScaledLargeBlock(const double* b, const double* s, const double* d2,
-                            int n, double* inverse) {
-  Eigen::MatrixXd m(n, n);
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < n; ++k) m(i, k) = s[i] * b[i * n + k] * s[k];
-    m(i, i) += d2[i];
-  }
-  const Eigen::LLT<Eigen::MatrixXd> llt(m);
-  if (llt.info() != Eigen::Success) return false;
-  MatrixRef(inverse, n, n) = llt.solve(Eigen::MatrixXd::Identity(n, n));
-  return true;
-}
+template <int N>
+using FixedMatrix = Eigen::Matrix<double, N, N, Eigen::RowMajor>;
+using StackMatrix =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor,
+                  kMaxStackBlockSize, kMaxStackBlockSize>;
 
 template <int N>
-void MultiplyBlock(const double* inverse, int n, const double* x, double* y) {
-  using Matrix = Eigen::Matrix<double, N, N, Eigen::RowMajor>;
+void MultiplyBlock(const double* inverse, const double* x, double* y) {
   using Vector = Eigen::Matrix<double, N, 1>;
-  Eigen::Map<Vector>(y, n).noalias() =
-      Eigen::Map<const Matrix>(inverse, n, n) * Eigen::Map<const Vector>(x, n);
+  Eigen::Map<Vector>(y).noalias() =
+      Eigen::Map<const FixedMatrix<N>>(inverse) * Eigen::Map<const Vector>(x);
 }
 
 }  // namespace
@@ -104,18 +88,19 @@ bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
     bool positive;
     switch (n) {
       case 1:
-        positive = InvertScaledBlock<1>(b, s, d, n, inverse);
+        positive = InvertScaledScalar(b, s, d, inverse);
         break;
       case 2:
-        positive = InvertScaledBlock<2>(b, s, d, n, inverse);
+        positive = InvertScaledBlock<FixedMatrix<2>>(b, s, d, n, inverse);
         break;
       case 3:
-        positive = InvertScaledBlock<3>(b, s, d, n, inverse);
+        positive = InvertScaledBlock<FixedMatrix<3>>(b, s, d, n, inverse);
         break;
       default:
-        positive = n <= kMaxStackBlockSize
-                       ? InvertScaledBlock<Eigen::Dynamic>(b, s, d, n, inverse)
-                       : InvertScaledLargeBlock(b, s, d, n, inverse);
+        positive =
+            n <= kMaxStackBlockSize
+                ? InvertScaledBlock<StackMatrix>(b, s, d, n, inverse)
+                : InvertScaledBlock<RowMajorMatrix>(b, s, d, n, inverse);
     }
     if (!positive) ok.store(false, std::memory_order_relaxed);
   });
@@ -149,10 +134,10 @@ void BlockDiagonalPreconditioner::Apply(const double* x, double* y) {
         yc[0] = inverse[0] * xc[0];
         break;
       case 2:
-        MultiplyBlock<2>(inverse, n, xc, yc);
+        MultiplyBlock<2>(inverse, xc, yc);
         break;
       case 3:
-        MultiplyBlock<3>(inverse, n, xc, yc);
+        MultiplyBlock<3>(inverse, xc, yc);
         break;
       default:
         VectorRef(yc, n).noalias() =
