@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
@@ -16,23 +17,66 @@ constexpr int kMinRowsPerThread = 2048;
 
 // y += M x and y += Mᵀ x for a small row-major cell. Plain loops beat
 // Eigen's dynamic-size kernels by a wide margin at these sizes (3x3, 9x3).
-inline void CellMultiply(const double* m, int rows, int cols, const double* x,
-                         double* y) {
-  for (int i = 0; i < rows; ++i) {
+template <int R, int C>
+inline void CellMultiplySized(const double* m, int rows, int cols,
+                              const double* x, double* y) {
+  const int nr = R > 0 ? R : rows;
+  const int nc = C > 0 ? C : cols;
+  for (int i = 0; i < nr; ++i) {
     double sum = 0.0;
-    const double* row = m + i * cols;
-    for (int j = 0; j < cols; ++j) sum += row[j] * x[j];
+    const double* row = m + i * nc;
+    for (int j = 0; j < nc; ++j) sum += row[j] * x[j];
     y[i] += sum;
   }
 }
 
+template <int R, int C>
+inline void CellTransposeMultiplySized(const double* m, int rows, int cols,
+                                       const double* x, double* y) {
+  const int nr = R > 0 ? R : rows;
+  const int nc = C > 0 ? C : cols;
+  for (int i = 0; i < nr; ++i) {
+    const double xi = x[i];
+    const double* row = m + i * nc;
+    for (int j = 0; j < nc; ++j) y[j] += row[j] * xi;
+  }
+}
+
+// Calls f(std::integral_constant<int, R>, std::integral_constant<int, C>)
+// with the cell's shape for the cells of 2D and 3D problems (2 or 3 rows;
+// bearings, rotations, positions of 1 to 3 columns), with 0, 0 (run-time
+// sizes) otherwise: unrolled, their loop control no longer costs more than
+// the few multiplications. Same order of operations, so the same bits.
+template <typename F>
+inline void DispatchCellShape(int rows, int cols, const F& f) {
+  using std::integral_constant;
+  if (rows == 2 && cols == 1) {
+    f(integral_constant<int, 2>(), integral_constant<int, 1>());
+  } else if (rows == 2 && cols == 2) {
+    f(integral_constant<int, 2>(), integral_constant<int, 2>());
+  } else if (rows == 3 && cols == 3) {
+    f(integral_constant<int, 3>(), integral_constant<int, 3>());
+  } else if (rows == 3 && cols == 1) {
+    f(integral_constant<int, 3>(), integral_constant<int, 1>());
+  } else {
+    f(integral_constant<int, 0>(), integral_constant<int, 0>());
+  }
+}
+
+inline void CellMultiply(const double* m, int rows, int cols, const double* x,
+                         double* y) {
+  DispatchCellShape(rows, cols, [&](auto r, auto c) {
+    CellMultiplySized<decltype(r)::value, decltype(c)::value>(m, rows, cols,
+                                                              x, y);
+  });
+}
+
 inline void CellTransposeMultiply(const double* m, int rows, int cols,
                                   const double* x, double* y) {
-  for (int i = 0; i < rows; ++i) {
-    const double xi = x[i];
-    const double* row = m + i * cols;
-    for (int j = 0; j < cols; ++j) y[j] += row[j] * xi;
-  }
+  DispatchCellShape(rows, cols, [&](auto r, auto c) {
+    CellTransposeMultiplySized<decltype(r)::value, decltype(c)::value>(
+        m, rows, cols, x, y);
+  });
 }
 
 }  // namespace
