@@ -73,7 +73,7 @@ bool Analyze(const Solver::Options& options, PreprocessorTarget target,
              PreprocessedProblem* pp, std::string* error) {
   const ScopedTimer timer(&stats->analysis_time_in_seconds);
   if (!Program::Build(*problem, options.linear_parameter_blocks, &pp->program,
-                      error) ||
+                      error, std::max(1, options.num_threads)) ||
       !AnalyzeStructure(AnalysisOptions(options, target), &pp->program,
                         &pp->analysis, error)) {
     return false;

@@ -15,47 +15,54 @@ namespace ceres_varpro::internal {
 
 bool Program::Build(const ceres::Problem& problem,
                     const std::vector<double*>& linear_parameter_blocks,
-                    Program* program, std::string* error) {
+                    Program* program, std::string* error, int num_threads) {
   constexpr double kNoBound = std::numeric_limits<double>::max();
   *program = Program();
   std::vector<double*> blocks;
   problem.GetParameterBlocks(&blocks);
   // Every query below is a lookup in the Problem's ordered map of blocks:
-  // asking in address order keeps the path through it in cache.
+  // asking in address order keeps the path through it in cache, and the
+  // lookups only read it, so threads share them out.
   std::vector<int> by_address(blocks.size());
   std::iota(by_address.begin(), by_address.end(), 0);
   std::sort(by_address.begin(), by_address.end(),
             [&](int a, int b) { return blocks[a] < blocks[b]; });
+  program->parameter_blocks_.resize(blocks.size());
+  ParallelFor(num_threads, 0, static_cast<int>(blocks.size()),
+              [&](int, int a) {
+                const int i = by_address[a];
+                ParameterBlock& pb = program->parameter_blocks_[i];
+                pb.values = blocks[i];
+                pb.size = problem.ParameterBlockSize(blocks[i]);
+                pb.manifold = problem.GetManifold(blocks[i]);
+                // What ParameterBlockTangentSize() returns, without another
+                // lookup.
+                pb.tangent_size = pb.manifold != nullptr
+                                      ? pb.manifold->TangentSize()
+                                      : pb.size;
+                pb.constant = problem.IsParameterBlockConstant(blocks[i]);
+                // Ceres reports "no bound" as ∓max double.
+                for (int k = 0; k < pb.size && !pb.has_bounds; ++k) {
+                  pb.has_bounds =
+                      problem.GetParameterLowerBound(blocks[i], k) > -kNoBound ||
+                      problem.GetParameterUpperBound(blocks[i], k) < kNoBound;
+                }
+                pb.problem_index = i;
+              });
   std::unordered_map<const double*, int> index_of;
   index_of.reserve(blocks.size());
-  program->parameter_blocks_.resize(blocks.size());
-  std::vector<double> lower, upper;
   for (const int i : by_address) {
-    ParameterBlock& pb = program->parameter_blocks_[i];
-    pb.values = blocks[i];
-    pb.size = problem.ParameterBlockSize(blocks[i]);
-    pb.manifold = problem.GetManifold(blocks[i]);
-    // What ParameterBlockTangentSize() returns, without another lookup.
-    pb.tangent_size =
-        pb.manifold != nullptr ? pb.manifold->TangentSize() : pb.size;
-    pb.constant = problem.IsParameterBlockConstant(blocks[i]);
-    lower.resize(pb.size);
-    upper.resize(pb.size);
-    for (int k = 0; k < pb.size; ++k) {
-      // Ceres reports "no bound" as ∓max double.
-      lower[k] = problem.GetParameterLowerBound(blocks[i], k);
-      upper[k] = problem.GetParameterUpperBound(blocks[i], k);
-      pb.has_bounds |= lower[k] > -kNoBound || upper[k] < kNoBound;
-    }
-    if (pb.has_bounds) {
-      pb.bounds_offset = static_cast<int>(program->bounds_.size());
-      program->bounds_.insert(program->bounds_.end(), lower.begin(),
-                              lower.end());
-      program->bounds_.insert(program->bounds_.end(), upper.begin(),
-                              upper.end());
-    }
-    pb.problem_index = i;
     index_of[blocks[i]] = i;
+    ParameterBlock& pb = program->parameter_blocks_[i];
+    if (!pb.has_bounds) continue;
+    // Few blocks have bounds: their coordinates in one program-wide array.
+    pb.bounds_offset = static_cast<int>(program->bounds_.size());
+    for (int k = 0; k < pb.size; ++k) {
+      program->bounds_.push_back(problem.GetParameterLowerBound(blocks[i], k));
+    }
+    for (int k = 0; k < pb.size; ++k) {
+      program->bounds_.push_back(problem.GetParameterUpperBound(blocks[i], k));
+    }
   }
 
   for (size_t k = 0; k < linear_parameter_blocks.size(); ++k) {
@@ -80,25 +87,34 @@ bool Program::Build(const ceres::Problem& problem,
     pb.linear_index = static_cast<int>(k);
   }
 
+  // The residual blocks, and their parameters' indices in one flat array
+  // (sized first, filled in parallel; the spans point into it at the end).
   std::vector<ceres::ResidualBlockId> residual_ids;
   problem.GetResidualBlocks(&residual_ids);
-  program->residual_blocks_.resize(residual_ids.size());
-  std::vector<int>& flat = program->residual_parameters_;
-  std::vector<int> begin(residual_ids.size() + 1, 0);
-  std::vector<double*> params;
-  for (size_t i = 0; i < residual_ids.size(); ++i) {
+  const int num_residual_blocks = static_cast<int>(residual_ids.size());
+  program->residual_blocks_.resize(num_residual_blocks);
+  std::vector<int> begin(num_residual_blocks + 1, 0);
+  ParallelFor(num_threads, 0, num_residual_blocks, [&](int, int i) {
     ResidualBlock& rb = program->residual_blocks_[i];
     rb.id = residual_ids[i];
     rb.cost_function = problem.GetCostFunctionForResidualBlock(rb.id);
     rb.loss_function = problem.GetLossFunctionForResidualBlock(rb.id);
     rb.num_residuals = rb.cost_function->num_residuals();
-    rb.problem_index = static_cast<int>(i);
-    problem.GetParameterBlocksForResidualBlock(rb.id, &params);
-    for (double* p : params) flat.push_back(index_of.at(p));
-    begin[i + 1] = static_cast<int>(flat.size());
-  }
-  // The spans point into flat only once it has stopped growing.
-  for (size_t i = 0; i < residual_ids.size(); ++i) {
+    rb.problem_index = i;
+    begin[i + 1] = static_cast<int>(
+        rb.cost_function->parameter_block_sizes().size());
+  });
+  for (int i = 0; i < num_residual_blocks; ++i) begin[i + 1] += begin[i];
+  std::vector<int>& flat = program->residual_parameters_;
+  flat.resize(begin.back());
+  std::vector<std::vector<double*>> params(std::max(1, num_threads));
+  ParallelFor(num_threads, 0, num_residual_blocks, [&](int thread, int i) {
+    problem.GetParameterBlocksForResidualBlock(residual_ids[i],
+                                               &params[thread]);
+    int* out = flat.data() + begin[i];
+    for (double* p : params[thread]) *out++ = index_of.find(p)->second;
+  });
+  for (int i = 0; i < num_residual_blocks; ++i) {
     program->residual_blocks_[i].parameter_blocks =
         Span<int>(flat.data() + begin[i], flat.data() + begin[i + 1]);
   }

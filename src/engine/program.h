@@ -76,10 +76,12 @@ class Program {
   void ProjectOntoBounds(const ParameterBlock& pb, double* values) const;
 
   // Returns false (with the reason) if a named linear block is not in the
-  // problem or is named twice.
+  // problem or is named twice. The Problem's const queries (map lookups)
+  // run on num_threads threads.
   static bool Build(const ceres::Problem& problem,
                     const std::vector<double*>& linear_parameter_blocks,
-                    Program* program, std::string* error);
+                    Program* program, std::string* error,
+                    int num_threads = 1);
 
   // Assigns columns and rows once the analysis has chosen the pins. With
   // ambient_theta the θ columns are the ambient coordinates (Jacobians are

@@ -202,8 +202,20 @@ class StructureAnalyzer {
 
   // Residual blocks that touch a free linear block.
   std::vector<int> linear_residuals_;
-  // Random moves of the free linear blocks and of the variable θ blocks.
-  std::vector<std::vector<double>> perturbed_, theta_perturbed_;
+  // Random moves of the free linear blocks and of the variable θ blocks, in
+  // one array each (a block's values at its offset, -1 when it does not
+  // move): one allocation, not one per block (10⁵ blocks in SNL).
+  std::vector<double> perturbed_, theta_perturbed_;
+  std::vector<int> perturbed_offset_, theta_perturbed_offset_;
+  const double* perturbed(int p) const {
+    return &perturbed_[perturbed_offset_[p]];
+  }
+  // Null when block p does not move with θ.
+  const double* theta_perturbed(int p) const {
+    return theta_perturbed_offset_[p] < 0
+               ? nullptr
+               : &theta_perturbed_[theta_perturbed_offset_[p]];
+  }
   // Per entry of linear_residuals_: the probe found it shift invariant
   // (-1: not probed, the nonlinear regime was settled first).
   std::vector<signed char> shift_invariant_;
@@ -253,33 +265,43 @@ void StructureAnalyzer::CollectLinearResiduals() {
 // along its manifold.
 void StructureAnalyzer::DrawPerturbations() {
   Uniform uniform(options_.seed);
-  perturbed_.assign(num_params(), {});
-  theta_perturbed_.assign(num_params(), {});
+  perturbed_offset_.assign(num_params(), -1);
+  theta_perturbed_offset_.assign(num_params(), -1);
+  int linear_size = 0, theta_size = 0;
+  for (int i = 0; i < num_params(); ++i) {
+    if (IsFreeLinear(i)) {
+      perturbed_offset_[i] = linear_size;
+      linear_size += params_[i].size;
+    } else if (IsFreeTheta(i)) {
+      theta_perturbed_offset_[i] = theta_size;
+      theta_size += params_[i].size;
+    }
+  }
+  perturbed_.assign(linear_size, 0.0);
+  theta_perturbed_.assign(theta_size, 0.0);
+  std::vector<double> delta;
   for (int i = 0; i < num_params(); ++i) {
     const Program::ParameterBlock& pb = params_[i];
     if (IsFreeLinear(i)) {
-      perturbed_[i].resize(pb.size);
+      double* moved = &perturbed_[perturbed_offset_[i]];
       for (int k = 0; k < pb.size; ++k) {
-        perturbed_[i][k] =
-            pb.values[k] + (1.0 + std::abs(pb.values[k])) * uniform();
+        moved[k] = pb.values[k] + (1.0 + std::abs(pb.values[k])) * uniform();
       }
     } else if (IsFreeTheta(i)) {
-      std::vector<double> delta(pb.tangent_size);
+      delta.resize(pb.tangent_size);
       for (double& d : delta) d = kThetaMove * uniform();
-      theta_perturbed_[i].resize(pb.size);
+      double* moved = &theta_perturbed_[theta_perturbed_offset_[i]];
       if (pb.manifold != nullptr) {
-        if (!pb.manifold->Plus(pb.values, delta.data(),
-                               theta_perturbed_[i].data())) {
-          theta_perturbed_[i].assign(pb.values, pb.values + pb.size);
+        if (!pb.manifold->Plus(pb.values, delta.data(), moved)) {
+          std::copy(pb.values, pb.values + pb.size, moved);
         }
       } else {
         for (int k = 0; k < pb.size; ++k) {
-          theta_perturbed_[i][k] =
-              pb.values[k] + (1.0 + std::abs(pb.values[k])) * delta[k];
+          moved[k] = pb.values[k] + (1.0 + std::abs(pb.values[k])) * delta[k];
         }
       }
       // Where the solver can go: the cost may be undefined beyond a bound.
-      program_->ProjectOntoBounds(pb, theta_perturbed_[i].data());
+      program_->ProjectOntoBounds(pb, moved);
     }
   }
 }
@@ -382,7 +404,7 @@ bool StructureAnalyzer::ProbeAffinity(const ProbeEvaluator& probe,
   moved.resize(n);
   for (int k = 0; k < n; ++k) {
     const int p = rb.parameter_blocks[k];
-    moved[k] = point.linear[k] ? perturbed_[p].data() : params_[p].values;
+    moved[k] = point.linear[k] ? perturbed(p) : params_[p].values;
   }
   scratch->no_jacobian.assign(n, false);
   Eigen::VectorXd& r1 = scratch->r1;
@@ -394,7 +416,7 @@ bool StructureAnalyzer::ProbeAffinity(const ProbeEvaluator& probe,
     if (!point.linear[k]) continue;
     const int p = rb.parameter_blocks[k];
     predicted +=
-        point.j0[k] * (ConstVectorRef(perturbed_[p].data(), params_[p].size) -
+        point.j0[k] * (ConstVectorRef(perturbed(p), params_[p].size) -
                        ConstVectorRef(params_[p].values, params_[p].size));
   }
   if (affine) {
@@ -412,7 +434,7 @@ bool StructureAnalyzer::ProbeAffinity(const ProbeEvaluator& probe,
   for (int k = 0; k < n && v->culprit < 0; ++k) {
     if (!point.linear[k]) continue;
     std::vector<const double*> one = point.at;
-    one[k] = perturbed_[rb.parameter_blocks[k]].data();
+    one[k] = perturbed(rb.parameter_blocks[k]);
     Eigen::VectorXd r2;
     std::vector<RowMajorMatrix> j2;
     if (!probe.Evaluate(r, one, point.linear, &r2, &j2) ||
@@ -443,8 +465,9 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
   bool touches_theta = false;
   for (int k = 0; k < n; ++k) {
     const int p = rb.parameter_blocks[k];
-    const bool moves = !theta_perturbed_[p].empty();
-    at_theta[k] = moves ? theta_perturbed_[p].data() : params_[p].values;
+    const double* moved = theta_perturbed(p);
+    const bool moves = moved != nullptr;
+    at_theta[k] = moves ? moved : params_[p].values;
     touches_theta |= moves;
   }
   if (!touches_theta) return;
