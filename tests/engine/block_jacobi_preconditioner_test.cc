@@ -10,6 +10,20 @@
 namespace ceres_varpro::internal {
 namespace {
 
+// The preconditioner of the pipeline's reduced problem applies the inverses
+// of the diagonal blocks of s J_θᵀJ_θ s + D².
+void ExpectInvertsDiagonalBlocksOfJtJ(EnginePipeline* pipeline) {
+  ReducedProblem* reduced = pipeline->reduced;
+  const Reference ref = BuildReference(pipeline);
+  BlockJacobiPreconditioner jacobi(*reduced);
+  std::string error;
+  ASSERT_TRUE(
+      jacobi.Update(reduced, ref.scale.data(), ref.d2.data(), true, &error))
+      << error;
+  ExpectBlockInverse(&jacobi, ref.ScaledJtJ(), reduced->jacobian(),
+                     reduced->num_nonlinear_columns());
+}
+
 // r = M θ + (l alternating over its two coordinates) - c, with M a fixed
 // well-conditioned matrix: one θ block of any size next to a linear block.
 class SizedThetaCost : public ceres::CostFunction {
@@ -69,30 +83,15 @@ TEST(BlockJacobiPreconditioner, InvertsBlocksOfEverySize) {
   o.linear_parameter_blocks = {linear.data()};
   EnginePipeline pipeline;
   ASSERT_TRUE(pipeline.Build(&problem, o)) << pipeline.error;
-  ReducedProblem* reduced = pipeline.reduced;
-  ASSERT_EQ(reduced->num_nonlinear_columns(), static_cast<int>(sizes.size()));
-  const Reference ref = BuildReference(&pipeline);
-  BlockJacobiPreconditioner jacobi(*reduced);
-  std::string error;
-  ASSERT_TRUE(
-      jacobi.Update(reduced, ref.scale.data(), ref.d2.data(), true, &error))
-      << error;
-  ExpectBlockInverse(&jacobi, ref.ScaledJtJ(), reduced->jacobian(),
-                     reduced->num_nonlinear_columns());
+  ASSERT_EQ(pipeline.reduced->num_nonlinear_columns(),
+            static_cast<int>(sizes.size()));
+  ExpectInvertsDiagonalBlocksOfJtJ(&pipeline);
 }
 
 TEST(BlockJacobiPreconditioner, InvertsTheDiagonalBlocksOfJtJ) {
   for (const bool independent : {false, true}) {
     auto f = MakeReducedSystem(independent);
-    ReducedProblem* reduced = f->pipeline.reduced;
-    const Reference ref = BuildReference(&f->pipeline);
-    BlockJacobiPreconditioner jacobi(*reduced);
-    std::string error;
-    ASSERT_TRUE(
-        jacobi.Update(reduced, ref.scale.data(), ref.d2.data(), true, &error))
-        << error;
-    ExpectBlockInverse(&jacobi, ref.ScaledJtJ(), reduced->jacobian(),
-                       reduced->num_nonlinear_columns());
+    ExpectInvertsDiagonalBlocksOfJtJ(&f->pipeline);
   }
 }
 
