@@ -97,10 +97,9 @@ bool BlockDiagonalPreconditioner::InvertScaledBlocks(const double* scale,
         positive = InvertScaledBlock<FixedMatrix<3>>(b, s, d, n, inverse);
         break;
       default:
-        positive =
-            n <= kMaxStackBlockSize
-                ? InvertScaledBlock<StackMatrix>(b, s, d, n, inverse)
-                : InvertScaledBlock<RowMajorMatrix>(b, s, d, n, inverse);
+        positive = n <= kMaxStackBlockSize
+                       ? InvertScaledBlock<StackMatrix>(b, s, d, n, inverse)
+                       : InvertScaledBlock<RowMajorMatrix>(b, s, d, n, inverse);
     }
     if (!positive) ok.store(false, std::memory_order_relaxed);
   });

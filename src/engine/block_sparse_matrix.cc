@@ -66,8 +66,8 @@ inline void DispatchCellShape(int rows, int cols, const F& f) {
 inline void CellMultiply(const double* m, int rows, int cols, const double* x,
                          double* y) {
   DispatchCellShape(rows, cols, [&](auto r, auto c) {
-    CellMultiplySized<decltype(r)::value, decltype(c)::value>(m, rows, cols,
-                                                              x, y);
+    CellMultiplySized<decltype(r)::value, decltype(c)::value>(m, rows, cols, x,
+                                                              y);
   });
 }
 
@@ -219,8 +219,7 @@ void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
   const int width = l.col_block_offsets[cb_end - 1] +
                     l.col_block_sizes[cb_end - 1] - first_col;
   const int nr = num_row_blocks();
-  const int parts =
-      std::max(1, std::min(num_threads, nr / kMinRowsPerThread));
+  const int parts = std::max(1, std::min(num_threads, nr / kMinRowsPerThread));
   if (parts == 1) {
     LeftMultiplyRows(x, 0, nr, cb_begin, cb_end, y + first_col);
     return;

@@ -386,9 +386,10 @@ bool LevenbergMarquardtMinimizer::HandleSuccessfulStep() {
 // f'(0) = gᵀδ and f(1): when their parabola has its minimum at
 // α ≥ kMinExtrapolation (ρ ≥ 1.5 for an undamped step), Gauss-Newton's
 // model overstates the curvature along δ, as it does on large-residual pose
-// graphs where ρ stays near 2 and convergence is linear. One more evaluation at Plus(x, α·δ) (no Jacobian, no linear
-// solve) is kept if it is lower; otherwise the elimination goes back to the
-// candidate. The radius follows the original step's ρ, as Ceres's would.
+// graphs where ρ stays near 2 and convergence is linear. One more evaluation at
+// Plus(x, α·δ) (no Jacobian, no linear solve) is kept if it is lower; otherwise
+// the elimination goes back to the candidate. The radius follows the original
+// step's ρ, as Ceres's would.
 void LevenbergMarquardtMinimizer::ExtrapolateStep() {
   if (iteration_.relative_decrease < kMinExtrapolationRatio) return;
   const double slope = gradient_.dot(delta_);

@@ -28,27 +28,25 @@ bool Program::Build(const ceres::Problem& problem,
   std::sort(by_address.begin(), by_address.end(),
             [&](int a, int b) { return blocks[a] < blocks[b]; });
   program->parameter_blocks_.resize(blocks.size());
-  ParallelFor(num_threads, 0, static_cast<int>(blocks.size()),
-              [&](int, int a) {
-                const int i = by_address[a];
-                ParameterBlock& pb = program->parameter_blocks_[i];
-                pb.values = blocks[i];
-                pb.size = problem.ParameterBlockSize(blocks[i]);
-                pb.manifold = problem.GetManifold(blocks[i]);
-                // What ParameterBlockTangentSize() returns, without another
-                // lookup.
-                pb.tangent_size = pb.manifold != nullptr
-                                      ? pb.manifold->TangentSize()
-                                      : pb.size;
-                pb.constant = problem.IsParameterBlockConstant(blocks[i]);
-                // Ceres reports "no bound" as ∓max double.
-                for (int k = 0; k < pb.size && !pb.has_bounds; ++k) {
-                  pb.has_bounds =
-                      problem.GetParameterLowerBound(blocks[i], k) > -kNoBound ||
-                      problem.GetParameterUpperBound(blocks[i], k) < kNoBound;
-                }
-                pb.problem_index = i;
-              });
+  ParallelFor(num_threads, 0, static_cast<int>(blocks.size()), [&](int, int a) {
+    const int i = by_address[a];
+    ParameterBlock& pb = program->parameter_blocks_[i];
+    pb.values = blocks[i];
+    pb.size = problem.ParameterBlockSize(blocks[i]);
+    pb.manifold = problem.GetManifold(blocks[i]);
+    // What ParameterBlockTangentSize() returns, without another
+    // lookup.
+    pb.tangent_size =
+        pb.manifold != nullptr ? pb.manifold->TangentSize() : pb.size;
+    pb.constant = problem.IsParameterBlockConstant(blocks[i]);
+    // Ceres reports "no bound" as ∓max double.
+    for (int k = 0; k < pb.size && !pb.has_bounds; ++k) {
+      pb.has_bounds =
+          problem.GetParameterLowerBound(blocks[i], k) > -kNoBound ||
+          problem.GetParameterUpperBound(blocks[i], k) < kNoBound;
+    }
+    pb.problem_index = i;
+  });
   std::unordered_map<const double*, int> index_of;
   index_of.reserve(blocks.size());
   for (const int i : by_address) {
@@ -101,8 +99,8 @@ bool Program::Build(const ceres::Problem& problem,
     rb.loss_function = problem.GetLossFunctionForResidualBlock(rb.id);
     rb.num_residuals = rb.cost_function->num_residuals();
     rb.problem_index = i;
-    begin[i + 1] = static_cast<int>(
-        rb.cost_function->parameter_block_sizes().size());
+    begin[i + 1] =
+        static_cast<int>(rb.cost_function->parameter_block_sizes().size());
   });
   for (int i = 0; i < num_residual_blocks; ++i) begin[i + 1] += begin[i];
   std::vector<int>& flat = program->residual_parameters_;

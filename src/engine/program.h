@@ -38,13 +38,13 @@ class Program {
     bool constant = false;    // Set constant by the user.
     bool has_bounds = false;  // Any finite bound.
     int bounds_offset = -1;   // Into the program's bounds, when has_bounds.
-    bool linear = false;     // Named in linear_parameter_blocks.
-    int linear_index = -1;   // Its position in linear_parameter_blocks.
-    int problem_index = -1;  // Position in Problem::GetParameterBlocks().
-    bool pinned = false;     // Held fixed by the gauge fix.
-    int col_block = -1;      // -1 when held fixed.
-    int col_offset = -1;     // First column in the Jacobian (tangent).
-    int state_offset = -1;   // Offset in the ambient θ state vector.
+    bool linear = false;      // Named in linear_parameter_blocks.
+    int linear_index = -1;    // Its position in linear_parameter_blocks.
+    int problem_index = -1;   // Position in Problem::GetParameterBlocks().
+    bool pinned = false;      // Held fixed by the gauge fix.
+    int col_block = -1;       // -1 when held fixed.
+    int col_offset = -1;      // First column in the Jacobian (tangent).
+    int state_offset = -1;    // Offset in the ambient θ state vector.
 
     // A θ block the minimiser moves (it gets columns in the layout).
     bool IsFreeTheta() const {
@@ -80,8 +80,7 @@ class Program {
   // run on num_threads threads.
   static bool Build(const ceres::Problem& problem,
                     const std::vector<double*>& linear_parameter_blocks,
-                    Program* program, std::string* error,
-                    int num_threads = 1);
+                    Program* program, std::string* error, int num_threads = 1);
 
   // Assigns columns and rows once the analysis has chosen the pins. With
   // ambient_theta the θ columns are the ambient coordinates (Jacobians are

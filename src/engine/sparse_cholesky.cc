@@ -73,8 +73,7 @@ std::vector<int> SparseCholesky::BlockOrdering(
       CHOLMOD_PATTERN, &common_);
   if (graph == nullptr) return {};
   std::copy(block_ptr.begin(), block_ptr.end(), static_cast<int*>(graph->p));
-  std::copy(block_rows.begin(), block_rows.end(),
-            static_cast<int*>(graph->i));
+  std::copy(block_rows.begin(), block_rows.end(), static_cast<int*>(graph->i));
   std::vector<int> block_perm(nb);
   const int ok = cholmod_amd(graph, nullptr, 0, block_perm.data(), &common_);
   cholmod_free_sparse(&graph, &common_);

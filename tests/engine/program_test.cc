@@ -58,9 +58,8 @@ TEST(Program, BuildReadsBlocksBoundsAndResidualsOnAnyNumberOfThreads) {
     if (i % 11 == 5) problem.SetParameterBlockConstant(values[i].data());
     if (i % 7 == 2) {
       problem.SetParameterLowerBound(values[i].data(), 0, -1.0 - i);
-      problem.SetParameterUpperBound(values[i].data(),
-                                     static_cast<int>(values[i].size()) - 1,
-                                     2.0 + i);
+      problem.SetParameterUpperBound(
+          values[i].data(), static_cast<int>(values[i].size()) - 1, 2.0 + i);
     }
   }
   for (int r = 0; r < 2 * kBlocks; ++r) {

@@ -109,8 +109,8 @@ TEST(SparseCholesky, BlockOrderingSolvesLikeADenseCholesky) {
   threes.push_back(n);
   uneven.push_back(n);
   for (const std::vector<int>* blocks : {&threes, &uneven}) {
-    for (auto mode :
-         {SparseCholesky::Mode::kSimplicial, SparseCholesky::Mode::kSupernodal}) {
+    for (auto mode : {SparseCholesky::Mode::kSimplicial,
+                      SparseCholesky::Mode::kSupernodal}) {
       SparseCholesky cholesky(mode);
       Load(m, &cholesky, blocks);
       Eigen::VectorXd x(n);
