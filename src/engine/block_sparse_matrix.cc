@@ -211,9 +211,10 @@ void BlockSparseMatrix::LeftMultiplyRows(const double* x, int row_begin,
 // range per thread, each summed into its own copy of y's range; the copies
 // are added in range order, so the result does not depend on which thread
 // ran what.
-void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
-                                     int cb_end, int num_threads) const {
-  if (cb_begin >= cb_end) return;
+template <typename F>
+void BlockSparseMatrix::SumOverRowParts(double* y, int cb_begin, int cb_end,
+                                        int num_threads,
+                                        const F& accumulate) const {
   const Layout& l = *layout_;
   const int first_col = l.col_block_offsets[cb_begin];
   const int width = l.col_block_offsets[cb_end - 1] +
@@ -221,7 +222,7 @@ void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
   const int nr = num_row_blocks();
   const int parts = std::max(1, std::min(num_threads, nr / kMinRowsPerThread));
   if (parts == 1) {
-    LeftMultiplyRows(x, 0, nr, cb_begin, cb_end, y + first_col);
+    accumulate(0, nr, y + first_col);
     return;
   }
   if (static_cast<int>(left_scratch_.size()) < parts) {
@@ -232,14 +233,60 @@ void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
     partial.assign(width, 0.0);
     const int64_t begin = static_cast<int64_t>(nr) * p / parts;
     const int64_t end = static_cast<int64_t>(nr) * (p + 1) / parts;
-    LeftMultiplyRows(x, static_cast<int>(begin), static_cast<int>(end),
-                     cb_begin, cb_end, partial.data());
+    accumulate(static_cast<int>(begin), static_cast<int>(end), partial.data());
   });
   double* out = y + first_col;
   for (int p = 0; p < parts; ++p) {
     const double* partial = left_scratch_[p].data();
     for (int i = 0; i < width; ++i) out[i] += partial[i];
   }
+}
+
+void BlockSparseMatrix::LeftMultiply(const double* x, double* y, int cb_begin,
+                                     int cb_end, int num_threads) const {
+  if (cb_begin >= cb_end) return;
+  SumOverRowParts(y, cb_begin, cb_end, num_threads,
+                  [&](int row_begin, int row_end, double* out) {
+                    LeftMultiplyRows(x, row_begin, row_end, cb_begin, cb_end,
+                                     out);
+                  });
+}
+
+void BlockSparseMatrix::MultiplyThenTransposeMultiply(
+    const double* x, int r_begin, int r_end, int l_begin, int l_end,
+    bool accumulate, double* rows, double* y, int num_threads) const {
+  const Layout& l = *layout_;
+  if (l_begin >= l_end) {
+    if (!accumulate) std::fill(rows, rows + num_rows(), 0.0);
+    RightMultiply(x, rows, r_begin, r_end, num_threads);
+    return;
+  }
+  const int first_col = l.col_block_offsets[l_begin];
+  SumOverRowParts(
+      y, l_begin, l_end, num_threads,
+      [&](int row_begin, int row_end, double* out) {
+        for (int r = row_begin; r < row_end; ++r) {
+          const int m = l.row_block_sizes[r];
+          double* yr = rows + l.row_block_offsets[r];
+          if (!accumulate) std::fill(yr, yr + m, 0.0);
+          const int cells_end = l.row_cell_begin[r + 1];
+          for (int k = l.row_cell_begin[r]; k < cells_end; ++k) {
+            const Cell& cell = l.cells[k];
+            if (cell.col_block < r_begin || cell.col_block >= r_end) continue;
+            CellMultiply(&values_[cell.position], m,
+                         l.col_block_sizes[cell.col_block],
+                         x + l.col_block_offsets[cell.col_block], yr);
+          }
+          for (int k = l.row_cell_begin[r]; k < cells_end; ++k) {
+            const Cell& cell = l.cells[k];
+            if (cell.col_block < l_begin) continue;
+            if (cell.col_block >= l_end) break;  // Sorted by column.
+            CellTransposeMultiply(
+                &values_[cell.position], m, l.col_block_sizes[cell.col_block],
+                yr, out + l.col_block_offsets[cell.col_block] - first_col);
+          }
+        }
+      });
 }
 
 void BlockSparseMatrix::SquaredColumnNorm(double* out, int cb_begin, int cb_end,

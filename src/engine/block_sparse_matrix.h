@@ -97,6 +97,16 @@ class BlockSparseMatrix {
   // once.
   void LeftMultiply(const double* x, double* y, int cb_begin, int cb_end,
                     int num_threads) const;
+  // rows = J(:, cols of [r_begin, r_end)) * x (added to rows when
+  // accumulate), then y(cols of [l_begin, l_end)) += J(:, those cols)^T *
+  // rows, row block by row block: one pass over J for the two halves of a
+  // Schur complement's product, each row's values used while in cache. The
+  // same bits as RightMultiply then LeftMultiply. x and y are indexed by the
+  // global column offsets; same scratch rule as LeftMultiply.
+  void MultiplyThenTransposeMultiply(const double* x, int r_begin, int r_end,
+                                     int l_begin, int l_end, bool accumulate,
+                                     double* rows, double* y,
+                                     int num_threads) const;
   // out[j] = sum_i J(i, j)^2 for the columns of col blocks
   // [cb_begin, cb_end), out indexed by the global column offsets.
   void SquaredColumnNorm(double* out, int cb_begin, int cb_end,
@@ -117,6 +127,13 @@ class BlockSparseMatrix {
   // from the first of those columns.
   void LeftMultiplyRows(const double* x, int row_begin, int row_end,
                         int cb_begin, int cb_end, double* out) const;
+  // Row ranges for y += Jᵀ(...) summed per range then in range order, so the
+  // result does not depend on which thread ran what: rows(p, parts) is part
+  // p's [begin, end), accumulate(p, partial) fills partial (zeroed, indexed
+  // from the first column of [cb_begin, cb_end)).
+  template <typename F>
+  void SumOverRowParts(double* y, int cb_begin, int cb_end, int num_threads,
+                       const F& accumulate) const;
 
   std::shared_ptr<const Layout> layout_;
   std::vector<double> values_;

@@ -50,32 +50,37 @@ bool ReducedProblem::Plus(const double* x, const double* delta,
   return program_->Plus(x, delta, x_plus, num_threads_);
 }
 
-// rows_ = (I - A G⁻¹ Aᵀ) J_θ x.
-void ReducedProblem::ProjectedProduct(const double* x) {
+// rows_ = (I - A G⁻¹ Aᵀ) J_θ x, and y += J_θᵀ rows_ when y is not null.
+// Two passes over J: J_θ x with Aᵀ of it, then A w with J_θᵀ of the sum.
+void ReducedProblem::ProjectedProduct(const double* x, double* y) {
   const BlockSparseMatrix& j = jacobian();
   const int nc = program_->num_nonlinear_columns();
   const int end = program_->num_column_blocks();
-  rows_.setZero();
-  j.RightMultiply(x, rows_.data(), 0, nc, num_threads_);
-  if (num_linear() == 0) return;
+  if (num_linear() == 0) {
+    j.MultiplyThenTransposeMultiply(x, 0, nc, 0, y != nullptr ? nc : 0,
+                                    /*accumulate=*/false, rows_.data(), y,
+                                    num_threads_);
+    return;
+  }
   double* linear = cols_.data() + num_tangent();
   Eigen::Map<Eigen::VectorXd>(linear, num_linear()).setZero();
-  j.LeftMultiply(rows_.data(), cols_.data(), nc, end, num_threads_);
+  j.MultiplyThenTransposeMultiply(x, 0, nc, nc, end, /*accumulate=*/false,
+                                  rows_.data(), cols_.data(), num_threads_);
   gram().Solve(linear, linear);
   for (int i = 0; i < num_linear(); ++i) linear[i] = -linear[i];
-  j.RightMultiply(cols_.data(), rows_.data(), nc, end, num_threads_);
+  j.MultiplyThenTransposeMultiply(cols_.data(), nc, end, 0,
+                                  y != nullptr ? nc : 0, /*accumulate=*/true,
+                                  rows_.data(), y, num_threads_);
 }
 
 void ReducedProblem::SchurMultiply(const double* x, double* y) {
-  ProjectedProduct(x);
   Eigen::Map<Eigen::VectorXd>(y, num_tangent()).setZero();
-  jacobian().LeftMultiply(rows_.data(), y, 0, program_->num_nonlinear_columns(),
-                          num_threads_);
+  ProjectedProduct(x, y);
 }
 
 double ReducedProblem::SchurQuadraticForm(const double* x) {
   // xᵀSx = ‖P⊥ J_θ x‖² since P⊥ is an orthogonal projector.
-  ProjectedProduct(x);
+  ProjectedProduct(x, nullptr);
   return rows_.squaredNorm();
 }
 

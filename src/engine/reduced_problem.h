@@ -65,8 +65,8 @@ class ReducedProblem {
   void WriteCurrentToUser(const double* x);
 
  private:
-  // u = J_θ x; returns Aᵀ u ... in scratch; see .cc.
-  void ProjectedProduct(const double* x);
+  // rows_ = (I - A G⁻¹ Aᵀ) J_θ x; y += J_θᵀ rows_ unless y is null.
+  void ProjectedProduct(const double* x, double* y);
 
   Program* program_;
   Eliminator* eliminator_;

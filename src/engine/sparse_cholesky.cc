@@ -5,6 +5,7 @@
 
 #include "Eigen/Core"
 #include "engine/openmp_team_cap.h"
+#include "engine/parallel_for.h"
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
@@ -171,13 +172,27 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
 void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
   CHECK(factor_ != nullptr);
   if (factor_->is_super) {
-    // Two or three right-hand sides (a Gram matrix L ⊗ I_d): one pass over
-    // the factor for all of them.
-    if (num_rhs == 2) return SolveSupernodal<2>(b, x);
-    if (num_rhs == 3) return SolveSupernodal<3>(b, x);
+    // The triangular solves are sequential; right-hand sides are not (the d
+    // coordinates of a Gram matrix L ⊗ I_d): on large factors one per thread.
+    if (num_rhs > 1 && num_threads_ > 1 && n_ >= kMinColumnsPerThread) {
+      if (static_cast<int>(part_work_.size()) < num_rhs) {
+        part_work_.resize(num_rhs);
+      }
+      ParallelForParts(num_threads_, num_rhs, [&](int j) {
+        part_work_[j].resize(2 * static_cast<size_t>(n_));
+        SolveSupernodal<1>(b + static_cast<size_t>(j) * n_,
+                           x + static_cast<size_t>(j) * n_,
+                           part_work_[j].data());
+      });
+      return;
+    }
+    // Otherwise one pass over the factor for two or three of them.
+    work_.resize(2 * static_cast<size_t>(n_) * std::min(num_rhs, 3));
+    if (num_rhs == 2) return SolveSupernodal<2>(b, x, work_.data());
+    if (num_rhs == 3) return SolveSupernodal<3>(b, x, work_.data());
     for (int j = 0; j < num_rhs; ++j) {
       SolveSupernodal<1>(b + static_cast<size_t>(j) * n_,
-                         x + static_cast<size_t>(j) * n_);
+                         x + static_cast<size_t>(j) * n_, work_.data());
     }
     return;
   }
@@ -204,7 +219,8 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
 // interleaved (row k of all of them together), so every factor entry is read
 // once for all M.
 template <int M>
-void SparseCholesky::SolveSupernodal(const double* b, double* x) {
+void SparseCholesky::SolveSupernodal(const double* b, double* x,
+                                     double* work) const {
   const int* perm = static_cast<const int*>(factor_->Perm);
   const int* super = static_cast<const int*>(factor_->super);
   const int* pi = static_cast<const int*>(factor_->pi);
@@ -212,9 +228,8 @@ void SparseCholesky::SolveSupernodal(const double* b, double* x) {
   const int* rows = static_cast<const int*>(factor_->s);
   const double* values = static_cast<const double*>(factor_->x);
   const int nsuper = static_cast<int>(factor_->nsuper);
-  work_.resize(2 * static_cast<size_t>(n_) * M);
-  double* y = work_.data();
-  double* __restrict__ below = work_.data() + static_cast<size_t>(n_) * M;
+  double* y = work;
+  double* __restrict__ below = work + static_cast<size_t>(n_) * M;
   for (int k = 0; k < n_; ++k) {
     for (int r = 0; r < M; ++r) y[k * M + r] = b[perm[k] + r * n_];
   }

@@ -17,7 +17,8 @@ class SparseCholesky {
  public:
   enum class Mode { kAuto, kSupernodal, kSimplicial };
 
-  // num_threads bounds the OpenMP teams of CHOLMOD's factorisation.
+  // num_threads bounds the OpenMP teams of CHOLMOD's factorisation and the
+  // supernodal solves of several right-hand sides.
   explicit SparseCholesky(Mode mode = Mode::kAuto, int num_threads = 1);
   ~SparseCholesky();
   SparseCholesky(const SparseCholesky&) = delete;
@@ -43,7 +44,11 @@ class SparseCholesky {
   // x = A^-1 b; x and b may be the same array.
   void Solve(const double* b, double* x);
   // Same for num_rhs right-hand sides stored column-major (n x num_rhs).
+  // Supernodal factors of at least kMinColumnsPerThread columns solve one
+  // right-hand side per thread, side by side; smaller ones all of them in one
+  // pass over the factor.
   void SolveMultiple(const double* b, double* x, int num_rhs);
+  static constexpr int kMinColumnsPerThread = 4096;
 
   int n() const { return n_; }
   Mode mode() const { return mode_; }
@@ -55,8 +60,9 @@ class SparseCholesky {
   double factorization_flops() const { return common_.fl; }
 
  private:
+  // work: 2 n M doubles.
   template <int M>
-  void SolveSupernodal(const double* b, double* x);
+  void SolveSupernodal(const double* b, double* x, double* work) const;
   std::vector<int> BlockOrdering(const std::vector<int>& col_ptr,
                                  const std::vector<int>& row_index,
                                  const std::vector<int>& block_starts);
@@ -65,6 +71,7 @@ class SparseCholesky {
   int num_threads_;
   int n_ = 0;
   std::vector<double> work_;
+  std::vector<std::vector<double>> part_work_;  // Per right-hand side.
   mutable cholmod_common common_;
   cholmod_sparse* matrix_ = nullptr;
   cholmod_factor* factor_ = nullptr;

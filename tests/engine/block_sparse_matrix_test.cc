@@ -1,5 +1,9 @@
 #include "engine/block_sparse_matrix.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "engine/gram_assembler.h"
 #include "gtest/gtest.h"
 
@@ -86,6 +90,81 @@ TEST(BlockSparseMatrix, LeftMultiplyByRowsOnThreadsMatchesDense) {
       Eigen::VectorXd again = start;
       m.LeftMultiply(z.data(), again.data(), 0, 8, threads);
       ASSERT_EQ(again, w) << threads << " threads, repeat " << repeat;
+    }
+  }
+}
+
+// The fused pass of a Schur product, rows = J_R x (+ rows) then
+// y += J_Lᵀ rows, gives the same bits as RightMultiply then LeftMultiply, for
+// every thread count (enough rows to cut them into per-thread ranges), both
+// ways round (θ columns then linear ones and back) and with an empty L.
+TEST(BlockSparseMatrix, MultiplyThenTransposeMultiplyEqualsTheTwoProducts) {
+  const int num_row_blocks = 7000;
+  std::vector<int> row_sizes(num_row_blocks);
+  std::vector<std::vector<int>> row_cols(num_row_blocks);
+  const std::vector<int> col_sizes = {1, 3, 2, 1, 3, 2, 2, 1, 2};
+  for (int r = 0; r < num_row_blocks; ++r) {
+    row_sizes[r] = 2 + r % 2;
+    std::vector<int> cols = {r % 9, (r * 5 + 3) % 9, (r * 7 + 1) % 9};
+    std::sort(cols.begin(), cols.end());
+    cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+    row_cols[r] = cols;
+  }
+  BlockSparseMatrix m(row_sizes, col_sizes, row_cols);
+  for (int i = 0; i < m.num_nonzeros(); ++i)
+    m.values()[i] = std::sin(0.7 + 2.3 * i);
+  const Eigen::MatrixXd dense = m.ToDense();
+  const Eigen::VectorXd x = Eigen::VectorXd::LinSpaced(m.num_cols(), -1, 1.5);
+  const Eigen::VectorXd start_rows =
+      Eigen::VectorXd::LinSpaced(m.num_rows(), 0.5, -0.5);
+  const Eigen::VectorXd start_y =
+      Eigen::VectorXd::LinSpaced(m.num_cols(), 2, 3);
+  struct Split {
+    int r_begin, r_end, l_begin, l_end;
+    bool accumulate;
+  };
+  for (const Split& s : {Split{0, 4, 4, 9, false}, Split{4, 9, 0, 4, true},
+                         Split{0, 9, 0, 9, false}, Split{2, 5, 0, 0, true}}) {
+    for (const int threads : {1, 2, 3}) {
+      Eigen::VectorXd rows = s.accumulate
+                                 ? start_rows
+                                 : Eigen::VectorXd::Zero(m.num_rows()).eval();
+      Eigen::VectorXd y = start_y;
+      m.RightMultiply(x.data(), rows.data(), s.r_begin, s.r_end, threads);
+      m.LeftMultiply(rows.data(), y.data(), s.l_begin, s.l_end, threads);
+      Eigen::VectorXd fused_rows =
+          s.accumulate
+              ? start_rows
+              : Eigen::VectorXd::Constant(m.num_rows(), 99.0)  // Ignored.
+                    .eval();
+      Eigen::VectorXd fused_y = start_y;
+      m.MultiplyThenTransposeMultiply(x.data(), s.r_begin, s.r_end, s.l_begin,
+                                      s.l_end, s.accumulate, fused_rows.data(),
+                                      fused_y.data(), threads);
+      ASSERT_EQ(fused_rows, rows) << s.r_begin << " " << threads;
+      ASSERT_EQ(fused_y, y) << s.r_begin << " " << threads;
+      // And against the dense product.
+      const int c0 = m.col_block_offset(s.r_begin);
+      const int c1 =
+          m.col_block_offset(s.r_end - 1) + m.col_block_size(s.r_end - 1);
+      const Eigen::VectorXd expected_rows =
+          (s.accumulate ? start_rows
+                        : Eigen::VectorXd::Zero(m.num_rows()).eval()) +
+          dense.middleCols(c0, c1 - c0) * x.segment(c0, c1 - c0);
+      EXPECT_LT((fused_rows - expected_rows).norm(),
+                1e-10 * expected_rows.norm());
+      if (s.l_begin < s.l_end) {
+        const int d0 = m.col_block_offset(s.l_begin);
+        const int d1 =
+            m.col_block_offset(s.l_end - 1) + m.col_block_size(s.l_end - 1);
+        const Eigen::VectorXd expected_y =
+            start_y.segment(d0, d1 - d0) +
+            dense.middleCols(d0, d1 - d0).transpose() * expected_rows;
+        EXPECT_LT((fused_y.segment(d0, d1 - d0) - expected_y).norm(),
+                  1e-10 * expected_y.norm());
+      } else {
+        EXPECT_EQ(fused_y, start_y);
+      }
     }
   }
 }

@@ -1,10 +1,13 @@
 #include "engine/sparse_cholesky.h"
 
+#include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Dense"
+#include "Eigen/SparseCore"
 #include "gtest/gtest.h"
 
 namespace ceres_varpro::internal {
@@ -118,6 +121,62 @@ TEST(SparseCholesky, BlockOrderingSolvesLikeADenseCholesky) {
       EXPECT_LT((x - expected).norm(), 1e-10 * expected.norm());
       if (mode == SparseCholesky::Mode::kSupernodal) {
         EXPECT_LE(cholesky.factor_nonzeros(), 1.25 * scalar.factor_nonzeros());
+      }
+    }
+  }
+}
+
+// A factor of kMinColumnsPerThread columns or more solves several
+// right-hand sides one per thread: the same solutions (up to rounding) as
+// one thread's interleaved pass, A x = b to rounding, in place, and the same
+// bits every time. A 1D chain plus long links keeps the matrix sparse
+// enough for a sparse residual check.
+TEST(SparseCholesky, SolvesRightHandSidesSideBySideOnLargeFactors) {
+  const int n = SparseCholesky::kMinColumnsPerThread + 500;
+  // Upper triangle by columns: the diagonal, the chain and a link every 7.
+  std::vector<int> col_ptr(1, 0), row_index;
+  std::vector<double> values;
+  Eigen::SparseMatrix<double> a(n, n);
+  std::vector<Eigen::Triplet<double>> triplets;
+  for (int c = 0; c < n; ++c) {
+    std::vector<std::pair<int, double>> entries;
+    if (c >= 97 && c % 7 == 0) entries.push_back({c - 97, -0.5});
+    if (c >= 1) entries.push_back({c - 1, -1.0});
+    entries.push_back({c, 4.0 + std::sin(0.1 * c)});
+    for (const auto& [r, v] : entries) {
+      row_index.push_back(r);
+      values.push_back(v);
+      triplets.emplace_back(r, c, v);
+      if (r != c) triplets.emplace_back(c, r, v);
+    }
+    col_ptr.push_back(static_cast<int>(row_index.size()));
+  }
+  a.setFromTriplets(triplets.begin(), triplets.end());
+  Eigen::MatrixXd b(n, 3);
+  for (int i = 0; i < b.size(); ++i) b.data()[i] = std::cos(0.37 * i);
+  Eigen::MatrixXd serial;
+  for (const int threads : {1, 2}) {
+    SparseCholesky cholesky(SparseCholesky::Mode::kSupernodal, threads);
+    std::string error;
+    ASSERT_TRUE(cholesky.Analyze(n, col_ptr, row_index, &error)) << error;
+    std::copy(values.begin(), values.end(), cholesky.mutable_values());
+    int failed = -1;
+    ASSERT_TRUE(cholesky.Factorize(&failed, &error)) << error;
+    ASSERT_TRUE(cholesky.is_supernodal());
+    for (const int k : {2, 3}) {
+      Eigen::MatrixXd x = b.leftCols(k);
+      cholesky.SolveMultiple(x.data(), x.data(), k);
+      const Eigen::MatrixXd residual = a * x - b.leftCols(k);
+      EXPECT_LT(residual.norm(), 1e-12 * b.leftCols(k).norm())
+          << threads << " threads, " << k << " right-hand sides";
+      if (threads == 1 && k == 3) serial = x;
+      if (threads == 2 && k == 3) {
+        EXPECT_LT((x - serial).norm(), 1e-13 * serial.norm());
+      }
+      for (int repeat = 0; repeat < 5; ++repeat) {
+        Eigen::MatrixXd again = b.leftCols(k);
+        cholesky.SolveMultiple(again.data(), again.data(), k);
+        ASSERT_EQ(again, x) << threads << " threads, repeat " << repeat;
       }
     }
   }
