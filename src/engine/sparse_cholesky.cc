@@ -173,8 +173,10 @@ void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {
   CHECK(factor_ != nullptr);
   if (factor_->is_super) {
     // The triangular solves are sequential; right-hand sides are not (the d
-    // coordinates of a Gram matrix L ⊗ I_d): on large factors one per thread.
-    if (num_rhs > 1 && num_threads_ > 1 && n_ >= kMinColumnsPerThread) {
+    // coordinates of a Gram matrix L ⊗ I_d): on large factors one per thread
+    // when every thread gets at most one (a third right-hand side on two
+    // threads would cost a second pass on one of them).
+    if (num_rhs > 1 && num_rhs <= num_threads_ && n_ >= kMinColumnsPerThread) {
       if (static_cast<int>(part_work_.size()) < num_rhs) {
         part_work_.resize(num_rhs);
       }

@@ -45,8 +45,8 @@ class SparseCholesky {
   void Solve(const double* b, double* x);
   // Same for num_rhs right-hand sides stored column-major (n x num_rhs).
   // Supernodal factors of at least kMinColumnsPerThread columns solve one
-  // right-hand side per thread, side by side; smaller ones all of them in one
-  // pass over the factor.
+  // right-hand side per thread, side by side, when there are no more of them
+  // than threads; otherwise two or three in one pass over the factor.
   void SolveMultiple(const double* b, double* x, int num_rhs);
   static constexpr int kMinColumnsPerThread = 4096;
 
