@@ -808,30 +808,25 @@ def compare_tight(solvers):
         if all(x is not None for x in t):
             times[label] = median(t)
     reached_ceres = {k: t for k, t in times.items() if k in ceres}
-    if not reached_ceres:
+    if reached_ceres:
+        best = min(reached_ceres, key=reached_ceres.get)
+        time_ceres = reached_ceres[best]
+    else:
         # No Ceres configuration reached the lowest median cost in every
         # repetition (repetitions capped short of it): the row stays, apart,
         # without a Ceres time or a ratio.
         best = min(ceres, key=lambda k: ceres[k]["final_cost"])
-        c = ceres[best]
-        notes = apart_notes(varpro, c, VARPRO in times)
-        notes.append("Ceres short of its target in some repetitions")
-        return {"best": best, "ceres": c, "varpro": varpro, "ratio": None,
-                "time_ceres": None, "time_varpro": times.get(VARPRO),
-                "target": target,
-                "memory": varpro["rss"] / c["rss"] if c["rss"] else None,
-                "notes": notes, "in_median": False,
-                "varpro_lower": (varpro["final_cost"] is not None and
-                                 not reached(target, varpro["final_cost"],
-                                             TARGET_TOLERANCE, floor))}
-    best = min(reached_ceres, key=reached_ceres.get)
+        time_ceres = None
     c = ceres[best]
     notes = apart_notes(varpro, c, VARPRO in times)
-    ratio = reached_ceres[best] / max(times[VARPRO], 1e-9) if VARPRO in times else None
+    if time_ceres is None:
+        notes.append("Ceres short of its target in some repetitions")
+    ratio = (time_ceres / max(times[VARPRO], 1e-9)
+             if VARPRO in times and time_ceres is not None else None)
     lower = (varpro["final_cost"] is not None and
              not reached(target, varpro["final_cost"], TARGET_TOLERANCE, floor))
     return {"best": best, "ceres": c, "varpro": varpro, "ratio": ratio,
-            "time_ceres": reached_ceres[best], "time_varpro": times.get(VARPRO),
+            "time_ceres": time_ceres, "time_varpro": times.get(VARPRO),
             "target": target, "memory": varpro["rss"] / c["rss"] if c["rss"] else None,
             "notes": notes, "in_median": not notes and ratio is not None,
             "varpro_lower": lower}
