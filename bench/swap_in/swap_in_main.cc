@@ -41,6 +41,10 @@ DEFINE_string(linear_solver, "",
               "Ceres's linear solver (default: sparse_normal_cholesky for "
               "pose graphs, sparse_schur for BAL, as Ceres's examples).");
 DEFINE_string(preconditioner, "jacobi", "Ceres's preconditioner.");
+DEFINE_string(varpro_preconditioner, "auto",
+              "VarPro's reduced preconditioner (auto, block_jacobi, "
+              "schur_jacobi, joint_cholesky): for measurements of the "
+              "memory/time trade-off; the swap-in view keeps auto.");
 DEFINE_int32(num_threads, 2, "Threads, for both solvers.");
 DEFINE_bool(tight, false,
             "Tolerances 1e-10 (function, gradient, parameter) instead of "
@@ -292,6 +296,13 @@ int Run() {
     varpro_options.linear_solver_ordering.reset();
     varpro_options.linear_parameter_blocks = p.linear_blocks;
     varpro_options.allow_nonlinear_elimination = p.nonlinear_elimination;
+    if (!ceres_varpro::StringToReducedPreconditionerType(
+            FLAGS_varpro_preconditioner,
+            &varpro_options.reduced_preconditioner_type)) {
+      std::cerr << "swap_in_bench: unknown --varpro_preconditioner "
+                << FLAGS_varpro_preconditioner << "\n";
+      return 2;
+    }
     const double start = Now();
     if (FLAGS_solver == "varpro_ceres") {
       ceres_varpro::SolveWithCeres(varpro_options, p.problem.get(), &summary);
