@@ -31,6 +31,9 @@ struct VarProStatistics {
   int num_inner_iterations =
       0;                    // Inner Gauss-Newton passes (robust/nonlinear).
   int num_evaluations = 0;  // Points at which l*(θ) was computed.
+  // Nonlinear regime: block solves at candidates that ended on chord steps
+  // (residuals only; the block's Jacobian waits for acceptance).
+  int num_chord_converged_blocks = 0;
   // Evaluations of the Jacobian (all columns) at accepted points; the
   // nonlinear regime's inner passes that evaluated every column already are
   // not counted twice.

@@ -289,21 +289,37 @@ void BlockSparseMatrix::MultiplyThenTransposeMultiply(
       });
 }
 
+// Row by row, as Jᵀx: a pass in memory order, on every thread even when there
+// are few column blocks (bundle adjustment's cameras).
 void BlockSparseMatrix::SquaredColumnNorm(double* out, int cb_begin, int cb_end,
                                           int num_threads) const {
+  if (cb_begin >= cb_end) return;
   const Layout& l = *layout_;
-  ParallelFor(num_threads, cb_begin, cb_end, [&](int, int c) {
-    const int cols = l.col_block_sizes[c];
-    VectorRef oc(out + l.col_block_offsets[c], cols);
-    oc.setZero();
-    for (const ColumnEntry& e : column_entries(c)) {
-      const int rows = l.row_block_sizes[e.row_block];
-      oc += ConstMatrixRef(&values_[e.position], rows, cols)
-                .colwise()
-                .squaredNorm()
-                .transpose();
-    }
-  });
+  const int first_col = l.col_block_offsets[cb_begin];
+  std::fill(
+      out + first_col,
+      out + l.col_block_offsets[cb_end - 1] + l.col_block_sizes[cb_end - 1],
+      0.0);
+  SumOverRowParts(
+      out, cb_begin, cb_end, num_threads,
+      [&](int row_begin, int row_end, double* partial) {
+        for (int r = row_begin; r < row_end; ++r) {
+          const int m = l.row_block_sizes[r];
+          for (int k = l.row_cell_begin[r]; k < l.row_cell_begin[r + 1]; ++k) {
+            const Cell& cell = l.cells[k];
+            if (cell.col_block < cb_begin) continue;
+            if (cell.col_block >= cb_end) break;  // Sorted by column.
+            const int cols = l.col_block_sizes[cell.col_block];
+            const double* a = &values_[cell.position];
+            double* o =
+                partial + l.col_block_offsets[cell.col_block] - first_col;
+            for (int i = 0; i < m; ++i) {
+              for (int t = 0; t < cols; ++t)
+                o[t] += a[i * cols + t] * a[i * cols + t];
+            }
+          }
+        }
+      });
 }
 
 Eigen::MatrixXd BlockSparseMatrix::ToDense() const {

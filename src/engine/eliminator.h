@@ -62,11 +62,17 @@ class Eliminator : public ceres::EvaluationCallback {
     // Blockwise regimes: blocks whose inner solve did not converge.
     int num_bad_blocks = 0;
     // Initialize() left residuals, A and the Gram factor of the initial point
-    // here (exact regimes): the first elimination need not redo them.
+    // here (exact regimes; blockwise: residuals and the inner solves' Jacobian
+    // columns): the first elimination need not redo them.
     bool initial_point_ready = false;
     // Blockwise regimes: the inner solves evaluated every column, so the
-    // Jacobian at this point is complete without another evaluation.
+    // Jacobian at this point is complete without another evaluation, except
+    // for the rows of the blocks in `stale_blocks`.
     bool jacobian_complete = false;
+    // Blockwise regimes: blocks whose chord steps converged, so their rows
+    // were evaluated without Jacobians; `num_stale_blocks` of them are set.
+    std::vector<char> stale_blocks;
+    int num_stale_blocks = 0;
     // Iterative regimes, valid with the Jacobian: r - A G⁻¹Aᵀr, the residual
     // after one more (linearised) Gauss-Newton step on the linear blocks.
     // J_θᵀ of it is the Schur-complement gradient, which stays exact to
@@ -114,17 +120,22 @@ class Eliminator : public ceres::EvaluationCallback {
   bool SolveBlockwise(Workspace* w, const Eigen::VectorXd& base);
   // One block's inner solve (blockwise regimes), by one thread: with a
   // prediction, starts from whichever of prediction and previous has the
-  // lower cost and takes chord steps from there; then damped Gauss-Newton to
-  // convergence. False if an evaluation failed at the starting point.
+  // lower cost and takes chord steps from there; if they do not converge,
+  // damped Gauss-Newton to convergence. *skipped: the chord steps converged,
+  // and the block's Jacobian rows are older than its values. False if an
+  // evaluation failed at the starting point.
   struct BlockScratch;
   struct BlockSolve;
   bool SolveBlock(Workspace* w, int k, int thread_id, BlockScratch* scratch,
                   const double* prediction, const double* previous,
-                  double* cost, int* passes, bool* converged);
-  void StartFromPrediction(const BlockSolve& b, const double* prediction,
-                           const double* previous);
-  bool SolveBlockGaussNewton(const BlockSolve& b, double* cost, int* passes,
-                             bool* converged);
+                  bool rows_ready, double* cost, int* passes, bool* converged,
+                  bool* skipped);
+  bool StartFromPrediction(const BlockSolve& b, const double* prediction,
+                           const double* previous, double* cost);
+  // Evaluates the Jacobian rows of w's stale blocks at their values.
+  bool EvaluateStaleBlocks(Workspace* w);
+  bool SolveBlockGaussNewton(const BlockSolve& b, bool rows_ready, double* cost,
+                             int* passes, bool* converged);
   // The block's rows: evaluated at the values in the user's memory (costs
   // recorded in the workspace when record_costs), saved and restored around
   // a trial step.

@@ -139,6 +139,10 @@ std::string Solver::Summary::FullReport() const {
         std::to_string(varpro.num_inner_iterations));
   }
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
+    row("Block solves ended on chord steps",
+        std::to_string(varpro.num_chord_converged_blocks));
+  }
+  if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
     row("Degenerate blocks (last point)",
         std::to_string(varpro.num_degenerate_blocks));
     row("Safeguard rejections",

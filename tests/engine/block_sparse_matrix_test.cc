@@ -91,6 +91,16 @@ TEST(BlockSparseMatrix, LeftMultiplyByRowsOnThreadsMatchesDense) {
       m.LeftMultiply(z.data(), again.data(), 0, 8, threads);
       ASSERT_EQ(again, w) << threads << " threads, repeat " << repeat;
     }
+    // Squared column norms by the same row ranges: columns 4..11 set, the
+    // rest untouched.
+    const Eigen::VectorXd norms = dense.colwise().squaredNorm().transpose();
+    Eigen::VectorXd squared = start;
+    m.SquaredColumnNorm(squared.data(), 2, 6, threads);
+    EXPECT_LT((squared.segment(4, 8) - norms.segment(4, 8)).norm(),
+              1e-12 * norms.norm())
+        << threads;
+    EXPECT_EQ(squared.head(4), start.head(4));
+    EXPECT_EQ(squared.tail(dense.cols() - 12), start.tail(dense.cols() - 12));
   }
 }
 

@@ -122,6 +122,71 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesNonlinearIndependent) {
   ExpectGradientMatchesFiniteDifferences(&p, 1e-5);
 }
 
+// A candidate near the current point: the landmarks' chord steps converge, so
+// their Jacobian rows wait for acceptance. Accepted, the Jacobian must be
+// Ceres's at that point, and the gradient J_θᵀ(r - A G⁻¹Aᵀr) from it.
+TEST(ReducedProblem, ChordConvergedBlocksGetTheirJacobianOnAcceptance) {
+  LandmarkOptions lo;
+  lo.bearing_only = true;
+  lo.num_landmarks = 8;
+  auto l = MakeLandmarkProblem(lo);
+  EnginePipeline p;
+  Solver::Options o = TwoThreadOptions(l->landmark_blocks());
+  o.allow_nonlinear_elimination = true;
+  ASSERT_TRUE(p.Build(l->problem.get(), o, /*exact_inner_solves=*/false))
+      << p.error;
+  ASSERT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
+  const Eigen::VectorXd x0 = p.Theta();
+  const int n = p.reduced->num_tangent();
+  Eigen::VectorXd gradient(n);
+  double cost = 0.0;
+  ASSERT_TRUE(
+      p.reduced->EvaluateJacobian(x0.data(), true, &cost, gradient.data()));
+
+  testing::TestRandom random(5);
+  Eigen::VectorXd delta(n);
+  for (int i = 0; i < n; ++i) delta[i] = random.Normal(1e-5);
+  Eigen::VectorXd x1(x0.size());
+  ASSERT_TRUE(p.reduced->Plus(x0.data(), delta.data(), x1.data()));
+  double candidate_cost = 0.0;
+  ASSERT_TRUE(p.reduced->Evaluate(x1.data(), &candidate_cost));
+  EXPECT_GT(p.stats.num_chord_converged_blocks, 0);
+  double accepted_cost = 0.0;
+  ASSERT_TRUE(p.reduced->EvaluateJacobian(x1.data(), false, &accepted_cost,
+                                          gradient.data()));
+  EXPECT_EQ(accepted_cost, candidate_cost);
+  const Eigen::MatrixXd engine_j = p.reduced->jacobian().ToDense();
+  p.reduced->WriteCurrentToUser(x1.data());
+
+  ceres::Problem::EvaluateOptions eo;
+  for (int c = 0; c < p.program.num_column_blocks(); ++c) {
+    const int b = p.program.column_parameter_blocks()[c];
+    eo.parameter_blocks.push_back(p.program.parameter_blocks()[b].values);
+  }
+  double ceres_cost = 0.0;
+  std::vector<double> residuals;
+  ceres::CRSMatrix crs;
+  ASSERT_TRUE(l->problem->Evaluate(eo, &ceres_cost, &residuals, nullptr, &crs));
+  EXPECT_NEAR(ceres_cost, accepted_cost, 1e-12 * accepted_cost);
+  Eigen::MatrixXd j = Eigen::MatrixXd::Zero(crs.num_rows, crs.num_cols);
+  for (int i = 0; i < crs.num_rows; ++i) {
+    for (int k = crs.rows[i]; k < crs.rows[i + 1]; ++k)
+      j(i, crs.cols[k]) = crs.values[k];
+  }
+  ASSERT_EQ(j.rows(), engine_j.rows());
+  ASSERT_EQ(j.cols(), engine_j.cols());
+  EXPECT_LE((engine_j - j).cwiseAbs().maxCoeff(),
+            1e-12 * j.cwiseAbs().maxCoeff());
+  const Eigen::MatrixXd jt = j.leftCols(n);
+  const Eigen::MatrixXd a = j.rightCols(j.cols() - n);
+  const Eigen::VectorXd r =
+      Eigen::Map<const Eigen::VectorXd>(residuals.data(), residuals.size());
+  const Eigen::VectorXd projected =
+      r - a * (a.transpose() * a).ldlt().solve(a.transpose() * r);
+  const Eigen::VectorXd expected = jt.transpose() * projected;
+  EXPECT_LE((gradient - expected).norm(), 1e-9 * expected.norm());
+}
+
 // The engine's S v and vᵀS v at the current point against the dense
 // S = J_θᵀJ_θ - J_θᵀA (AᵀA)⁻¹ AᵀJ_θ, for random v.
 void ExpectSchurProductsMatch(EnginePipeline* p, const Eigen::MatrixXd& jt,
