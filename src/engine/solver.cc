@@ -139,7 +139,7 @@ std::string Solver::Summary::FullReport() const {
         std::to_string(varpro.num_inner_iterations));
   }
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
-    row("Block solves ended on chord steps",
+    row("Block solves ended by chords",
         std::to_string(varpro.num_chord_converged_blocks));
   }
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
