@@ -141,8 +141,6 @@ std::string Solver::Summary::FullReport() const {
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
     row("Block solves ended by chords",
         std::to_string(varpro.num_chord_converged_blocks));
-  }
-  if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
     row("Degenerate blocks (last point)",
         std::to_string(varpro.num_degenerate_blocks));
     row("Safeguard rejections",

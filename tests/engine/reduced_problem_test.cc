@@ -28,6 +28,37 @@ double ReducedCostAt(EnginePipeline* p, const Eigen::VectorXd& x,
   return cost;
 }
 
+// Ceres's own evaluation at the values in the user's memory, parameter blocks
+// in the engine's column order: cost, residuals and the dense Jacobian (tangent
+// space, as the engine's).
+struct CeresEvaluation {
+  double cost = 0.0;
+  Eigen::VectorXd residuals;
+  Eigen::MatrixXd jacobian;
+};
+
+bool EvaluateWithCeres(const EnginePipeline& p, ceres::Problem* problem,
+                       CeresEvaluation* out) {
+  ceres::Problem::EvaluateOptions eo;
+  for (int c = 0; c < p.program.num_column_blocks(); ++c) {
+    const int b = p.program.column_parameter_blocks()[c];
+    eo.parameter_blocks.push_back(p.program.parameter_blocks()[b].values);
+  }
+  std::vector<double> residuals;
+  ceres::CRSMatrix crs;
+  if (!problem->Evaluate(eo, &out->cost, &residuals, nullptr, &crs)) {
+    return false;
+  }
+  out->residuals =
+      Eigen::Map<const Eigen::VectorXd>(residuals.data(), residuals.size());
+  out->jacobian = Eigen::MatrixXd::Zero(crs.num_rows, crs.num_cols);
+  for (int i = 0; i < crs.num_rows; ++i) {
+    for (int k = crs.rows[i]; k < crs.rows[i + 1]; ++k)
+      out->jacobian(i, crs.cols[k]) = crs.values[k];
+  }
+  return true;
+}
+
 // Checks ∇f = J_θᵀr against central differences of f in tangent space.
 void ExpectGradientMatchesFiniteDifferences(EnginePipeline* p,
                                             double tolerance) {
@@ -158,29 +189,17 @@ TEST(ReducedProblem, ChordConvergedBlocksGetTheirJacobianOnAcceptance) {
   const Eigen::MatrixXd engine_j = p.reduced->jacobian().ToDense();
   p.reduced->WriteCurrentToUser(x1.data());
 
-  ceres::Problem::EvaluateOptions eo;
-  for (int c = 0; c < p.program.num_column_blocks(); ++c) {
-    const int b = p.program.column_parameter_blocks()[c];
-    eo.parameter_blocks.push_back(p.program.parameter_blocks()[b].values);
-  }
-  double ceres_cost = 0.0;
-  std::vector<double> residuals;
-  ceres::CRSMatrix crs;
-  ASSERT_TRUE(l->problem->Evaluate(eo, &ceres_cost, &residuals, nullptr, &crs));
-  EXPECT_NEAR(ceres_cost, accepted_cost, 1e-12 * accepted_cost);
-  Eigen::MatrixXd j = Eigen::MatrixXd::Zero(crs.num_rows, crs.num_cols);
-  for (int i = 0; i < crs.num_rows; ++i) {
-    for (int k = crs.rows[i]; k < crs.rows[i + 1]; ++k)
-      j(i, crs.cols[k]) = crs.values[k];
-  }
+  CeresEvaluation ceres_eval;
+  ASSERT_TRUE(EvaluateWithCeres(p, l->problem.get(), &ceres_eval));
+  EXPECT_NEAR(ceres_eval.cost, accepted_cost, 1e-12 * accepted_cost);
+  const Eigen::MatrixXd& j = ceres_eval.jacobian;
   ASSERT_EQ(j.rows(), engine_j.rows());
   ASSERT_EQ(j.cols(), engine_j.cols());
   EXPECT_LE((engine_j - j).cwiseAbs().maxCoeff(),
             1e-12 * j.cwiseAbs().maxCoeff());
   const Eigen::MatrixXd jt = j.leftCols(n);
   const Eigen::MatrixXd a = j.rightCols(j.cols() - n);
-  const Eigen::VectorXd r =
-      Eigen::Map<const Eigen::VectorXd>(residuals.data(), residuals.size());
+  const Eigen::VectorXd& r = ceres_eval.residuals;
   const Eigen::VectorXd projected =
       r - a * (a.transpose() * a).ldlt().solve(a.transpose() * r);
   const Eigen::VectorXd expected = jt.transpose() * projected;
@@ -265,30 +284,16 @@ TEST(ReducedProblem, SchurProductMatchesCeresJacobianCoupledConstantGram) {
       p.reduced->EvaluateJacobian(x.data(), true, &cost, gradient.data()));
   p.reduced->WriteCurrentToUser(x.data());
 
-  ceres::Problem::EvaluateOptions eo;
-  for (int c = 0; c < p.program.num_column_blocks(); ++c) {
-    const int b = p.program.column_parameter_blocks()[c];
-    eo.parameter_blocks.push_back(p.program.parameter_blocks()[b].values);
-  }
-  double ceres_cost = 0.0;
-  ceres::CRSMatrix crs;
-  ASSERT_TRUE(g->problem->Evaluate(eo, &ceres_cost, nullptr, nullptr, &crs));
-  EXPECT_NEAR(ceres_cost, cost, 1e-10 * cost);
-  Eigen::MatrixXd j = Eigen::MatrixXd::Zero(crs.num_rows, crs.num_cols);
-  for (int i = 0; i < crs.num_rows; ++i) {
-    for (int k = crs.rows[i]; k < crs.rows[i + 1]; ++k)
-      j(i, crs.cols[k]) = crs.values[k];
-  }
+  CeresEvaluation ceres_eval;
+  ASSERT_TRUE(EvaluateWithCeres(p, g->problem.get(), &ceres_eval));
+  EXPECT_NEAR(ceres_eval.cost, cost, 1e-10 * cost);
+  const Eigen::MatrixXd& j = ceres_eval.jacobian;
   ASSERT_EQ(j.cols(), n + p.reduced->num_linear());
   const Eigen::MatrixXd jt = j.leftCols(n);
   const Eigen::MatrixXd a = j.rightCols(j.cols() - n);
   ExpectSchurProductsMatch(&p, jt, a, 1e-9);
   // And the reduced gradient is J_θᵀr there (Aᵀr = 0 at l*).
-  std::vector<double> residuals;
-  ASSERT_TRUE(
-      g->problem->Evaluate(eo, &ceres_cost, &residuals, nullptr, nullptr));
-  const Eigen::VectorXd r =
-      Eigen::Map<const Eigen::VectorXd>(residuals.data(), residuals.size());
+  const Eigen::VectorXd& r = ceres_eval.residuals;
   EXPECT_LE((a.transpose() * r).norm(), 1e-8 * (jt.transpose() * r).norm());
   EXPECT_LE((gradient - jt.transpose() * r).norm(), 1e-8 * gradient.norm());
 }
