@@ -48,6 +48,46 @@ TEST(BlockSparseMatrix, ProductsMatchDense) {
   EXPECT_LT((norms - dense.colwise().squaredNorm().transpose()).norm(), 1e-12);
 }
 
+// Every cell shape, the unrolled ones (2, 3, 4, 6 or 9 rows against 1 to 3
+// columns) and run-time sized ones (5 rows, 4 columns), in every product.
+TEST(BlockSparseMatrix, EveryCellShapeMatchesDense) {
+  const std::vector<int> shape_rows = {2, 3, 4, 6, 9, 5};
+  const std::vector<int> col_sizes = {1, 2, 3, 4};
+  std::vector<int> row_sizes;
+  std::vector<std::vector<int>> row_cols;
+  for (int r = 0; r < 2 * static_cast<int>(shape_rows.size()); ++r) {
+    row_sizes.push_back(shape_rows[r % shape_rows.size()]);
+    row_cols.push_back({0, 1, 2, 3});
+  }
+  BlockSparseMatrix m(row_sizes, col_sizes, row_cols);
+  for (int i = 0; i < m.num_nonzeros(); ++i)
+    m.values()[i] = std::sin(0.3 + 1.9 * i);
+  const Eigen::MatrixXd dense = m.ToDense();
+  const Eigen::VectorXd x = Eigen::VectorXd::LinSpaced(m.num_cols(), -1, 2);
+  const Eigen::VectorXd z = Eigen::VectorXd::LinSpaced(m.num_rows(), 1, -2);
+
+  Eigen::VectorXd jx = Eigen::VectorXd::Zero(m.num_rows());
+  m.RightMultiply(x.data(), jx.data(), 0, 4, 1);
+  EXPECT_LT((jx - dense * x).norm(), 1e-12 * (dense * x).norm());
+
+  Eigen::VectorXd jtz = Eigen::VectorXd::Zero(m.num_cols());
+  m.LeftMultiply(z.data(), jtz.data(), 0, 4, 1);
+  const Eigen::VectorXd expected_jtz = dense.transpose() * z;
+  EXPECT_LT((jtz - expected_jtz).norm(), 1e-12 * expected_jtz.norm());
+
+  // Columns [0, 2) times x, then the transpose of columns [2, 4).
+  Eigen::VectorXd rows(m.num_rows());
+  Eigen::VectorXd y = Eigen::VectorXd::Zero(m.num_cols());
+  m.MultiplyThenTransposeMultiply(x.data(), 0, 2, 2, 4, false, rows.data(),
+                                  y.data(), 1);
+  const Eigen::VectorXd expected_rows = dense.leftCols(3) * x.head(3);
+  EXPECT_LT((rows - expected_rows).norm(), 1e-12 * expected_rows.norm());
+  const Eigen::VectorXd expected_y =
+      dense.rightCols(7).transpose() * expected_rows;
+  EXPECT_LT((y.tail(7) - expected_y).norm(), 1e-12 * expected_y.norm());
+  EXPECT_EQ(y.head(3).norm(), 0.0);
+}
+
 // Enough rows that LeftMultiply splits them among threads (each summing into
 // its own copy of the result): same product for 1, 2 and 3 threads, for the
 // whole width and for column ranges, accumulated onto what y held.
