@@ -4,8 +4,10 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <utility>
 
+#include "engine/affine_differences.h"
 #include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "engine/small_kernels.h"
@@ -54,6 +56,13 @@ constexpr int kTimingRepeats = 3;
 // Every column for at most a quarter more: the accepted point's second
 // evaluation (a full one) is then saved.
 constexpr double kAllColumnsMaxExtraCost = 1.25;
+// Differences for A only when they take at most half the time of the cost
+// function's own Jacobian: the choice changes the last bits of the values,
+// so it must not flip between runs on a near tie.
+constexpr double kDifferencesMaxRelativeCost = 0.5;
+// ChooseLinearColumns times this many row blocks: every elimination needs A,
+// so even small problems gain, and the sample must stay small beside them.
+constexpr int kLinearColumnsSampleRows = 48;
 using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0,
                                   kMaxBlockwiseSize, kMaxBlockwiseSize>;
 using SmallVector =
@@ -171,6 +180,7 @@ bool Eliminator::Initialize(std::string* error) {
     }
   }
   if (blockwise_) ChooseInnerColumns();
+  if (exact_step_ && !analysis_.jacobian_constant) ChooseLinearColumns();
   // A at the initial point. When A is constant both workspaces share it and
   // it is never evaluated again; otherwise the candidate workspace is the
   // one the first elimination (at the same point) will use, so it keeps the
@@ -183,7 +193,7 @@ bool Eliminator::Initialize(std::string* error) {
     // Blockwise: the columns the inner solves evaluate, so that the first
     // elimination's first pass over each block finds its rows ready.
     ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
-    const Columns columns = blockwise_ ? inner_columns_ : Columns::kLinear;
+    const Columns columns = blockwise_ ? inner_columns_ : linear_columns_;
     if (!evaluator_->Evaluate(columns, &cost, w->residuals.data(),
                               w->jacobian.get(), w->row_costs.data())) {
       *error = "evaluation at the initial point failed: " + evaluator_->error();
@@ -212,19 +222,11 @@ bool Eliminator::Initialize(std::string* error) {
   return true;
 }
 
-void Eliminator::ChooseInnerColumns() {
-  inner_columns_ = Columns::kLinear;
-  // A sample of the row blocks the inner solves evaluate, timed with and
-  // without the θ columns (best of three, interleaved). The choice only
-  // moves work: the values are the same either way.
-  std::vector<int> sample;
-  const IndependentBlocks& blocks = *independent_blocks_;
-  for (int k = 0; k < blocks.num_blocks() &&
-                  static_cast<int>(sample.size()) < kTimingSampleRows;
-       ++k) {
-    for (const auto& row : blocks.rows(k)) sample.push_back(row.row_block);
-  }
-  if (sample.empty() || !evaluator_->UpdatePlusJacobians()) return;
+// Best of kTimingRepeats wall times of evaluating the sample's row blocks
+// into the candidate workspace with columns a and with columns b,
+// interleaved. False if an evaluation failed.
+bool Eliminator::TimeColumns(const std::vector<int>& sample, Columns a,
+                             Columns b, double* time_a, double* time_b) {
   BlockSparseMatrix* jacobian = candidate_->jacobian.get();
   double* residuals = candidate_->residuals.data();
   auto time = [&](Columns columns) {
@@ -239,20 +241,82 @@ void Eliminator::ChooseInnerColumns() {
     }
     return WallTimeInSeconds() - start;
   };
-  double linear = std::numeric_limits<double>::max();
-  double all = linear;
+  *time_a = *time_b = std::numeric_limits<double>::max();
   for (int repeat = 0; repeat < kTimingRepeats; ++repeat) {
-    const double tl = time(Columns::kLinear);
-    const double ta = time(Columns::kAll);
-    if (tl < 0.0 || ta < 0.0) return;
-    linear = std::min(linear, tl);
-    all = std::min(all, ta);
+    const double ta = time(a);
+    const double tb = time(b);
+    if (ta < 0.0 || tb < 0.0) return false;
+    *time_a = std::min(*time_a, ta);
+    *time_b = std::min(*time_b, tb);
+  }
+  return true;
+}
+
+void Eliminator::ChooseInnerColumns() {
+  inner_columns_ = Columns::kLinear;
+  // A sample of the row blocks the inner solves evaluate, timed with and
+  // without the θ columns (best of three, interleaved). The choice only
+  // moves work: the values are the same either way.
+  std::vector<int> sample;
+  const IndependentBlocks& blocks = *independent_blocks_;
+  for (int k = 0; k < blocks.num_blocks() &&
+                  static_cast<int>(sample.size()) < kTimingSampleRows;
+       ++k) {
+    for (const auto& row : blocks.rows(k)) sample.push_back(row.row_block);
+  }
+  if (sample.empty() || !evaluator_->UpdatePlusJacobians()) return;
+  double linear = 0.0;
+  double all = 0.0;
+  if (!TimeColumns(sample, Columns::kLinear, Columns::kAll, &linear, &all)) {
+    return;
   }
   if (all <= kAllColumnsMaxExtraCost * linear) inner_columns_ = Columns::kAll;
   VLOG(1) << "Inner solves evaluate "
           << (inner_columns_ == Columns::kAll ? "every column"
                                               : "linear columns")
           << " (sample: linear " << linear << " s, all " << all << " s)";
+}
+
+void Eliminator::ChooseLinearColumns() {
+  linear_columns_ = Columns::kLinear;
+  // The first row blocks, timed with the cost functions' Jacobians and with
+  // differences.
+  const int num_rows = std::min(kLinearColumnsSampleRows,
+                                candidate_->jacobian->num_row_blocks());
+  if (num_rows == 0) return;
+  // Not worth timing where differences cannot pay even against AutoDiff.
+  bool can_pay = false;
+  for (int r = 0; r < num_rows && !can_pay; ++r) {
+    const int rb = program_->active_residual_blocks()[r];
+    int linear_parameters = 0;
+    int parameters = 0;
+    for (int p : program_->residual_blocks()[rb].parameter_blocks) {
+      const Program::ParameterBlock& pb = program_->parameter_blocks()[p];
+      parameters += pb.size;
+      if (pb.col_block >= 0 && !program_->is_nonlinear_column(pb.col_block)) {
+        linear_parameters += pb.size;
+      }
+    }
+    can_pay = linear_parameters > 0 &&
+              DifferencesCanPay(linear_parameters, parameters);
+  }
+  if (!can_pay) return;
+  std::vector<int> sample(num_rows);
+  std::iota(sample.begin(), sample.end(), 0);
+  double jacobians = 0.0;
+  double differences = 0.0;
+  if (!TimeColumns(sample, Columns::kLinear, Columns::kLinearByDifferences,
+                   &jacobians, &differences)) {
+    return;
+  }
+  if (differences <= kDifferencesMaxRelativeCost * jacobians) {
+    linear_columns_ = Columns::kLinearByDifferences;
+  }
+  VLOG(1) << "A is evaluated by "
+          << (linear_columns_ == Columns::kLinear ? "the cost functions"
+                                                  : "differences")
+          << " (sample: Jacobians " << jacobians << " s, differences "
+          << differences << " s)";
 }
 
 void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
@@ -343,7 +407,7 @@ bool Eliminator::SolveExact(Workspace* w, const Eigen::VectorXd& base) {
   } else {
     w->initial_point_ready = false;
     const Columns columns =
-        analysis_.jacobian_constant ? Columns::kNone : Columns::kLinear;
+        analysis_.jacobian_constant ? Columns::kNone : linear_columns_;
     double cost0 = 0.0;
     {
       ScopedTimer timer(&statistics_->evaluation_time_in_seconds);

@@ -156,6 +156,15 @@ class Eliminator : public ceres::EvaluationCallback {
   // with AutoDiff, which differentiates all parameters anyway; the accepted
   // point then needs no second evaluation) or only the linear ones.
   void ChooseInnerColumns();
+  // Exact regimes with a varying A: chooses whether the eliminations
+  // evaluate A with the cost functions' Jacobians or by differences (cheaper
+  // with AutoDiff, whose Jets carry every parameter; affine blocks make them
+  // exact up to rounding). The accepted points' Jacobians are the cost
+  // functions' own either way.
+  void ChooseLinearColumns();
+  bool TimeColumns(const std::vector<int>& sample, ResidualEvaluator::Columns a,
+                   ResidualEvaluator::Columns b, double* time_a,
+                   double* time_b);
   bool EvaluateJacobian(Workspace* w);
   bool FactorGram(Workspace* w);
   bool Fail(const std::string& message);
@@ -183,6 +192,8 @@ class Eliminator : public ceres::EvaluationCallback {
   std::vector<double> block_costs_;
   std::vector<BlockScratch> block_scratch_;
   ResidualEvaluator::Columns inner_columns_ =
+      ResidualEvaluator::Columns::kLinear;
+  ResidualEvaluator::Columns linear_columns_ =
       ResidualEvaluator::Columns::kLinear;
   Eigen::VectorXd step_;           // θ ⊟ θ_current, for the prediction.
   Eigen::VectorXd current_theta_;  // θ (ambient) of current().

@@ -6,6 +6,7 @@
 #include <limits>
 #include <mutex>
 
+#include "engine/affine_differences.h"
 #include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
@@ -31,14 +32,18 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
   const BlockSparseMatrix::Layout& layout = *layout_;
   int max_jacobian_size = 0;
   int max_parameters = 0;
+  int max_residuals = 0;
+  int max_block_size = 0;
   for (size_t r = 0; r < active.size(); ++r) {
     const Program::ResidualBlock& rb = residuals[active[r]];
     row_offsets_.push_back(num_residuals_);
     num_residuals_ += rb.num_residuals;
     cell_positions_begin_.push_back(static_cast<int>(cell_positions_.size()));
     int jacobian_size = 0;
+    max_residuals = std::max(max_residuals, rb.num_residuals);
     for (int p : rb.parameter_blocks) {
       jacobian_size += rb.num_residuals * params[p].size;
+      max_block_size = std::max(max_block_size, params[p].size);
       int position = -1;
       for (int k = layout.row_cell_begin[r]; k < layout.row_cell_begin[r + 1];
            ++k) {
@@ -69,6 +74,8 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
     s.jacobians.resize(max_jacobian_size);
     s.jacobian_pointers.resize(max_parameters);
     s.parameters.resize(max_parameters);
+    s.moved.resize(max_block_size);
+    s.moved_residuals.resize(max_residuals);
   }
 }
 
@@ -149,7 +156,8 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     s.parameters[k] = pb.values;
     const bool wanted =
         positions[k] >= 0 && (columns == Columns::kAll ||
-                              (columns == Columns::kLinear &&
+                              ((columns == Columns::kLinear ||
+                                columns == Columns::kLinearByDifferences) &&
                                !program_->is_nonlinear_column(pb.col_block)));
     if (wanted) {
       s.jacobian_pointers[k] = s.jacobians.data() + offset;
@@ -159,14 +167,24 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
       s.jacobian_pointers[k] = nullptr;
     }
   }
-  if (!rb.cost_function->Evaluate(
-          s.parameters.data(), residuals,
-          any_jacobian ? s.jacobian_pointers.data() : nullptr)) {
+  const bool differences =
+      any_jacobian && columns == Columns::kLinearByDifferences;
+  if (!rb.cost_function->Evaluate(s.parameters.data(), residuals,
+                                  any_jacobian && !differences
+                                      ? s.jacobian_pointers.data()
+                                      : nullptr)) {
     RecordFailure(r, "the CostFunction returned false");
     return false;
   }
   if (!AllFinite(residuals, m)) {
     RecordFailure(r, "the CostFunction produced a non-finite residual");
+    return false;
+  }
+  if (differences && !AffineJacobiansByDifferences(
+                         *rb.cost_function, residuals, s.parameters.data(),
+                         s.jacobian_pointers.data(), s.moved.data(),
+                         s.moved_residuals.data())) {
+    RecordFailure(r, "the CostFunction returned false");
     return false;
   }
   if (any_jacobian && !StoreJacobians(r, row_block, s, jacobian)) {
@@ -201,10 +219,30 @@ bool ResidualEvaluator::StoreJacobians(int r, int row_block, const Scratch& s,
     double* cell = values + positions[k];
     if (program_->is_nonlinear_column(pb.col_block) &&
         plus_jacobian_offsets_[pb.col_block] >= 0) {
-      MatrixRef(cell, m, pb.tangent_size).noalias() =
-          ConstMatrixRef(ambient, m, pb.size) *
-          ConstMatrixRef(&plus_jacobians_[plus_jacobian_offsets_[pb.col_block]],
-                         pb.size, pb.tangent_size);
+      const double* plus =
+          &plus_jacobians_[plus_jacobian_offsets_[pb.col_block]];
+      if (pb.size == 4 && pb.tangent_size == 3) {
+        // Quaternions, the usual case: the product unrolled per row.
+        using Rows4 = Eigen::Matrix<double, Eigen::Dynamic, 4, Eigen::RowMajor>;
+        using Rows3 = Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>;
+        using Plus43 = Eigen::Matrix<double, 4, 3, Eigen::RowMajor>;
+        Eigen::Map<Rows3>(cell, m, 3).noalias() =
+            Eigen::Map<const Rows4>(ambient, m, 4)
+                .lazyProduct(Eigen::Map<const Plus43>(plus));
+      } else {
+        // A few coefficients each: plain loops beat Eigen's product set-up.
+        const int n = pb.size;
+        const int t = pb.tangent_size;
+        for (int row = 0; row < m; ++row) {
+          for (int j = 0; j < t; ++j) {
+            double sum = 0.0;
+            for (int i = 0; i < n; ++i) {
+              sum += ambient[row * n + i] * plus[i * t + j];
+            }
+            cell[row * t + j] = sum;
+          }
+        }
+      }
     } else {
       std::copy(ambient, ambient + m * pb.size, cell);
     }

@@ -20,7 +20,12 @@ namespace ceres_varpro::internal {
 // trust region would use.
 class ResidualEvaluator {
  public:
-  enum class Columns { kNone, kLinear, kAll };
+  // kLinearByDifferences: the linear columns by forward differences of
+  // residual-only evaluations. Exact up to rounding only for residual blocks
+  // affine in their linear blocks (the exact elimination regimes), where it
+  // replaces one AutoDiff evaluation, whose Jets carry every parameter, by a
+  // few plain ones.
+  enum class Columns { kNone, kLinear, kAll, kLinearByDifferences };
 
   ResidualEvaluator(const Program* program, int num_threads);
 
@@ -54,6 +59,9 @@ class ResidualEvaluator {
     std::vector<double> jacobians;
     std::vector<double*> jacobian_pointers;
     std::vector<const double*> parameters;
+    // kLinearByDifferences: a moved copy of one block, and its residuals.
+    std::vector<double> moved;
+    std::vector<double> moved_residuals;
   };
   std::shared_ptr<const BlockSparseMatrix::Layout> BuildLayout() const;
   void RecordFailure(int residual_block, const char* what);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "Eigen/Core"
+#include "engine/affine_differences.h"
 #include "engine/eigen_types.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
@@ -53,9 +54,12 @@ class ProbeEvaluator {
  public:
   explicit ProbeEvaluator(const Program& program) : program_(program) {}
 
+  // by_differences: the wanted blocks' Jacobians by forward differences,
+  // for blocks the residual is known to be affine in.
   bool Evaluate(int residual_block, const std::vector<const double*>& values,
                 const std::vector<bool>& want_jacobian, Eigen::VectorXd* r,
-                std::vector<RowMajorMatrix>* jacobians) const {
+                std::vector<RowMajorMatrix>* jacobians,
+                bool by_differences = false) const {
     const Program::ResidualBlock& rb =
         program_.residual_blocks()[residual_block];
     const int n = static_cast<int>(rb.parameter_blocks.size());
@@ -63,22 +67,33 @@ class ProbeEvaluator {
     jacobians->resize(n);
     std::vector<double*>& pointers = pointers_;
     pointers.assign(n, nullptr);
+    int max_size = 0;
     for (int k = 0; k < n; ++k) {
       if (!want_jacobian[k]) continue;
-      (*jacobians)[k].resize(
-          rb.num_residuals,
-          program_.parameter_blocks()[rb.parameter_blocks[k]].size);
+      const int size = program_.parameter_blocks()[rb.parameter_blocks[k]].size;
+      (*jacobians)[k].resize(rb.num_residuals, size);
       pointers[k] = (*jacobians)[k].data();
+      max_size = std::max(max_size, size);
     }
     // No Jacobian pointers at all when none is wanted: AutoDiff then runs on
     // plain doubles.
-    const bool any = std::find(want_jacobian.begin(), want_jacobian.end(),
-                               true) != want_jacobian.end();
-    if (!rb.cost_function->Evaluate(values.data(), r->data(),
-                                    any ? pointers.data() : nullptr)) {
+    const bool any = max_size > 0;
+    if (!rb.cost_function->Evaluate(
+            values.data(), r->data(),
+            any && !by_differences ? pointers.data() : nullptr)) {
       return false;
     }
     if (!r->allFinite()) return false;
+    if (any && by_differences) {
+      point_ = values;
+      moved_.resize(max_size);
+      moved_residuals_.resize(rb.num_residuals);
+      if (!AffineJacobiansByDifferences(
+              *rb.cost_function, r->data(), point_.data(), pointers.data(),
+              moved_.data(), moved_residuals_.data())) {
+        return false;
+      }
+    }
     for (int k = 0; k < n; ++k) {
       if (want_jacobian[k] && !(*jacobians)[k].allFinite()) return false;
     }
@@ -89,6 +104,8 @@ class ProbeEvaluator {
   const Program& program_;
   // Scratch: one evaluator per thread.
   mutable std::vector<double*> pointers_;
+  mutable std::vector<const double*> point_;
+  mutable std::vector<double> moved_, moved_residuals_;
 };
 
 // Max-norm closeness relative to the larger of the two matrices.
@@ -471,9 +488,19 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
     touches_theta |= moves;
   }
   if (!touches_theta) return;
+  // Affine in the linear blocks (ProbeAffinity came first), so their
+  // Jacobians may come from differences.
+  int parameters = 0;
+  int linear_parameters = 0;
+  for (int k = 0; k < n; ++k) {
+    const int size = params_[rb.parameter_blocks[k]].size;
+    parameters += size;
+    if (point.linear[k]) linear_parameters += size;
+  }
+  const bool by_differences = DifferencesCanPay(linear_parameters, parameters);
   std::vector<RowMajorMatrix>& j3 = scratch->j3;
   if (!probe.Evaluate(point.residual_block, at_theta, point.linear,
-                      &scratch->r3, &j3)) {
+                      &scratch->r3, &j3, by_differences)) {
     v->gram_constant = v->jacobian_constant = 0;  // Cannot tell; be safe.
     return;
   }
