@@ -23,11 +23,13 @@ bool AffineJacobiansByDifferences(const ceres::CostFunction& cost_function,
 // An AutoDiff evaluation with Jacobians costs about as much as
 // 1 + (all parameters) plain ones, since every Jet carries a derivative per
 // parameter; differences for the linear parameters cost 1 + (linear
-// parameters). True when differences can take at most half the time of the
-// cost function's own Jacobians (a cost function with analytic Jacobians
-// may still be faster: the eliminator times both).
-inline bool DifferencesCanPay(int linear_parameters, int parameters) {
-  return 2 * (1 + linear_parameters) <= 1 + parameters;
+// parameters). True when differences over `evaluations` residual blocks
+// with these parameter totals can take at most half the time of the cost
+// functions' own Jacobians (analytic Jacobians may still be faster: the
+// eliminator times both).
+inline bool DifferencesCanPay(int linear_parameters, int parameters,
+                              int evaluations = 1) {
+  return 2 * (evaluations + linear_parameters) <= evaluations + parameters;
 }
 
 }  // namespace ceres_varpro::internal

@@ -284,23 +284,30 @@ void Eliminator::ChooseLinearColumns() {
   const int num_rows = std::min(kLinearColumnsSampleRows,
                                 candidate_->jacobian->num_row_blocks());
   if (num_rows == 0) return;
-  // Not worth timing where differences cannot pay even against AutoDiff.
-  bool can_pay = false;
-  for (int r = 0; r < num_rows && !can_pay; ++r) {
+  // Not worth timing where differences cannot pay even against AutoDiff
+  // (summed over the sample, rows without linear blocks aside).
+  int linear_parameters = 0;
+  int parameters = 0;
+  int rows = 0;
+  for (int r = 0; r < num_rows; ++r) {
     const int rb = program_->active_residual_blocks()[r];
-    int linear_parameters = 0;
-    int parameters = 0;
+    int row_linear = 0;
+    int row_parameters = 0;
     for (int p : program_->residual_blocks()[rb].parameter_blocks) {
       const Program::ParameterBlock& pb = program_->parameter_blocks()[p];
-      parameters += pb.size;
+      row_parameters += pb.size;
       if (pb.col_block >= 0 && !program_->is_nonlinear_column(pb.col_block)) {
-        linear_parameters += pb.size;
+        row_linear += pb.size;
       }
     }
-    can_pay = linear_parameters > 0 &&
-              DifferencesCanPay(linear_parameters, parameters);
+    if (row_linear == 0) continue;
+    linear_parameters += row_linear;
+    parameters += row_parameters;
+    ++rows;
   }
-  if (!can_pay) return;
+  if (rows == 0 || !DifferencesCanPay(linear_parameters, parameters, rows)) {
+    return;
+  }
   std::vector<int> sample(num_rows);
   std::iota(sample.begin(), sample.end(), 0);
   double jacobians = 0.0;
