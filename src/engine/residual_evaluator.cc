@@ -180,10 +180,14 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     RecordFailure(r, "the CostFunction produced a non-finite residual");
     return false;
   }
-  if (differences && !AffineJacobiansByDifferences(
-                         *rb.cost_function, residuals, s.parameters.data(),
-                         s.jacobian_pointers.data(), s.moved.data(),
-                         s.moved_residuals.data())) {
+  // A cost function may fail at the moved points: then its own Jacobians.
+  if (differences &&
+      !AffineJacobiansByDifferences(*rb.cost_function, residuals,
+                                    s.parameters.data(),
+                                    s.jacobian_pointers.data(), s.moved.data(),
+                                    s.moved_residuals.data()) &&
+      !rb.cost_function->Evaluate(s.parameters.data(), residuals,
+                                  s.jacobian_pointers.data())) {
     RecordFailure(r, "the CostFunction returned false");
     return false;
   }

@@ -204,8 +204,10 @@ class StructureAnalyzer {
   bool FindComponents();
   void FindThetaCoupling();
   void PinGauges();
-  bool EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
-                         ProbePoint* point) const;
+  // by_differences: the linear blocks' Jacobians by differences (exact
+  // only where the residual is affine in them).
+  bool EvaluateAtCurrent(const ProbeEvaluator& probe, int r, ProbePoint* point,
+                         bool by_differences = false) const;
   bool IsShiftInvariantAt(const ProbeEvaluator& probe, int r) const;
   bool LinearJacobiansSumToZero(const ProbePoint& point) const;
   void ClassifyRegime();
@@ -376,7 +378,8 @@ bool StructureAnalyzer::ProbeResiduals() {
 // Residual block r at the current values, with its free linear blocks'
 // Jacobians. False if it could not be evaluated.
 bool StructureAnalyzer::EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
-                                          ProbePoint* point) const {
+                                          ProbePoint* point,
+                                          bool by_differences) const {
   const Program::ResidualBlock& rb = residuals_[r];
   const int n = static_cast<int>(rb.parameter_blocks.size());
   point->residual_block = r;
@@ -389,21 +392,44 @@ bool StructureAnalyzer::EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
     point->at[k] = params_[p].values;
     point->linear[k] = IsFreeLinear(p);
   }
-  return probe.Evaluate(r, point->at, point->linear, &point->r0, &point->j0);
+  return probe.Evaluate(r, point->at, point->linear, &point->r0, &point->j0,
+                        by_differences);
 }
 
+// Where differences can pay, the linear blocks' Jacobians come from them
+// first: if the residual is affine in them (the affinity test holds with
+// secant Jacobians as well as with exact ones) they are exact, and the
+// shift-invariance and Gram-constancy tests use them; otherwise the cost
+// function's own are evaluated for those tests.
 Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe, int r,
                                          ProbeScratch* scratch) const {
   Verdict v;
   ProbePoint& point = scratch->point;
-  if (!EvaluateAtCurrent(probe, r, &point)) {
+  int parameters = 0;
+  int linear_parameters = 0;
+  for (int p : residuals_[r].parameter_blocks) {
+    parameters += params_[p].size;
+    if (IsFreeLinear(p)) linear_parameters += params_[p].size;
+  }
+  // A cost function may fail at the moved points; the exact way then.
+  bool by_differences = DifferencesCanPay(linear_parameters, parameters);
+  bool ok = EvaluateAtCurrent(probe, r, &point, by_differences);
+  if (!ok && by_differences) {
+    by_differences = false;
+    ok = EvaluateAtCurrent(probe, r, &point);
+  }
+  if (!ok) {
     v.evaluated = -1;
     return v;
   }
   v.evaluated = 1;
+  const bool affine = ProbeAffinity(probe, point, scratch, &v);
+  if (!affine && by_differences && !EvaluateAtCurrent(probe, r, &point)) {
+    v.evaluated = -1;
+    return v;
+  }
   v.shift_invariant = LinearJacobiansSumToZero(point);
-  if (!ProbeAffinity(probe, point, scratch, &v)) return v;
-  ProbeGramConstancy(probe, point, scratch, &v);
+  if (affine) ProbeGramConstancy(probe, point, scratch, &v);
   return v;
 }
 

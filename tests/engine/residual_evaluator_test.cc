@@ -151,5 +151,53 @@ TEST(ResidualEvaluator, DifferencesKeepTheirPrecisionForLargeValues) {
   EXPECT_LE((a - a_diff).cwiseAbs().maxCoeff(), 1e-12 * 5.0);
 }
 
+// Affine in x, but defined only for x_i <= 100 (a cost function's own
+// domain check).
+class BoundedDomainCost : public ceres::SizedCostFunction<2, 1, 2> {
+ public:
+  bool Evaluate(double const* const* p, double* r,
+                double** jacobians) const override {
+    const double* x = p[1];
+    if (x[0] > 100.0 || x[1] > 100.0) return false;
+    r[0] = std::cos(p[0][0]) * x[0] + x[1] - 1.0;
+    r[1] = x[0] - std::sin(p[0][0]) * x[1];
+    if (jacobians != nullptr) {
+      if (jacobians[0] != nullptr) {
+        jacobians[0][0] = -std::sin(p[0][0]) * x[0];
+        jacobians[0][1] = -std::cos(p[0][0]) * x[1];
+      }
+      if (jacobians[1] != nullptr) {
+        jacobians[1][0] = std::cos(p[0][0]);
+        jacobians[1][1] = 1.0;
+        jacobians[1][2] = 1.0;
+        jacobians[1][3] = -std::sin(p[0][0]);
+      }
+    }
+    return true;
+  }
+};
+
+// Where the moved points leave the cost function's domain (x = 60 moves to
+// 120), the evaluation falls back on the cost function's own Jacobians
+// instead of failing.
+TEST(ResidualEvaluator, DifferencesFallBackWhereTheCostFunctionFails) {
+  double x[2] = {1.0, 2.0};
+  double phi[3] = {0.3, 1.1, -0.7};
+  ceres::Problem problem;
+  for (double& p : phi) {
+    problem.AddResidualBlock(new BoundedDomainCost, nullptr, &p, x);
+  }
+  EnginePipeline p;
+  ASSERT_TRUE(p.Build(&problem, TwoThreadOptions({x}))) << p.error;
+  x[0] = 60.0;
+  x[1] = 70.0;
+  const Evaluation jacobians =
+      EvaluateColumns(&p, ResidualEvaluator::Columns::kLinear);
+  const Evaluation differences =
+      EvaluateColumns(&p, ResidualEvaluator::Columns::kLinearByDifferences);
+  EXPECT_EQ(differences.jacobian.rightCols(2), jacobians.jacobian.rightCols(2));
+  EXPECT_EQ(differences.cost, jacobians.cost);
+}
+
 }  // namespace
 }  // namespace ceres_varpro::internal

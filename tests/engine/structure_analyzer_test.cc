@@ -106,6 +106,59 @@ TEST(StructureAnalyzer, GramConstancyDecidesTheCoupledRegime) {
   EXPECT_EQ(a->analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
 }
 
+// The edge of Ceres's pose_graph_3d example, W (R_iᵀ(t_j - t_i) - t̃), with
+// the example's parameter blocks (q_i, t_i, q_j, t_j): 14 Jet parameters
+// against 6 linear ones, so the probes take A by differences.
+struct ExampleEdge {
+  template <typename T>
+  bool operator()(const T* qi, const T* ti, const T* qj, const T* tj,
+                  T* residual) const {
+    const Eigen::Quaternion<T> q(qi[0], qi[1], qi[2], qi[3]);
+    const Eigen::Map<const Eigen::Matrix<T, 3, 1>> a(ti), b(tj);
+    const Eigen::Matrix<T, 3, 1> e =
+        q.normalized().conjugate() * (b - a) - measured.cast<T>();
+    for (int k = 0; k < 3; ++k) residual[k] = T(weights[k]) * e[k];
+    (void)qj;
+    return true;
+  }
+  Eigen::Vector3d measured, weights;
+};
+
+TEST(StructureAnalyzer, ProbesByDifferencesDecideTheRegimeAndTheGauge) {
+  PoseGraphOptions go;
+  go.num_poses = 8;
+  auto g = MakePoseGraph(go);
+  for (const bool anisotropic : {false, true}) {
+    ceres::Problem::Options po;
+    po.manifold_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+    ceres::Problem problem(po);
+    ceres::QuaternionManifold quaternion;
+    for (auto& q : g->q) problem.AddParameterBlock(q.data(), 4, &quaternion);
+    problem.SetParameterBlockConstant(g->q[0].data());
+    for (const auto& [i, j] : g->edges) {
+      auto* edge = new ExampleEdge;
+      edge->measured = Eigen::Vector3d(0.5, -0.25, 1.0);
+      edge->weights = anisotropic ? Eigen::Vector3d(1.0, 3.0, 0.5)
+                                  : Eigen::Vector3d::Constant(2.0);
+      problem.AddResidualBlock(
+          new ceres::AutoDiffCostFunction<ExampleEdge, 3, 4, 3, 4, 3>(edge),
+          nullptr, g->q[i].data(), g->t[i].data(), g->q[j].data(),
+          g->t[j].data());
+    }
+    auto a = Analyze(problem, g->translation_blocks());
+    ASSERT_TRUE(a->ok) << a->error;
+    EXPECT_TRUE(a->analysis.affine);
+    EXPECT_TRUE(a->analysis.coupled);
+    EXPECT_FALSE(a->analysis.jacobian_constant);
+    EXPECT_EQ(a->analysis.gram_constant, !anisotropic);
+    EXPECT_EQ(a->analysis.regime,
+              anisotropic ? EliminationRegime::COUPLED_VARYING_GRAM
+                          : EliminationRegime::COUPLED_CONSTANT_GRAM);
+    // Relative translations: shift invariant, one pin.
+    EXPECT_EQ(a->analysis.num_pins, 1);
+  }
+}
+
 TEST(StructureAnalyzer, ComponentsAndGaugePins) {
   PoseGraphOptions go;
   go.num_poses = 5;
