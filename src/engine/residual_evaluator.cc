@@ -141,6 +141,20 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
                                          int thread_id, double* cost,
                                          double* residuals,
                                          BlockSparseMatrix* jacobian) {
+  // Two instances: the inner solves' hot path carries no test for
+  // differences.
+  return columns == Columns::kLinearByDifferences
+             ? EvaluateRowBlock<true>(row_block, columns, thread_id, cost,
+                                      residuals, jacobian)
+             : EvaluateRowBlock<false>(row_block, columns, thread_id, cost,
+                                       residuals, jacobian);
+}
+
+template <bool kDifferences>
+bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
+                                         int thread_id, double* cost,
+                                         double* residuals,
+                                         BlockSparseMatrix* jacobian) {
   const int r = program_->active_residual_blocks()[row_block];
   const Program::ResidualBlock& rb = program_->residual_blocks()[r];
   const auto& params = program_->parameter_blocks();
@@ -156,8 +170,7 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     s.parameters[k] = pb.values;
     const bool wanted =
         positions[k] >= 0 && (columns == Columns::kAll ||
-                              ((columns == Columns::kLinear ||
-                                columns == Columns::kLinearByDifferences) &&
+                              (columns != Columns::kNone &&
                                !program_->is_nonlinear_column(pb.col_block)));
     if (wanted) {
       s.jacobian_pointers[k] = s.jacobians.data() + offset;
@@ -167,10 +180,8 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
       s.jacobian_pointers[k] = nullptr;
     }
   }
-  const bool differences =
-      any_jacobian && columns == Columns::kLinearByDifferences;
   if (!rb.cost_function->Evaluate(s.parameters.data(), residuals,
-                                  any_jacobian && !differences
+                                  any_jacobian && !kDifferences
                                       ? s.jacobian_pointers.data()
                                       : nullptr)) {
     RecordFailure(r, "the CostFunction returned false");
@@ -181,7 +192,7 @@ bool ResidualEvaluator::EvaluateRowBlock(int row_block, Columns columns,
     return false;
   }
   // A cost function may fail at the moved points: then its own Jacobians.
-  if (differences &&
+  if (kDifferences && any_jacobian &&
       !AffineJacobiansByDifferences(*rb.cost_function, residuals,
                                     s.parameters.data(),
                                     s.jacobian_pointers.data(), s.moved.data(),

@@ -65,6 +65,10 @@ class ResidualEvaluator {
   };
   std::shared_ptr<const BlockSparseMatrix::Layout> BuildLayout() const;
   void RecordFailure(int residual_block, const char* what);
+  template <bool kDifferences>
+  bool EvaluateRowBlock(int row_block, Columns columns, int thread_id,
+                        double* cost, double* residuals,
+                        BlockSparseMatrix* jacobian);
   // The two halves of EvaluateRowBlock after the CostFunction ran (r is the
   // residual block, row_block its row block).
   bool StoreJacobians(int r, int row_block, const Scratch& s,
