@@ -134,6 +134,8 @@ struct ProbePoint {
   int n;  // Its parameter blocks.
   std::vector<const double*> at;
   std::vector<bool> linear;
+  // Differences for its linear blocks' Jacobians can pay (the size rule).
+  bool differences_can_pay = false;
   Eigen::VectorXd r0;
   std::vector<RowMajorMatrix> j0;
 };
@@ -204,10 +206,10 @@ class StructureAnalyzer {
   bool FindComponents();
   void FindThetaCoupling();
   void PinGauges();
-  // by_differences: the linear blocks' Jacobians by differences (exact
-  // only where the residual is affine in them).
+  // allow_differences: the linear blocks' Jacobians by differences where
+  // they can pay (exact only where the residual is affine in them).
   bool EvaluateAtCurrent(const ProbeEvaluator& probe, int r, ProbePoint* point,
-                         bool by_differences = false) const;
+                         bool allow_differences = false) const;
   bool IsShiftInvariantAt(const ProbeEvaluator& probe, int r) const;
   bool LinearJacobiansSumToZero(const ProbePoint& point) const;
   void ClassifyRegime();
@@ -379,7 +381,7 @@ bool StructureAnalyzer::ProbeResiduals() {
 // Jacobians. False if it could not be evaluated.
 bool StructureAnalyzer::EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
                                           ProbePoint* point,
-                                          bool by_differences) const {
+                                          bool allow_differences) const {
   const Program::ResidualBlock& rb = residuals_[r];
   const int n = static_cast<int>(rb.parameter_blocks.size());
   point->residual_block = r;
@@ -387,13 +389,18 @@ bool StructureAnalyzer::EvaluateAtCurrent(const ProbeEvaluator& probe, int r,
   point->n = n;
   point->at.resize(n);
   point->linear.assign(n, false);
+  int parameters = 0;
+  int linear_parameters = 0;
   for (int k = 0; k < n; ++k) {
     const int p = rb.parameter_blocks[k];
     point->at[k] = params_[p].values;
     point->linear[k] = IsFreeLinear(p);
+    parameters += params_[p].size;
+    if (point->linear[k]) linear_parameters += params_[p].size;
   }
+  point->differences_can_pay = DifferencesCanPay(linear_parameters, parameters);
   return probe.Evaluate(r, point->at, point->linear, &point->r0, &point->j0,
-                        by_differences);
+                        allow_differences && point->differences_can_pay);
 }
 
 // Where differences can pay, the linear blocks' Jacobians come from them
@@ -405,15 +412,9 @@ Verdict StructureAnalyzer::ProbeResidual(const ProbeEvaluator& probe, int r,
                                          ProbeScratch* scratch) const {
   Verdict v;
   ProbePoint& point = scratch->point;
-  int parameters = 0;
-  int linear_parameters = 0;
-  for (int p : residuals_[r].parameter_blocks) {
-    parameters += params_[p].size;
-    if (IsFreeLinear(p)) linear_parameters += params_[p].size;
-  }
   // A cost function may fail at the moved points; the exact way then.
-  bool by_differences = DifferencesCanPay(linear_parameters, parameters);
-  bool ok = EvaluateAtCurrent(probe, r, &point, by_differences);
+  bool ok = EvaluateAtCurrent(probe, r, &point, /*allow_differences=*/true);
+  bool by_differences = point.differences_can_pay;
   if (!ok && by_differences) {
     by_differences = false;
     ok = EvaluateAtCurrent(probe, r, &point);
@@ -516,17 +517,9 @@ void StructureAnalyzer::ProbeGramConstancy(const ProbeEvaluator& probe,
   if (!touches_theta) return;
   // Affine in the linear blocks (ProbeAffinity came first), so their
   // Jacobians may come from differences.
-  int parameters = 0;
-  int linear_parameters = 0;
-  for (int k = 0; k < n; ++k) {
-    const int size = params_[rb.parameter_blocks[k]].size;
-    parameters += size;
-    if (point.linear[k]) linear_parameters += size;
-  }
-  const bool by_differences = DifferencesCanPay(linear_parameters, parameters);
   std::vector<RowMajorMatrix>& j3 = scratch->j3;
   if (!probe.Evaluate(point.residual_block, at_theta, point.linear,
-                      &scratch->r3, &j3, by_differences)) {
+                      &scratch->r3, &j3, point.differences_can_pay)) {
     v->gram_constant = v->jacobian_constant = 0;  // Cannot tell; be safe.
     return;
   }
