@@ -771,14 +771,20 @@ bool Eliminator::SolveBlockGaussNewton(const BlockSolve& b, bool rows_ready,
   double mu = 0.0;
   *converged = false;
   for (int it = 0; it < options_.max_inner_iterations; ++it) {
+    // Plain loops: Eigen sends these 3 x 3 products to its GEMV kernels.
     h.setZero();
     g.setZero();
+    double* hd = h.data();
     for (const auto& row : b.rows) {
-      const ConstMatrixRef a(values + row.linear_position, row.num_rows, n);
-      const ConstVectorRef re(
-          residuals + jacobian.row_block_offset(row.row_block), row.num_rows);
-      h.noalias() += a.transpose() * a;
-      g.noalias() += a.transpose() * re;
+      const double* a = values + row.linear_position;
+      const double* re = residuals + jacobian.row_block_offset(row.row_block);
+      for (int i = 0; i < row.num_rows; ++i) {
+        const double* ai = a + i * n;
+        for (int s = 0; s < n; ++s) {
+          g(s) += ai[s] * re[i];
+          for (int t = 0; t < n; ++t) hd[s * n + t] += ai[s] * ai[t];
+        }
+      }
     }
     if (!SolveDampedSmall(h, g, mu, &step)) {
       if (mu >= kMaxInnerDamping) break;  // Degenerate: frozen by the Gram.

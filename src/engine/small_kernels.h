@@ -10,9 +10,13 @@ namespace ceres_varpro::internal {
 
 // The kernel below; CA and CB are the column counts when known at compile
 // time (the loops are then unrolled), 0 when given at run time.
+// out never overlaps a or b (which may be the same matrix): __restrict lets
+// the compiler keep b's row in registers and vectorise the inner loop.
 template <int CA, int CB>
-inline void AddTransposeProductSized(const double* a, const double* b, int rows,
-                                     int ca, int cb, double* out, int ld) {
+inline void AddTransposeProductSized(const double* __restrict a,
+                                     const double* __restrict b, int rows,
+                                     int ca, int cb, double* __restrict out,
+                                     int ld) {
   const int na = CA > 0 ? CA : ca;
   const int nb = CB > 0 ? CB : cb;
   for (int r = 0; r < rows; ++r) {
@@ -41,6 +45,38 @@ inline void AddTransposeProduct(const double* a, const double* b, int rows,
     AddTransposeProductSized<1, 1>(a, b, rows, ca, cb, out, ld);
   } else {
     AddTransposeProductSized<0, 0>(a, b, rows, ca, cb, out, ld);
+  }
+}
+
+// out += aᵀb with the row count fixed too: the rows' products are summed
+// before they reach out, so each entry of out is loaded and stored once and
+// the loop over b's columns vectorises (2.5x fewer instructions than the
+// kernel above for two-row bundle-adjustment cells). The sum's order differs
+// from AddTransposeProduct's, so results may differ in the last bits.
+template <int R, int CA, int CB>
+inline void AddTransposeProductFixed(const double* __restrict a,
+                                     const double* __restrict b,
+                                     double* __restrict out, int ld) {
+  for (int i = 0; i < CA; ++i) {
+    double* __restrict o = out + i * ld;
+    for (int j = 0; j < CB; ++j) {
+      double sum = a[i] * b[j];
+      for (int r = 1; r < R; ++r) sum += a[r * CA + i] * b[r * CB + j];
+      o[j] += sum;
+    }
+  }
+}
+
+// AddTransposeProduct with the fixed kernel for two-row cells of 3- and
+// 9-parameter blocks (reprojection errors of points and cameras).
+inline void AddTransposeProductFused(const double* a, const double* b, int rows,
+                                     int ca, int cb, double* out, int ld) {
+  if (rows == 2 && ca == 9 && cb == 9) {
+    AddTransposeProductFixed<2, 9, 9>(a, b, out, ld);
+  } else if (rows == 2 && ca == 3 && cb == 9) {
+    AddTransposeProductFixed<2, 3, 9>(a, b, out, ld);
+  } else {
+    AddTransposeProduct(a, b, rows, ca, cb, out, ld);
   }
 }
 
