@@ -67,6 +67,22 @@ inline void AddTransposeProductFixed(const double* __restrict a,
   }
 }
 
+// out += aᵀa for a (R x C), only the entries (i, j) with j <= i of the
+// row-major out: a diagonal block whose other triangle is filled by symmetry
+// later. Each entry is AddTransposeProductFixed's, bit for bit.
+template <int R, int C>
+inline void AddGramLowerFixed(const double* __restrict a,
+                              double* __restrict out, int ld) {
+  for (int i = 0; i < C; ++i) {
+    double* __restrict o = out + i * ld;
+    for (int j = 0; j <= i; ++j) {
+      double sum = a[i] * a[j];
+      for (int r = 1; r < R; ++r) sum += a[r * C + i] * a[r * C + j];
+      o[j] += sum;
+    }
+  }
+}
+
 // AddTransposeProduct with the fixed kernel for two-row cells of 3- and
 // 9-parameter blocks (reprojection errors of points and cameras).
 inline void AddTransposeProductFused(const double* a, const double* b, int rows,

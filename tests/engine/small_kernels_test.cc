@@ -31,5 +31,22 @@ TEST(SmallKernels, AddTransposeProductFusedMatchesEigen) {
   ExpectFusedMatchesEigen(2, 6, 6);
 }
 
+// A diagonal block: the lower triangle (j <= i) gets aᵀa, the rest of out
+// is left alone.
+TEST(SmallKernels, AddGramLowerFixedFillsTheLowerTriangleOnly) {
+  const RowMajor a = RowMajor::Random(2, 9);
+  const int ld = 11;
+  RowMajor out = RowMajor::Random(9, ld);
+  const RowMajor before = out;
+  AddGramLowerFixed<2, 9>(a.data(), out.data(), ld);
+  const RowMajor gram = a.transpose() * a;
+  for (int i = 0; i < 9; ++i) {
+    for (int j = 0; j < ld; ++j) {
+      const double expected = j <= i ? before(i, j) + gram(i, j) : before(i, j);
+      EXPECT_NEAR(out(i, j), expected, 1e-14) << i << ", " << j;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ceres_varpro::internal
