@@ -98,6 +98,23 @@ inline void AddPointPair(const double* __restrict e0,
 #endif
 }
 
+// z (3 x width, row-major) = -g e for a 3 x 3 g and e's rows e0..e2: one
+// pass over z per row, where the general loop in AddBlockCorrection makes
+// three.
+inline void MinusInverseTimesRows3(const double* __restrict g,
+                                   const double* __restrict e0,
+                                   const double* __restrict e1,
+                                   const double* __restrict e2, int width,
+                                   double* __restrict z) {
+  for (int r = 0; r < 3; ++r) {
+    const double g0 = -g[3 * r], g1 = -g[3 * r + 1], g2 = -g[3 * r + 2];
+    double* __restrict zr = z + r * width;
+    for (int i = 0; i < width; ++i) {
+      zr[i] = g0 * e0[i] + g1 * e1[i] + g2 * e2[i];
+    }
+  }
+}
+
 // AddPairProducts for a 3-parameter point and θ blocks of S parameters, the
 // bundle-adjustment shape that dominates the formation: Eigen's lazy product
 // over strided maps spent three to four instructions per multiply-add.
@@ -291,13 +308,18 @@ void DenseReducedSolver::AddBlockCorrection(const ReducedProblem& problem,
   }
   s->z.resize(p * width);
   const double* e = s->e_rows.data();
-  for (int r = 0; r < p; ++r) {
-    double* zr = s->z.data() + r * width;
-    std::fill(zr, zr + width, 0.0);
-    for (int t = 0; t < p; ++t) {
-      const double ginv = s->inverse[r * p + t];
-      const double* et = e + t * width;
-      for (int i = 0; i < width; ++i) zr[i] -= ginv * et[i];
+  if (p == 3) {
+    MinusInverseTimesRows3(s->inverse.data(), e, e + width, e + 2 * width,
+                           width, s->z.data());
+  } else {
+    for (int r = 0; r < p; ++r) {
+      double* zr = s->z.data() + r * width;
+      std::fill(zr, zr + width, 0.0);
+      for (int t = 0; t < p; ++t) {
+        const double ginv = s->inverse[r * p + t];
+        const double* et = e + t * width;
+        for (int i = 0; i < width; ++i) zr[i] -= ginv * et[i];
+      }
     }
   }
   const Span<int> cols = blocks.theta_col_blocks(k);
