@@ -771,7 +771,8 @@ bool Eliminator::SolveBlockGaussNewton(const BlockSolve& b, bool rows_ready,
   double mu = 0.0;
   *converged = false;
   for (int it = 0; it < options_.max_inner_iterations; ++it) {
-    // Plain loops: Eigen sends these 3 x 3 products to its GEMV kernels.
+    // Plain loops: Eigen sends these tiny products (3 x 3 for points) to
+    // its GEMV kernels.
     h.setZero();
     g.setZero();
     double* hd = h.data();
