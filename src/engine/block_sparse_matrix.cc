@@ -153,7 +153,17 @@ std::shared_ptr<const BlockSparseMatrix::Layout> BlockSparseMatrix::BuildLayout(
 
 BlockSparseMatrix::BlockSparseMatrix(std::shared_ptr<const Layout> layout)
     : layout_(std::move(layout)),
-      values_(layout_->row_values_begin.back(), 0.0) {}
+      num_nonzeros_(layout_->row_values_begin.back()),
+      values_(static_cast<double*>(
+          std::calloc(std::max(1, num_nonzeros_), sizeof(double)))) {
+  CHECK(values_ != nullptr)
+      << "out of memory for a Jacobian of " << num_nonzeros_ << " values";
+}
+
+BlockSparseMatrix::BlockSparseMatrix(const BlockSparseMatrix& other)
+    : BlockSparseMatrix(other.layout_) {
+  std::copy(other.values(), other.values() + num_nonzeros_, values());
+}
 
 BlockSparseMatrix::BlockSparseMatrix(
     const std::vector<int>& row_block_sizes,

@@ -200,6 +200,8 @@ bool Eliminator::Initialize(std::string* error) {
       return false;
     }
   }
+  has_initial_point_cost_ = true;
+  initial_point_cost_ = cost;
   // Every eliminated block must be determined at the initial point.
   double* factor_time = &statistics_->factorization_time_in_seconds;
   if (blockwise_) {

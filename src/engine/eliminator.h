@@ -88,6 +88,11 @@ class Eliminator : public ceres::EvaluationCallback {
   // Reads the initial l from the user's memory, factors G when it is
   // constant and checks that every eliminated block is determined.
   bool Initialize(std::string* error);
+  // Initialize evaluated the residuals at the user's point (it does when
+  // there are linear blocks): their cost, so the preprocessor need not
+  // evaluate them a second time.
+  bool has_initial_point_cost() const { return has_initial_point_cost_; }
+  double initial_point_cost() const { return initial_point_cost_; }
 
   void PrepareForEvaluation(bool evaluate_jacobians,
                             bool new_evaluation_point) override;
@@ -184,6 +189,8 @@ class Eliminator : public ceres::EvaluationCallback {
   Workspace* last_ = nullptr;
   bool has_current_ = false;
   Eigen::VectorXd initial_linear_;
+  bool has_initial_point_cost_ = false;
+  double initial_point_cost_ = 0.0;
 
   std::unique_ptr<IndependentBlocks> independent_blocks_;
 

@@ -13,7 +13,29 @@ IndependentBlocks::IndependentBlocks(const BlockSparseMatrix& jacobian,
   CHECK_LE(0, first);
   CHECK_LE(first, jacobian.num_col_blocks());
   std::vector<char> touches_linear(jacobian.num_row_blocks(), 0);
+  // Sized up front: tens of thousands of blocks grew these by doubling.
+  int num_rows = 0;
+  std::vector<int> num_links(first, 0);
+  for (int c = first; c < jacobian.num_col_blocks(); ++c) {
+    for (const auto& e : jacobian.column_entries(c)) {
+      ++num_rows;
+      for (auto* cell = jacobian.row_cells_begin(e.row_block);
+           cell != jacobian.row_cells_end(e.row_block); ++cell) {
+        if (cell->col_block < first) ++num_links[cell->col_block];
+      }
+    }
+  }
   std::vector<std::vector<Link>> links(first);
+  int num_cells = 0;
+  for (int c = 0; c < first; ++c) {
+    links[c].reserve(num_links[c]);
+    num_cells += num_links[c];
+  }
+  rows_.reserve(num_rows);
+  cells_.reserve(num_cells);
+  links_.reserve(num_cells);
+  theta_col_blocks_.reserve(num_cells);
+  theta_local_.reserve(num_cells);
   blocks_.resize(jacobian.num_col_blocks() - first);
   for (int k = 0; k < num_blocks(); ++k) {
     Block& block = blocks_[k];

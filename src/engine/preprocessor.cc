@@ -93,8 +93,8 @@ bool Analyze(const Solver::Options& options, PreprocessorTarget target,
   return true;
 }
 
-// The user's point: its θ and l, the fixed cost and the initial cost.
-bool EvaluateInitialPoint(PreprocessedProblem* pp, std::string* error) {
+// The user's point: its θ and l, and the fixed cost.
+bool ReadInitialPoint(PreprocessedProblem* pp, std::string* error) {
   Program& program = pp->program;
   pp->initial_theta.resize(program.num_theta_ambient());
   pp->initial_linear.resize(program.num_linear_parameters());
@@ -103,8 +103,16 @@ bool EvaluateInitialPoint(PreprocessedProblem* pp, std::string* error) {
   double fixed_cost = 0.0;
   if (!program.EvaluateFixedCost(&fixed_cost, error)) return false;
   pp->fixed_cost = fixed_cost;
-  if (pp->evaluator == nullptr) {
-    pp->initial_cost = fixed_cost;
+  pp->initial_cost = fixed_cost;
+  return true;
+}
+
+// The cost at the user's point. The eliminator's initialisation evaluates
+// it whenever there are linear blocks: a second evaluation of every residual
+// would cost as much again (~6 ms on a BAL file with 84k observations).
+bool RecordInitialCost(PreprocessedProblem* pp, std::string* error) {
+  if (pp->eliminator != nullptr && pp->eliminator->has_initial_point_cost()) {
+    pp->initial_cost = pp->fixed_cost + pp->eliminator->initial_point_cost();
     return true;
   }
   std::vector<double> residuals(pp->evaluator->num_residuals());
@@ -115,7 +123,7 @@ bool EvaluateInitialPoint(PreprocessedProblem* pp, std::string* error) {
              pp->evaluator->error();
     return false;
   }
-  pp->initial_cost = cost + fixed_cost;
+  pp->initial_cost = pp->fixed_cost + cost;
   return true;
 }
 
@@ -160,9 +168,14 @@ bool Preprocess(const Solver::Options& options, PreprocessorTarget target,
     pp->evaluator = std::make_unique<ResidualEvaluator>(
         &pp->program, std::max(1, options.num_threads));
   }
-  if (!EvaluateInitialPoint(pp, error)) return false;
+  if (!ReadInitialPoint(pp, error)) return false;
   if (pp->evaluator == nullptr) return true;  // Nothing can move.
-  if (!InitializeEliminator(options, statistics, pp, error)) return false;
+  if (!InitializeEliminator(options, statistics, pp, error)) {
+    std::string ignored;  // Initialize's error is the one to report.
+    RecordInitialCost(pp, &ignored);
+    return false;
+  }
+  if (!RecordInitialCost(pp, error)) return false;
   if (target == PreprocessorTarget::kEngine) {
     SetUpReducedProblem(options, statistics, pp);
   }

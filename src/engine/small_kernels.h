@@ -111,8 +111,12 @@ inline bool CholeskyPivotIsDegenerate(double pivot_squared,
 // In-place Cholesky factorisation A = LLᵀ of an n x n SPD matrix: reads the
 // lower triangle, writes L there. False at the first degenerate pivot
 // (relative to max_diagonal, the largest diagonal entry of A): Eigen's LLT
-// would accept a numerically singular block.
-inline bool CholeskyFactorizeInPlace(double* a, int n, double max_diagonal) {
+// would accept a numerically singular block. N > 0 fixes n at compile time
+// (the same operations in the same order, unrolled).
+template <int N = 0>
+inline bool CholeskyFactorizeInPlaceSized(double* a, int n,
+                                          double max_diagonal) {
+  if constexpr (N > 0) n = N;
   for (int j = 0; j < n; ++j) {
     double d = a[j * n + j];
     for (int t = 0; t < j; ++t) d -= a[j * n + t] * a[j * n + t];
@@ -129,7 +133,10 @@ inline bool CholeskyFactorizeInPlace(double* a, int n, double max_diagonal) {
 }
 
 // x = (LLᵀ)⁻¹ b with the factor of CholeskyFactorizeInPlace (x may be b).
-inline void CholeskySolve(const double* l, int n, const double* b, double* x) {
+template <int N = 0>
+inline void CholeskySolveSized(const double* l, int n, const double* b,
+                               double* x) {
+  if constexpr (N > 0) n = N;
   for (int i = 0; i < n; ++i) {
     double v = b[i];
     for (int t = 0; t < i; ++t) v -= l[i * n + t] * x[t];
@@ -140,6 +147,21 @@ inline void CholeskySolve(const double* l, int n, const double* b, double* x) {
     for (int t = i + 1; t < n; ++t) v -= l[t * n + i] * x[t];
     x[i] = v / l[i * n + i];
   }
+}
+
+// The two above, unrolled for points (3 parameters) and planar positions
+// (2), the eliminated blocks that come by the ten thousand: the generic
+// loops' bounds and index arithmetic cost more than the arithmetic there.
+inline bool CholeskyFactorizeInPlace(double* a, int n, double max_diagonal) {
+  if (n == 3) return CholeskyFactorizeInPlaceSized<3>(a, n, max_diagonal);
+  if (n == 2) return CholeskyFactorizeInPlaceSized<2>(a, n, max_diagonal);
+  return CholeskyFactorizeInPlaceSized(a, n, max_diagonal);
+}
+
+inline void CholeskySolve(const double* l, int n, const double* b, double* x) {
+  if (n == 3) return CholeskySolveSized<3>(l, n, b, x);
+  if (n == 2) return CholeskySolveSized<2>(l, n, b, x);
+  CholeskySolveSized(l, n, b, x);
 }
 
 }  // namespace ceres_varpro::internal
