@@ -1,6 +1,7 @@
 #include "ceres_varpro/ba/bal_analytic_cost.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "Eigen/Core"
@@ -22,28 +23,69 @@ struct Rotated {
   Matrix3 d_point;  // ∂(RX)/∂X = R.
 };
 
-Rotated RotatePoint(const Vector3& omega, const Vector3& x, bool want_d_omega) {
-  Rotated out;
+// What R(ω) costs to build (sin, cos and the products), kept per camera:
+// every camera's ω is the same across its hundreds to thousands of
+// observations until the solver moves it. Keyed by the camera's address and
+// checked against ω bit for bit, so a hit returns exactly what would have
+// been computed (any problem, any collision). One table per thread: no
+// sharing, no locks.
+struct RotationEntry {
+  const double* camera = nullptr;
+  double omega[3] = {0.0, 0.0, 0.0};
+  bool small = false;  // θ² <= ε: R = I + ω^, first order.
+  Matrix3 rotation;    // R(ω).
+  Matrix3 left;        // J_l(ω), the left Jacobian of SO(3); not small.
+};
+
+constexpr int kRotationCacheSlots = 64;
+
+RotationEntry& LookUpRotation(const double* camera, const Vector3& omega) {
+  thread_local RotationEntry table[kRotationCacheSlots];
+  const auto address = reinterpret_cast<std::uintptr_t>(camera);
+  // Fibonacci hashing: the top bits of the product spread neighbouring
+  // addresses over the slots.
+  const int slot = static_cast<int>(((address >> 3) * 0x9E3779B97F4A7C15ull) >>
+                                    58);  // 64 slots.
+  RotationEntry& e = table[slot];
+  if (e.camera == camera && e.omega[0] == omega.x() &&
+      e.omega[1] == omega.y() && e.omega[2] == omega.z()) {
+    return e;
+  }
+  e.camera = camera;
+  e.omega[0] = omega.x();
+  e.omega[1] = omega.y();
+  e.omega[2] = omega.z();
   const double theta2 = omega.squaredNorm();
-  if (theta2 <= std::numeric_limits<double>::epsilon()) {
-    out.value = x + omega.cross(x);
-    out.d_point = Matrix3::Identity() + Hat(omega);
-    if (want_d_omega) out.d_omega = -Hat(x);
-    return out;
+  e.small = theta2 <= std::numeric_limits<double>::epsilon();
+  if (e.small) {
+    e.rotation = Matrix3::Identity() + Hat(omega);
+    return e;
   }
   const double theta = std::sqrt(theta2);
   const double c = std::cos(theta), s = std::sin(theta);
   const Vector3 w = omega / theta;
   const Matrix3 w_hat = Hat(w);
-  out.d_point =
+  e.rotation =
       c * Matrix3::Identity() + s * w_hat + (1.0 - c) * w * w.transpose();
-  out.value = out.d_point * x;
-  if (want_d_omega) {
-    // ∂(exp(ω^)X)/∂ω = -(RX)^ J_l(ω), J_l the left Jacobian of SO(3).
-    const Matrix3 left = Matrix3::Identity() + (1.0 - c) / theta * w_hat +
-                         (1.0 - s / theta) * w_hat * w_hat;
-    out.d_omega = -Hat(out.value) * left;
+  e.left = Matrix3::Identity() + (1.0 - c) / theta * w_hat +
+           (1.0 - s / theta) * w_hat * w_hat;
+  return e;
+}
+
+Rotated RotatePoint(const double* camera, const Vector3& omega,
+                    const Vector3& x, bool want_d_omega) {
+  static_assert(kRotationCacheSlots == 64, "the hash keeps 6 bits");
+  const RotationEntry& e = LookUpRotation(camera, omega);
+  Rotated out;
+  out.d_point = e.rotation;
+  if (e.small) {
+    out.value = x + omega.cross(x);
+    if (want_d_omega) out.d_omega = -Hat(x);
+    return out;
   }
+  out.value = out.d_point * x;
+  // ∂(exp(ω^)X)/∂ω = -(RX)^ J_l(ω).
+  if (want_d_omega) out.d_omega = -Hat(out.value) * e.left;
   return out;
 }
 
@@ -56,7 +98,7 @@ bool BalAnalyticCost::Evaluate(double const* const* parameters,
   const bool want_camera = jacobians != nullptr && jacobians[0] != nullptr;
   const bool want_point = jacobians != nullptr && jacobians[1] != nullptr;
   const Rotated rotated =
-      RotatePoint(Vector3(camera[0], camera[1], camera[2]),
+      RotatePoint(camera, Vector3(camera[0], camera[1], camera[2]),
                   Vector3(point[0], point[1], point[2]), want_camera);
   const Vector3 p = rotated.value + Vector3(camera[3], camera[4], camera[5]);
   const double f = camera[6], k1 = camera[7], k2 = camera[8];

@@ -1,6 +1,7 @@
 // The BAL model, VarPro's nonlinear elimination of points, the Ceres-native
 // mode, against references.
 
+#include <array>
 #include <fstream>
 
 #include "ceres/ceres.h"
@@ -75,6 +76,42 @@ TEST(BalAnalyticCost, MatchesAutoDiff) {
       for (int i = 0; i < 6 && (mask & 2); ++i) {
         EXPECT_NEAR(pb[i], pa[i], 1e-10 * std::max(1.0, std::abs(pa[i])))
             << "point " << i;
+      }
+    }
+  }
+}
+
+// The rotation is remembered per camera between evaluations: a camera
+// whose ω changes in place (as the solver moves it), including into and out
+// of the first-order branch, and many cameras evaluated in turn (sharing the
+// cache's slots) must still give exactly AutoDiff's values.
+TEST(BalAnalyticCost, RotationMemoryFollowsCamerasThatMove) {
+  std::unique_ptr<ceres::CostFunction> autodiff(
+      BalReprojectionCost::Create(3.0, 4.0));
+  const BalAnalyticCost analytic(3.0, 4.0);
+  const double point[3] = {0.2, 0.3, 1.5};
+  std::vector<std::array<double, 9>> cameras(200);
+  for (int c = 0; c < 200; ++c) {
+    cameras[c] = {0.01 * c, -0.02, 0.03, 0.1, 0.2, -4.0, 600.0, 0.01, 0.001};
+  }
+  const double omegas[4][3] = {
+      {0.3, -0.1, 0.2}, {1e-10, 0.0, 0.0}, {0.3, -0.1, 0.2}, {-0.5, 0.4, 0.1}};
+  for (int round = 0; round < 4; ++round) {
+    for (int c = 0; c < 200; ++c) {
+      double* camera = cameras[c].data();
+      if (c % 7 == 0) std::copy(omegas[round], omegas[round] + 3, camera);
+      const double* params[] = {camera, point};
+      double ra[2], rb[2], ca[18], cb[18];
+      double* ja[] = {ca, nullptr};
+      double* jb[] = {cb, nullptr};
+      ASSERT_TRUE(autodiff->Evaluate(params, ra, ja));
+      ASSERT_TRUE(analytic.Evaluate(params, rb, jb));
+      for (int i = 0; i < 2; ++i) {
+        ASSERT_NEAR(rb[i], ra[i], 1e-12 * 600) << "camera " << c;
+      }
+      for (int i = 0; i < 18; ++i) {
+        ASSERT_NEAR(cb[i], ca[i], 1e-10 * std::max(1.0, std::abs(ca[i])))
+            << "camera " << c << " round " << round << " entry " << i;
       }
     }
   }
