@@ -551,35 +551,38 @@ bool Eliminator::PredictLinear(const Eigen::VectorXd& base,
   ParallelFor(
       options_.num_threads, 0, blocks.num_blocks(), [&](int tid, int k) {
         if (gram.block_is_frozen(k)) return;
-        const int n = blocks.block_size(k);
         std::vector<double>& u = block_scratch_[tid].row;
-        double b[kMaxBlockwiseSize] = {0.0};
-        for (const auto& row : blocks.rows(k)) {
-          // u = r + J_θ δ on this row block.
-          const int m = row.num_rows;
-          const double* r = residuals + j.row_block_offset(row.row_block);
-          u.assign(r, r + m);
-          for (const auto& cell : blocks.cells(row)) {
-            const int cols = cell.size;
-            const double* x = delta + j.col_block_offset(cell.col_block);
-            const double* a = values + cell.position;
+        DispatchBlockSize(blocks.block_size(k), [&](auto size) {
+          constexpr int kN = decltype(size)::value;
+          const int n = kN > 0 ? kN : blocks.block_size(k);
+          double b[kMaxBlockwiseSize] = {0.0};
+          for (const auto& row : blocks.rows(k)) {
+            // u = r + J_θ δ on this row block.
+            const int m = row.num_rows;
+            const double* r = residuals + j.row_block_offset(row.row_block);
+            u.assign(r, r + m);
+            for (const auto& cell : blocks.cells(row)) {
+              const int cols = cell.size;
+              const double* x = delta + j.col_block_offset(cell.col_block);
+              const double* a = values + cell.position;
+              for (int i = 0; i < m; ++i) {
+                double sum = 0.0;
+                for (int t = 0; t < cols; ++t) sum += a[i * cols + t] * x[t];
+                u[i] += sum;
+              }
+            }
+            const double* a = values + row.linear_position;
             for (int i = 0; i < m; ++i) {
-              double sum = 0.0;
-              for (int t = 0; t < cols; ++t) sum += a[i * cols + t] * x[t];
-              u[i] += sum;
+              for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * u[i];
             }
           }
-          const double* a = values + row.linear_position;
-          for (int i = 0; i < m; ++i) {
-            for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * u[i];
+          double x[kMaxBlockwiseSize];
+          gram.SolveBlock(k, b, x);
+          double* out = start->data() + gram.block_offset(k);
+          for (int t = 0; t < n; ++t) {
+            if (std::isfinite(x[t])) out[t] -= x[t];
           }
-        }
-        double x[kMaxBlockwiseSize];
-        gram.SolveBlock(k, b, x);
-        double* out = start->data() + gram.block_offset(k);
-        for (int t = 0; t < n; ++t) {
-          if (std::isfinite(x[t])) out[t] -= x[t];
-        }
+        });
       });
   return true;
 }
@@ -956,27 +959,31 @@ void Eliminator::ComputeGradientResiduals(Workspace* w) {
   const double* values = j.values();
   ParallelFor(options_.num_threads, 0, blocks.num_blocks(), [&](int, int k) {
     if (gram.block_is_frozen(k)) return;
-    const int n = blocks.block_size(k);
-    double b[kMaxBlockwiseSize] = {0.0};
-    for (const auto& row : blocks.rows(k)) {
-      const double* r = w->residuals.data() + j.row_block_offset(row.row_block);
-      const double* a = values + row.linear_position;
-      for (int i = 0; i < row.num_rows; ++i) {
-        for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
+    DispatchBlockSize(blocks.block_size(k), [&](auto size) {
+      constexpr int kN = decltype(size)::value;
+      const int n = kN > 0 ? kN : blocks.block_size(k);
+      double b[kMaxBlockwiseSize] = {0.0};
+      for (const auto& row : blocks.rows(k)) {
+        const double* r =
+            w->residuals.data() + j.row_block_offset(row.row_block);
+        const double* a = values + row.linear_position;
+        for (int i = 0; i < row.num_rows; ++i) {
+          for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * r[i];
+        }
       }
-    }
-    double z[kMaxBlockwiseSize];
-    gram.SolveBlock(k, b, z);
-    for (const auto& row : blocks.rows(k)) {
-      double* out =
-          w->gradient_residuals.data() + j.row_block_offset(row.row_block);
-      const double* a = values + row.linear_position;
-      for (int i = 0; i < row.num_rows; ++i) {
-        double sum = 0.0;
-        for (int t = 0; t < n; ++t) sum += a[i * n + t] * z[t];
-        out[i] -= sum;
+      double z[kMaxBlockwiseSize];
+      gram.SolveBlock(k, b, z);
+      for (const auto& row : blocks.rows(k)) {
+        double* out =
+            w->gradient_residuals.data() + j.row_block_offset(row.row_block);
+        const double* a = values + row.linear_position;
+        for (int i = 0; i < row.num_rows; ++i) {
+          double sum = 0.0;
+          for (int t = 0; t < n; ++t) sum += a[i * n + t] * z[t];
+          out[i] -= sum;
+        }
       }
-    }
+    });
   });
 }
 

@@ -2,6 +2,7 @@
 #define CERES_VARPRO_ENGINE_SMALL_KERNELS_H_
 
 #include <cmath>
+#include <type_traits>
 
 // Plain loops for the engine's tiny dense blocks (Jacobian cells of 2 x 9 or
 // 3 x 3, linear blocks of 2 or 3 parameters), where they beat Eigen's
@@ -93,6 +94,21 @@ inline void AddTransposeProductFused(const double* a, const double* b, int rows,
     AddTransposeProductFixed<2, 3, 9>(a, b, out, ld);
   } else {
     AddTransposeProduct(a, b, rows, ca, cb, out, ld);
+  }
+}
+
+// Calls f(std::integral_constant<int, N>{}) with N = n for the sizes of
+// eliminated blocks that come by the ten thousand (3: points, 2: planar
+// positions) and N = 0 for any other n: loops bounded by N > 0 are
+// unrolled, with the same operations in the same order.
+template <typename F>
+inline void DispatchBlockSize(int n, const F& f) {
+  if (n == 3) {
+    f(std::integral_constant<int, 3>{});
+  } else if (n == 2) {
+    f(std::integral_constant<int, 2>{});
+  } else {
+    f(std::integral_constant<int, 0>{});
   }
 }
 
