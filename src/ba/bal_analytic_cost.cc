@@ -44,6 +44,7 @@ RotationEntry& LookUpRotation(const double* camera, const Vector3& omega) {
   const auto address = reinterpret_cast<std::uintptr_t>(camera);
   // Fibonacci hashing: the top bits of the product spread neighbouring
   // addresses over the slots.
+  static_assert(kRotationCacheSlots == 64, "the hash keeps 6 bits");
   const int slot = static_cast<int>(((address >> 3) * 0x9E3779B97F4A7C15ull) >>
                                     58);  // 64 slots.
   RotationEntry& e = table[slot];
@@ -74,7 +75,6 @@ RotationEntry& LookUpRotation(const double* camera, const Vector3& omega) {
 
 Rotated RotatePoint(const double* camera, const Vector3& omega,
                     const Vector3& x, bool want_d_omega) {
-  static_assert(kRotationCacheSlots == 64, "the hash keeps 6 bits");
   const RotationEntry& e = LookUpRotation(camera, omega);
   Rotated out;
   out.d_point = e.rotation;

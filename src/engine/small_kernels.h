@@ -165,19 +165,22 @@ inline void CholeskySolveSized(const double* l, int n, const double* b,
   }
 }
 
-// The two above, unrolled for points (3 parameters) and planar positions
-// (2), the eliminated blocks that come by the ten thousand: the generic
-// loops' bounds and index arithmetic cost more than the arithmetic there.
+// The two above, unrolled for the sizes DispatchBlockSize picks out: the
+// generic loops' bounds and index arithmetic cost more than the arithmetic
+// there.
 inline bool CholeskyFactorizeInPlace(double* a, int n, double max_diagonal) {
-  if (n == 3) return CholeskyFactorizeInPlaceSized<3>(a, n, max_diagonal);
-  if (n == 2) return CholeskyFactorizeInPlaceSized<2>(a, n, max_diagonal);
-  return CholeskyFactorizeInPlaceSized(a, n, max_diagonal);
+  bool ok = false;
+  DispatchBlockSize(n, [&](auto size) {
+    ok = CholeskyFactorizeInPlaceSized<decltype(size)::value>(a, n,
+                                                              max_diagonal);
+  });
+  return ok;
 }
 
 inline void CholeskySolve(const double* l, int n, const double* b, double* x) {
-  if (n == 3) return CholeskySolveSized<3>(l, n, b, x);
-  if (n == 2) return CholeskySolveSized<2>(l, n, b, x);
-  CholeskySolveSized(l, n, b, x);
+  DispatchBlockSize(n, [&](auto size) {
+    CholeskySolveSized<decltype(size)::value>(l, n, b, x);
+  });
 }
 
 }  // namespace ceres_varpro::internal
