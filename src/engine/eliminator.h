@@ -73,6 +73,9 @@ class Eliminator : public ceres::EvaluationCallback {
     // were evaluated without Jacobians; `num_stale_blocks` of them are set.
     std::vector<char> stale_blocks;
     int num_stale_blocks = 0;
+    // Blockwise regimes: the inner solves stopped at the initial point's
+    // looser tolerance (see FinishCurrent).
+    bool loose_inner_solves = false;
     // Iterative regimes, valid with the Jacobian: r - A G⁻¹Aᵀr, the residual
     // after one more (linearised) Gauss-Newton step on the linear blocks.
     // J_θᵀ of it is the Schur-complement gradient, which stays exact to
@@ -106,6 +109,11 @@ class Eliminator : public ceres::EvaluationCallback {
   const Workspace& current() const { return *current_; }
   Workspace* mutable_current() { return current_.get(); }
   bool has_current() const { return has_current_; }
+  // Brings current().linear to the full inner tolerance where the initial
+  // point's solves stopped early, for a solve that ends there: its l* goes to
+  // the user. Only residuals are evaluated; current()'s Jacobian is left as
+  // it is. False (l* unchanged) when the elimination fails.
+  bool FinishCurrent();
 
   bool has_linear_blocks() const { return num_linear_ > 0; }
   // The rows of each eliminated block when the linear blocks are independent

@@ -95,4 +95,10 @@ void ReducedProblem::WriteCurrentToUser(const double* x) {
     program_->SetLinear(eliminator_->current().linear.data());
 }
 
+void ReducedProblem::WriteSolutionToUser(const double* x) {
+  program_->SetTheta(x);
+  if (num_linear() > 0) eliminator_->FinishCurrent();
+  WriteCurrentToUser(x);
+}
+
 }  // namespace ceres_varpro::internal

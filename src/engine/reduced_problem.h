@@ -63,6 +63,9 @@ class ReducedProblem {
 
   // Writes θ = x and the current point's l* into the user's memory.
   void WriteCurrentToUser(const double* x);
+  // WriteCurrentToUser for the solution the solve returns: l* first brought
+  // to the full inner tolerance where it is not (Eliminator::FinishCurrent).
+  void WriteSolutionToUser(const double* x);
 
  private:
   // rows_ = (I - A G⁻¹ Aᵀ) J_θ x; y += J_θᵀ rows_ unless y is null.

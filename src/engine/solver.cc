@@ -244,7 +244,7 @@ void SolveWithoutNonlinearBlocks(PreprocessedProblem* pp,
          summary);
     return;
   }
-  pp->reduced->WriteCurrentToUser(x.data());
+  pp->reduced->WriteSolutionToUser(x.data());
   ceres::IterationSummary it;
   it.cost = cost;
   it.step_is_valid = it.step_is_successful = true;
@@ -280,7 +280,7 @@ void Minimize(PreprocessedProblem* pp, Solver::Summary* summary) {
   for (double v : x) finite = finite && std::isfinite(v);
   if (started && finite) {
     // θ_best and l*(θ_best): never a rejected candidate.
-    pp->reduced->WriteCurrentToUser(x.data());
+    pp->reduced->WriteSolutionToUser(x.data());
   } else {
     pp->program.SetTheta(pp->initial_theta.data());
     pp->program.SetLinear(pp->initial_linear.data());

@@ -308,6 +308,45 @@ TEST(BalVarPro, GeneratedSceneMatchesStockCeres) {
   }
 }
 
+// The inner solves at the initial point stop at a looser tolerance; a solve
+// that ends there (here: every camera held constant, so nothing but the
+// elimination) must still return points at the full inner tolerance.
+TEST(BalVarPro, SolveThatEndsAtTheInitialPointReturnsFullySolvedPoints) {
+  BalGeneratorOptions go;
+  go.num_cameras = 6;
+  go.num_points = 200;
+  BalProblem bal;
+  GenerateBalProblem(go, &bal);
+  ceres::Problem problem;
+  std::vector<double*> points, cameras;
+  BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+  for (double* c : cameras) problem.SetParameterBlockConstant(c);
+  const BalProblem start = bal;
+  ceres::Solver::Options co;
+  co.function_tolerance = co.gradient_tolerance = co.parameter_tolerance =
+      1e-14;
+  co.max_num_iterations = 100;
+  co.linear_solver_type = ceres::DENSE_SCHUR;
+  ceres::Solver::Summary cs;
+  ceres::Solve(co, &problem, &cs);
+  ASSERT_TRUE(cs.IsSolutionUsable()) << cs.FullReport();
+  const std::vector<double> reference = bal.points;
+  bal.points = start.points;
+  Solver::Options o;
+  o.linear_parameter_blocks = points;
+  o.allow_nonlinear_elimination = true;
+  o.inner_iteration_tolerance = 1e-6;
+  Solver::Summary s;
+  Solve(o, &problem, &s);
+  ASSERT_TRUE(s.IsSolutionUsable()) << s.FullReport();
+  double worst = 0.0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    worst = std::max(worst, std::abs(bal.points[i] - reference[i]) /
+                                (1.0 + std::abs(reference[i])));
+  }
+  EXPECT_LT(worst, 1e-6);
+}
+
 TEST(BalVarPro, Dubrovnik37EndToEnd) {
   BalProblem bal;
   std::string error;
