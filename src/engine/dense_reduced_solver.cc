@@ -2,12 +2,9 @@
 
 #include <algorithm>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "Eigen/Cholesky"
 #include "engine/independent_blocks.h"
+#include "engine/pair_kernels.h"
 #include "engine/parallel_for.h"
 #include "engine/small_kernels.h"
 #include "glog/logging.h"
@@ -48,56 +45,6 @@ void AddPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
   }
 }
 
-// out (S x S, column-major, leading dimension ld) += eᵀz for the rows e0..e2
-// and z (row stride w) of a 3-parameter point. With SSE2 (every x86-64) the
-// rows of e stay in registers across the S columns, two entries per
-// instruction; the compiler's own vectorisation of the plain loops below
-// reloaded them for every column. Both compute o + ((e0 z0 + e1 z1) + e2 z2)
-// for every entry, so results do not depend on which one runs. kDiagonal: a
-// block on S's diagonal, of which only the upper triangle (r <= c) is needed
-// (FormIndependentSchurComplement mirrors it).
-template <int S, bool kDiagonal>
-inline void AddPointPair(const double* __restrict e0,
-                         const double* __restrict e1,
-                         const double* __restrict e2,
-                         const double* __restrict z, int w,
-                         double* __restrict out, int ld) {
-#if defined(__SSE2__)
-  constexpr int kPairs = S / 2;
-  __m128d a[kPairs], b[kPairs], d[kPairs];
-  for (int k = 0; k < kPairs; ++k) {
-    a[k] = _mm_loadu_pd(e0 + 2 * k);
-    b[k] = _mm_loadu_pd(e1 + 2 * k);
-    d[k] = _mm_loadu_pd(e2 + 2 * k);
-  }
-  for (int c = 0; c < S; ++c) {
-    const double z0 = z[c], z1 = z[w + c], z2 = z[2 * w + c];
-    const __m128d v0 = _mm_set1_pd(z0), v1 = _mm_set1_pd(z1),
-                  v2 = _mm_set1_pd(z2);
-    double* __restrict o = out + static_cast<size_t>(c) * ld;
-    const int pairs = kDiagonal ? std::min(kPairs, c / 2 + 1) : kPairs;
-    for (int k = 0; k < pairs; ++k) {
-      const __m128d sum =
-          _mm_add_pd(_mm_add_pd(_mm_mul_pd(a[k], v0), _mm_mul_pd(b[k], v1)),
-                     _mm_mul_pd(d[k], v2));
-      _mm_storeu_pd(o + 2 * k, _mm_add_pd(_mm_loadu_pd(o + 2 * k), sum));
-    }
-    if (S % 2 == 1 && (!kDiagonal || c == S - 1)) {
-      o[S - 1] += e0[S - 1] * z0 + e1[S - 1] * z1 + e2[S - 1] * z2;
-    }
-  }
-#else
-  for (int c = 0; c < S; ++c) {
-    const double z0 = z[c], z1 = z[w + c], z2 = z[2 * w + c];
-    double* __restrict o = out + static_cast<size_t>(c) * ld;
-    const int rows = kDiagonal ? c + 1 : S;
-    for (int r = 0; r < rows; ++r) {
-      o[r] += e0[r] * z0 + e1[r] * z1 + e2[r] * z2;
-    }
-  }
-#endif
-}
-
 // z (3 x width, row-major) = -g e for a 3 x 3 g and e's rows e0..e2: one
 // pass over z per row, where the general loop in AddBlockCorrection makes
 // three.
@@ -117,24 +64,60 @@ inline void MinusInverseTimesRows3(const double* __restrict g,
 
 // AddPairProducts for a 3-parameter point and θ blocks of S parameters, the
 // bundle-adjustment shape that dominates the formation: Eigen's lazy product
-// over strided maps spent three to four instructions per multiply-add.
-template <int S>
-void AddPointPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
-                          Eigen::MatrixXd* target) {
+// over strided maps spent three to four instructions per multiply-add. kAvx:
+// with AddPointPairAvx (inlined only into AddPointPairProductsAvx, which may
+// use AVX).
+template <int S, bool kAvx>
+__attribute__((always_inline)) inline void AddPointPairProductsWith(
+    const BlockSparseMatrix& j, const PairArgs& args, Eigen::MatrixXd* target) {
   const int w = args.width;
   const int ld = static_cast<int>(target->rows());
   double* data = target->data();
   for (int a = 0; a < args.cols.size(); ++a) {
     const int oa = j.col_block_offset(args.cols[a]);
     const double* e0 = args.e + args.local[a];
-    AddPointPair<S, true>(e0, e0 + w, e0 + 2 * w, args.z + args.local[a], w,
-                          data + static_cast<size_t>(oa) * ld + oa, ld);
-    for (int b = a + 1; b < args.cols.size(); ++b) {
+    for (int b = a; b < args.cols.size(); ++b) {
       const int ob = j.col_block_offset(args.cols[b]);
-      AddPointPair<S, false>(e0, e0 + w, e0 + 2 * w, args.z + args.local[b], w,
-                             data + static_cast<size_t>(ob) * ld + oa, ld);
+      const double* z = args.z + args.local[b];
+      double* out = data + static_cast<size_t>(ob) * ld + oa;
+#if defined(CERES_VARPRO_AVX_PAIR_KERNEL)
+      if constexpr (kAvx) {
+        if (b == a) {
+          AddPointPairAvx<S, true>(e0, e0 + w, e0 + 2 * w, z, w, out, ld);
+        } else {
+          AddPointPairAvx<S, false>(e0, e0 + w, e0 + 2 * w, z, w, out, ld);
+        }
+        continue;
+      }
+#endif
+      if (b == a) {
+        AddPointPair<S, true>(e0, e0 + w, e0 + 2 * w, z, w, out, ld);
+      } else {
+        AddPointPair<S, false>(e0, e0 + w, e0 + 2 * w, z, w, out, ld);
+      }
     }
   }
+}
+
+#if defined(CERES_VARPRO_AVX_PAIR_KERNEL)
+template <int S>
+__attribute__((target("avx"))) void AddPointPairProductsAvx(
+    const BlockSparseMatrix& j, const PairArgs& args, Eigen::MatrixXd* target) {
+  AddPointPairProductsWith<S, true>(j, args, target);
+}
+#endif
+
+// The fixed-size pair products, with AVX where the processor has it.
+template <int S>
+void AddPointPairProducts(const BlockSparseMatrix& j, const PairArgs& args,
+                          Eigen::MatrixXd* target) {
+#if defined(CERES_VARPRO_AVX_PAIR_KERNEL)
+  if (ProcessorHasAvx()) {
+    AddPointPairProductsAvx<S>(j, args, target);
+    return;
+  }
+#endif
+  AddPointPairProductsWith<S, false>(j, args, target);
 }
 
 }  // namespace
