@@ -246,9 +246,14 @@ void DenseReducedSolver::AddRowPair(const BlockSparseMatrix& j, int rows,
       j.col_block_size(col_block_a) == 9) {
     // A camera's own block: its upper triangle in the column-major target.
     const int o = j.col_block_offset(col_block_a);
-    AddGramLowerFixed<2, 9>(j.values() + position_a,
-                            target->data() + static_cast<size_t>(o) * nt + o,
-                            nt);
+    double* block = target->data() + static_cast<size_t>(o) * nt + o;
+#if defined(CERES_VARPRO_AVX_PAIR_KERNEL)
+    if (ProcessorHasAvx()) {
+      AddTwoRowGramUpperAvx<9>(j.values() + position_a, block, nt);
+      return;
+    }
+#endif
+    AddGramLowerFixed<2, 9>(j.values() + position_a, block, nt);
     return;
   }
   AddTransposeProductFused(

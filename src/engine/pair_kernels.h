@@ -121,6 +121,33 @@ __attribute__((target("avx"))) inline void AddPointPairAvx(
     }
   }
 }
+
+// out (C x C, column-major, leading dimension ld) += aᵀa for a two-row cell
+// a (2 x C, row-major): a camera's own block of J_θᵀJ_θ. Only the upper
+// triangle (row <= column) is needed; entries below it in the first rows'
+// groups of four are written too (FormIndependentSchurComplement mirrors the
+// upper triangle over them). Every needed entry is
+// o + (a0_r a0_c + a1_r a1_c), AddGramLowerFixed<2, C>'s sum bit for bit.
+template <int C>
+__attribute__((target("avx"))) void AddTwoRowGramUpperAvx(
+    const double* __restrict a, double* __restrict out, int ld) {
+  static_assert(C >= 4, "at least one 4-row group");
+  constexpr int kQuads = C / 4;
+  const double* a1 = a + C;
+  for (int c = 0; c < C; ++c) {
+    const __m256d v0 = _mm256_set1_pd(a[c]), v1 = _mm256_set1_pd(a1[c]);
+    double* __restrict o = out + static_cast<size_t>(c) * ld;
+    const int quads = std::min(kQuads, c / 4 + 1);
+    for (int k = 0; k < quads; ++k) {
+      const __m256d sum =
+          _mm256_add_pd(_mm256_mul_pd(_mm256_loadu_pd(a + 4 * k), v0),
+                        _mm256_mul_pd(_mm256_loadu_pd(a1 + 4 * k), v1));
+      _mm256_storeu_pd(o + 4 * k,
+                       _mm256_add_pd(_mm256_loadu_pd(o + 4 * k), sum));
+    }
+    for (int r = 4 * quads; r <= c; ++r) o[r] += a[r] * a[c] + a1[r] * a1[c];
+  }
+}
 #endif
 
 // True where AddPointPairAvx may run (the processor and the operating system
