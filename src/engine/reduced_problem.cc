@@ -96,9 +96,11 @@ void ReducedProblem::WriteCurrentToUser(const double* x) {
 }
 
 void ReducedProblem::WriteSolutionToUser(const double* x) {
+  // θ first: FinishCurrent solves at the θ in the user's memory.
   program_->SetTheta(x);
-  if (num_linear() > 0) eliminator_->FinishCurrent();
-  WriteCurrentToUser(x);
+  if (num_linear() == 0) return;
+  eliminator_->FinishCurrent();
+  program_->SetLinear(eliminator_->current().linear.data());
 }
 
 }  // namespace ceres_varpro::internal
