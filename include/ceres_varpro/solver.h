@@ -34,6 +34,10 @@ struct VarProStatistics {
   // Nonlinear regime: block solves at candidates that ended on chord steps
   // (residuals only; the block's Jacobian waits for acceptance).
   int num_chord_converged_blocks = 0;
+  // Nonlinear regime: blocks whose Jacobian rows at the current point were
+  // evaluated again because a candidate that was not accepted had
+  // overwritten them (one Jacobian is kept, not one per evaluated point).
+  int num_restored_blocks = 0;
   // Evaluations of the Jacobian (all columns) at accepted points; the
   // nonlinear regime's inner passes that evaluated every column already are
   // not counted twice.

@@ -188,16 +188,22 @@ void DenseReducedSolver::FormIndependentSchurComplement(
     const ReducedProblem& problem) {
   const int nt = problem.num_tangent();
   const int threads = problem.num_threads();
-  if (thread_schur_.size() != static_cast<size_t>(threads)) {
-    thread_schur_.assign(threads, Eigen::MatrixXd::Zero(nt, nt));
+  // Thread 0 accumulates into schur_ itself, each other thread into its own
+  // matrix.
+  schur_.setZero(nt, nt);
+  if (thread_schur_.size() != static_cast<size_t>(threads - 1)) {
+    thread_schur_.assign(threads - 1, Eigen::MatrixXd());
   }
   for (auto& t : thread_schur_) t.setZero(nt, nt);
+  auto target_of = [&](int tid) {
+    return tid == 0 ? &schur_ : &thread_schur_[tid - 1];
+  };
   CHECK(problem.block_gram() != nullptr);
   const BlockDiagonalGramSolver& gram = *problem.block_gram();
   const IndependentBlocks& blocks = *problem.independent_blocks();
   const BlockSparseMatrix& j = problem.jacobian();
   ParallelFor(threads, 0, blocks.num_blocks(), [&](int tid, int k) {
-    Eigen::MatrixXd* target = &thread_schur_[tid];
+    Eigen::MatrixXd* target = target_of(tid);
     for (const auto& row : blocks.rows(k)) {
       const Span<IndependentBlocks::ThetaCell> cells = blocks.cells(row);
       for (int a = 0; a < cells.size(); ++a) {
@@ -219,19 +225,13 @@ void DenseReducedSolver::FormIndependentSchurComplement(
         for (auto* a = j.row_cells_begin(r); a != j.row_cells_end(r); ++a) {
           for (auto* b = a; b != j.row_cells_end(r); ++b) {
             AddRowPair(j, j.row_block_size(r), a->col_block, a->position,
-                       b->col_block, b->position, &thread_schur_[tid]);
+                       b->col_block, b->position, target_of(tid));
           }
         }
       });
   // The threads filled the upper block triangle (block rows <= block
-  // columns); complete the lower one.
-  schur_.setZero(nt, nt);
-  for (auto& t : thread_schur_) {
-    for (int c = 0; c < nt; ++c) {
-      for (int r = c + 1; r < nt; ++r) t(r, c) = t(c, r);
-    }
-    schur_ += t;
-  }
+  // columns), which is all Solve reads.
+  for (const auto& t : thread_schur_) schur_ += t;
 }
 
 // target(a, b) += J_aᵀJ_b for two θ cells of one row (a's column block
@@ -335,11 +335,20 @@ ReducedLinearSolver::Summary DenseReducedSolver::Solve(
     const double* gradient, double /*eta*/, bool jacobian_changed, double* y) {
   Summary summary;
   const int n = problem->num_tangent();
-  if (jacobian_changed || schur_.rows() != n) FormSchurComplement(problem);
+  if (jacobian_changed || schur_.rows() != n) {
+    FormSchurComplement(problem);
+    diagonal_ = schur_.diagonal();
+  }
   const Eigen::Map<const Eigen::VectorXd> s(scale, n);
-  Eigen::MatrixXd m = s.asDiagonal() * schur_ * s.asDiagonal();
-  m.diagonal() += Eigen::Map<const Eigen::VectorXd>(d2, n);
-  Eigen::LLT<Eigen::MatrixXd> llt(m);
+  // One n x n matrix for everything (49 cameras: 1.6 MB each): S stays in
+  // the strict upper triangle and diagonal_, for the next radius and δᵀSδ;
+  // the lower triangle receives s S s + D² and then, in place, its Cholesky
+  // factor.
+  for (int c = 0; c < n; ++c) {
+    schur_(c, c) = s[c] * diagonal_[c] * s[c] + d2[c];
+    for (int r = c + 1; r < n; ++r) schur_(r, c) = s[r] * schur_(c, r) * s[c];
+  }
+  Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(schur_);
   if (llt.info() != Eigen::Success) {
     summary.message = "dense Cholesky of the reduced system failed";
     return summary;
@@ -353,8 +362,9 @@ ReducedLinearSolver::Summary DenseReducedSolver::Solve(
   // own (a Jacobian product and the Gram solves).
   if (summary.success) {
     delta_ = s.cwiseProduct(out);
-    product_.noalias() = schur_ * delta_;
-    summary.quadratic_form = std::max(0.0, delta_.dot(product_));
+    product_.noalias() = schur_.triangularView<Eigen::StrictlyUpper>() * delta_;
+    summary.quadratic_form = std::max(
+        0.0, diagonal_.dot(delta_.cwiseAbs2()) + 2.0 * delta_.dot(product_));
   }
   return summary;
 }

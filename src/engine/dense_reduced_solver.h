@@ -36,14 +36,18 @@ class DenseReducedSolver : public ReducedLinearSolver {
   // J_θᵀJ_θ's pattern, for coupled linear blocks (built on first use).
   std::unique_ptr<GramAssembler> theta_assembler_;
   std::vector<double> theta_values_;
+  // S: the upper triangle (the lower one is Solve's factor) and diag(S).
   Eigen::MatrixXd schur_;
-  Eigen::VectorXd delta_, product_;  // The step's δ and Sδ.
+  Eigen::VectorXd diagonal_;
+  // The step's δ and (strictly upper S)δ, for δᵀSδ.
+  Eigen::VectorXd delta_, product_;
   // Independent blocks: per thread, the correction and E_k's workspace.
   struct Scratch {
     RowMajorMatrix e_rows;  // E_k, row-major for the small kernel.
     std::vector<double> inverse, z;
     Eigen::VectorXd in, out;
   };
+  // Threads 1 and up (thread 0 adds into schur_ directly).
   std::vector<Eigen::MatrixXd> thread_schur_;
   std::vector<Scratch> scratch_;
 };

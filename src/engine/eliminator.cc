@@ -111,7 +111,8 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   exact_step_ = analysis_.affine && !analysis_.robust;
   blockwise_ = num_linear_ > 0 && !analysis_.coupled && !exact_step_;
 
-  const bool share_jacobian = exact_step_ && analysis_.jacobian_constant;
+  const bool share_jacobian =
+      (exact_step_ && analysis_.jacobian_constant) || blockwise_;
   for (auto* w : {&current_, &candidate_}) {
     *w = std::make_unique<Workspace>();
     if (share_jacobian && w == &candidate_) {
@@ -124,9 +125,11 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
     (*w)->linear = Eigen::VectorXd::Zero(num_linear_);
   }
   last_ = current_.get();
-  full_cols_ = Eigen::VectorXd::Zero(num_theta_ + num_linear_);
-  linear_step_ = Eigen::VectorXd::Zero(num_linear_);
-  trial_linear_ = Eigen::VectorXd::Zero(num_linear_);
+  if (!blockwise_) {  // Products with the whole Jacobian (exact, coupled).
+    full_cols_ = Eigen::VectorXd::Zero(num_theta_ + num_linear_);
+    linear_step_ = Eigen::VectorXd::Zero(num_linear_);
+    trial_linear_ = Eigen::VectorXd::Zero(num_linear_);
+  }
 
   if (num_linear_ == 0) return;
   const BlockSparseMatrix& jacobian = *current_->jacobian;
@@ -147,8 +150,11 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
       jacobian, program_->num_nonlinear_columns());
   for (Workspace* w : {current_.get(), candidate_.get()}) {
     // A block that degenerates at some candidate is frozen rather than
-    // allowed to put NaN into the Schur complement.
-    w->block_gram = share_gram && w == candidate_.get()
+    // allowed to put NaN into the Schur complement. Blockwise, one factor
+    // serves both workspaces: a candidate's is only factored once it is
+    // accepted (EvaluateJacobian), and with singular blocks frozen that
+    // factorisation cannot fail half-way.
+    w->block_gram = (share_gram || blockwise_) && w == candidate_.get()
                         ? current_->block_gram
                         : std::make_shared<BlockDiagonalGramSolver>(
                               program_, jacobian, options_.num_threads,
@@ -159,6 +165,7 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   for (Workspace* w : {current_.get(), candidate_.get()}) {
     w->stale_blocks.assign(independent_blocks_->num_blocks(), 0);
   }
+  overwritten_blocks_.assign(independent_blocks_->num_blocks(), 0);
   block_scratch_.resize(std::max(1, options_.num_threads));
 }
 
@@ -170,9 +177,8 @@ bool Eliminator::Fail(const std::string& message) {
 }
 
 bool Eliminator::Initialize(std::string* error) {
-  initial_linear_ = Eigen::VectorXd::Zero(num_linear_);
   if (num_linear_ == 0) return true;
-  program_->GetLinear(initial_linear_.data());
+  program_->GetLinear(current_->linear.data());
   if (blockwise_) {
     for (int c = program_->num_nonlinear_columns();
          c < program_->num_column_blocks(); ++c) {
@@ -193,8 +199,7 @@ bool Eliminator::Initialize(std::string* error) {
   // it is never evaluated again; otherwise the candidate workspace is the
   // one the first elimination (at the same point) will use, so it keeps the
   // evaluation and, in the exact regimes, the factorisation.
-  for (auto* w : {current_.get(), candidate_.get()})
-    w->linear = initial_linear_;
+  candidate_->linear = current_->linear;
   Workspace* w = candidate_.get();
   double cost = 0.0;
   {
@@ -213,10 +218,11 @@ bool Eliminator::Initialize(std::string* error) {
   // Every eliminated block must be determined at the initial point.
   double* factor_time = &statistics_->factorization_time_in_seconds;
   if (blockwise_) {
-    BlockDiagonalGramSolver strict(program_, *w->jacobian, options_.num_threads,
-                                   /*allow_singular_blocks=*/false);
+    // The workspaces' factor (it freezes singular blocks instead of failing)
+    // serves for the check; the first accepted point factors it again.
     w->initial_point_ready = true;
-    return strict.Factorize(*w->jacobian, error);
+    return w->block_gram->Factorize(*w->jacobian, error) &&
+           w->block_gram->CheckDetermined(error);
   }
   {
     ScopedTimer timer(factor_time);
@@ -343,8 +349,8 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
                           ? &statistics_->jacobian_evaluation_time_in_seconds
                           : &statistics_->residual_evaluation_time_in_seconds);
     error_.clear();
-    const Eigen::VectorXd& base =
-        has_current_ ? current_->linear : initial_linear_;
+    // Before the first accepted point, current() holds the initial l.
+    const Eigen::VectorXd& base = current_->linear;
     ++statistics_->num_evaluations;
     ok_ = Solve(candidate_.get(), base);
     last_ = candidate_.get();
@@ -376,6 +382,15 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
     if (ok_ && w == candidate_.get()) {
       std::swap(current_, candidate_);
       last_ = current_.get();
+      // The shared Jacobian is the new current point's in full.
+      if (any_rows_overwritten_) {
+        std::fill(overwritten_blocks_.begin(), overwritten_blocks_.end(), 0);
+        any_rows_overwritten_ = theta_only_rows_overwritten_ = false;
+      }
+    } else if (!ok_ && blockwise_ && has_current_ && w == candidate_.get()) {
+      // A failed evaluation may have written any row.
+      std::fill(overwritten_blocks_.begin(), overwritten_blocks_.end(), 1);
+      any_rows_overwritten_ = theta_only_rows_overwritten_ = true;
     }
     if (ok_ && blockwise_) {
       // θ of current(), for the predictions of the next candidates.
@@ -546,53 +561,47 @@ bool Eliminator::ComputeStepFromCurrent() {
   return step_.allFinite();
 }
 
-bool Eliminator::PredictLinear(const Eigen::VectorXd& base,
-                               Eigen::VectorXd* start) {
-  *start = base;
-  if (!has_current_ || !ComputeStepFromCurrent()) return false;
-  const BlockSparseMatrix& j = *current_->jacobian;
+void Eliminator::PredictBlock(int k, const double* previous, int thread_id,
+                              double* prediction) {
+  const int n = independent_blocks_->block_size(k);
+  std::copy(previous, previous + n, prediction);
   const BlockDiagonalGramSolver& gram = *current_->block_gram;
-  const IndependentBlocks& blocks = *independent_blocks_;
+  if (gram.block_is_frozen(k)) return;
+  const BlockSparseMatrix& j = *current_->jacobian;
   const double* values = j.values();
   const double* residuals = current_->residuals.data();
   const double* delta = step_.data();
-  ParallelFor(
-      options_.num_threads, 0, blocks.num_blocks(), [&](int tid, int k) {
-        if (gram.block_is_frozen(k)) return;
-        std::vector<double>& u = block_scratch_[tid].row;
-        DispatchBlockSize(blocks.block_size(k), [&](auto size) {
-          constexpr int kN = decltype(size)::value;
-          const int n = kN > 0 ? kN : blocks.block_size(k);
-          double b[kMaxBlockwiseSize] = {0.0};
-          for (const auto& row : blocks.rows(k)) {
-            // u = r + J_θ δ on this row block.
-            const int m = row.num_rows;
-            const double* r = residuals + j.row_block_offset(row.row_block);
-            u.assign(r, r + m);
-            for (const auto& cell : blocks.cells(row)) {
-              const int cols = cell.size;
-              const double* x = delta + j.col_block_offset(cell.col_block);
-              const double* a = values + cell.position;
-              for (int i = 0; i < m; ++i) {
-                double sum = 0.0;
-                for (int t = 0; t < cols; ++t) sum += a[i * cols + t] * x[t];
-                u[i] += sum;
-              }
-            }
-            const double* a = values + row.linear_position;
-            for (int i = 0; i < m; ++i) {
-              for (int t = 0; t < n; ++t) b[t] += a[i * n + t] * u[i];
-            }
-          }
-          double x[kMaxBlockwiseSize];
-          gram.SolveBlock(k, b, x);
-          double* out = start->data() + gram.block_offset(k);
-          for (int t = 0; t < n; ++t) {
-            if (std::isfinite(x[t])) out[t] -= x[t];
-          }
-        });
-      });
-  return true;
+  std::vector<double>& u = block_scratch_[thread_id].row;
+  DispatchBlockSize(n, [&](auto size) {
+    constexpr int kN = decltype(size)::value;
+    const int nn = kN > 0 ? kN : n;
+    double b[kMaxBlockwiseSize] = {0.0};
+    for (const auto& row : independent_blocks_->rows(k)) {
+      // u = r + J_θ δ on this row block.
+      const int m = row.num_rows;
+      const double* r = residuals + j.row_block_offset(row.row_block);
+      u.assign(r, r + m);
+      for (const auto& cell : independent_blocks_->cells(row)) {
+        const int cols = cell.size;
+        const double* x = delta + j.col_block_offset(cell.col_block);
+        const double* a = values + cell.position;
+        for (int i = 0; i < m; ++i) {
+          double sum = 0.0;
+          for (int t = 0; t < cols; ++t) sum += a[i * cols + t] * x[t];
+          u[i] += sum;
+        }
+      }
+      const double* a = values + row.linear_position;
+      for (int i = 0; i < m; ++i) {
+        for (int t = 0; t < nn; ++t) b[t] += a[i * nn + t] * u[i];
+      }
+    }
+    double x[kMaxBlockwiseSize];
+    gram.SolveBlock(k, b, x);
+    for (int t = 0; t < nn; ++t) {
+      if (std::isfinite(x[t])) prediction[t] -= x[t];
+    }
+  });
 }
 
 bool Eliminator::EvaluateBlockRows(const BlockSolve& b, Columns columns,
@@ -841,10 +850,14 @@ bool Eliminator::SolveBlockGaussNewton(const BlockSolve& b, bool rows_ready,
 
 bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   DCHECK(blockwise_ && independent_blocks_ != nullptr);
+  DCHECK(w == candidate_.get());
+  // The prediction and the chord steps read current()'s rows.
+  if (has_current_ && !RestoreCurrentJacobian()) return false;
   // Initialize() evaluated every row at this very point.
   const bool rows_ready = w->initial_point_ready && !has_current_;
   w->initial_point_ready = false;
-  const bool predicted = PredictLinear(base, &trial_linear_);
+  // δ from current(): each block then starts from its prediction.
+  const bool predicted = has_current_ && ComputeStepFromCurrent();
   program_->SetLinear(base.data());
   BlockSparseMatrix* jacobian = w->jacobian.get();
   const int first = program_->num_nonlinear_columns();
@@ -861,6 +874,12 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   std::atomic<bool> ok{true};
   const std::vector<int>& theta_only_rows =
       independent_blocks_->theta_only_rows();
+  // From here on the candidate writes rows over current()'s (one Jacobian).
+  if (has_current_) {
+    any_rows_overwritten_ = true;
+    theta_only_rows_overwritten_ =
+        theta_columns != Columns::kNone && !theta_only_rows.empty();
+  }
   ParallelFor(nt, 0, rows_ready ? 0 : static_cast<int>(theta_only_rows.size()),
               [&](int tid, int i) {
                 const int r = theta_only_rows[i];
@@ -884,14 +903,20 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
     bool skipped = false;
     const auto& pb = params[program_->column_parameter_blocks()[first + k]];
     const double* previous = base.data() + pb.state_offset;
-    const double* prediction =
-        predicted ? trial_linear_.data() + pb.state_offset : nullptr;
-    if (!SolveBlock(w, k, tid, &block_scratch_[tid], prediction, previous,
-                    rows_ready, &block_costs_[k], &inner_passes[tid].value,
-                    &converged, &skipped)) {
+    // Read before the block's own solve overwrites its rows (one Jacobian).
+    double prediction[kMaxBlockwiseSize];
+    if (predicted) PredictBlock(k, previous, tid, prediction);
+    if (!SolveBlock(w, k, tid, &block_scratch_[tid],
+                    predicted ? prediction : nullptr, previous, rows_ready,
+                    &block_costs_[k], &inner_passes[tid].value, &converged,
+                    &skipped)) {
+      if (has_current_) overwritten_blocks_[k] = 1;
       ok.store(false, std::memory_order_relaxed);
       return;
     }
+    // Gauss-Newton evaluated the block's rows; chord steps evaluate
+    // residuals only.
+    if (!skipped && has_current_) overwritten_blocks_[k] = 1;
     w->stale_blocks[k] = skipped;
     if (skipped) ++stale[tid].value;
     if (!converged) ++bad[tid].value;
@@ -932,10 +957,68 @@ bool Eliminator::FinishCurrent() {
   return true;
 }
 
+bool Eliminator::RestoreCurrentJacobian() {
+  if (!any_rows_overwritten_) return true;
+  DCHECK(blockwise_ && has_current_);
+  ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
+  saved_theta_.resize(program_->num_theta_ambient());
+  saved_linear_.resize(num_linear_);
+  program_->GetTheta(saved_theta_.data());
+  program_->GetLinear(saved_linear_.data());
+  program_->SetTheta(current_theta_.data());
+  program_->SetLinear(current_->linear.data());
+  Workspace* w = current_.get();
+  BlockSparseMatrix* jacobian = w->jacobian.get();
+  const int nt = evaluator_->num_threads();
+  std::atomic<bool> ok{evaluator_->UpdatePlusJacobians()};
+  std::vector<PerThread<int>> restored(nt);
+  if (ok) {
+    ParallelFor(nt, 0, independent_blocks_->num_blocks(), [&](int tid, int k) {
+      if (!overwritten_blocks_[k]) return;
+      const BlockSolve b{
+          w,       k, tid, &block_scratch_[tid], independent_blocks_->rows(k),
+          nullptr, 0};
+      double cost = 0.0;
+      if (!EvaluateBlockRows(b, Columns::kAll, false, &cost)) {
+        ok.store(false, std::memory_order_relaxed);
+      }
+      ++restored[tid].value;
+    });
+  }
+  const std::vector<int>& theta_only_rows =
+      independent_blocks_->theta_only_rows();
+  if (ok && theta_only_rows_overwritten_) {
+    ParallelFor(nt, 0, static_cast<int>(theta_only_rows.size()),
+                [&](int tid, int i) {
+                  const int r = theta_only_rows[i];
+                  double cost = 0.0;
+                  if (!evaluator_->EvaluateRowBlock(
+                          r, Columns::kAll, tid, &cost,
+                          w->residuals.data() + jacobian->row_block_offset(r),
+                          jacobian)) {
+                    ok.store(false, std::memory_order_relaxed);
+                  }
+                });
+  }
+  // The PlusJacobians stay current()'s: whoever evaluates rows with every
+  // column next updates them first (a rejected θ need not even be finite).
+  program_->SetTheta(saved_theta_.data());
+  program_->SetLinear(saved_linear_.data());
+  if (!ok) {
+    return Fail("evaluating the current point again failed: " +
+                evaluator_->error());
+  }
+  for (const auto& r : restored) statistics_->num_restored_blocks += r.value;
+  std::fill(overwritten_blocks_.begin(), overwritten_blocks_.end(), 0);
+  any_rows_overwritten_ = theta_only_rows_overwritten_ = false;
+  return true;
+}
+
 // The rows of the blocks whose inner solve ended in chord steps, at the values
 // it left (the same point: residuals and costs do not change).
 bool Eliminator::EvaluateStaleBlocks(Workspace* w) {
   ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
+  if (!evaluator_->UpdatePlusJacobians()) return Fail(evaluator_->error());
   std::atomic<bool> ok{true};
   ParallelFor(
       evaluator_->num_threads(), 0, independent_blocks_->num_blocks(),
@@ -956,6 +1039,12 @@ bool Eliminator::EvaluateStaleBlocks(Workspace* w) {
 }
 
 void Eliminator::ComputeGradientResiduals(Workspace* w) {
+  // One buffer for both workspaces: w is about to become current(), whose
+  // gradient residuals are then no longer needed.
+  Workspace* other = w == current_.get() ? candidate_.get() : current_.get();
+  if (w->gradient_residuals.size() == 0) {
+    w->gradient_residuals.swap(other->gradient_residuals);
+  }
   if (!blockwise_) {
     // Coupled blocks: one solve with the Gram factor at this point.
     const int nt = evaluator_->num_threads();
@@ -1023,7 +1112,11 @@ bool Eliminator::EvaluateJacobian(Workspace* w) {
   }
   // With losses or non-affine blocks G depends on l* as well: refactor here.
   if (num_linear_ == 0 || exact_step_) return true;
-  if (!FactorGram(w)) return false;
+  if (!FactorGram(w)) {
+    // Blockwise, the factor current() shares would be half overwritten.
+    CHECK(!blockwise_) << error_;
+    return false;
+  }
   if (blockwise_) {
     statistics_->num_degenerate_blocks = w->block_gram->num_frozen();
   }

@@ -32,7 +32,11 @@ namespace ceres_varpro::internal {
 // Each evaluated point lives in a Workspace (Jacobian, residuals, l*, Gram
 // factor). The one where Jacobians were last evaluated is current(): the
 // accepted point the reduced problem linearises around. A new candidate never
-// overwrites it, so a rejected step costs nothing to undo.
+// overwrites its residuals, l* or Gram factor. The blockwise regimes keep one
+// Jacobian for both (on BAL it is a third of the solver's memory): a
+// candidate's inner solves overwrite the rows of the blocks they solve by
+// Gauss-Newton, and those rows are evaluated again at the current point only
+// when a rejected candidate left them overwritten (RestoreCurrentJacobian).
 class Eliminator : public ceres::EvaluationCallback {
  public:
   struct Options {
@@ -43,8 +47,9 @@ class Eliminator : public ceres::EvaluationCallback {
   };
 
   struct Workspace {
-    // Shared by both workspaces when A is constant: candidates then only
-    // evaluate residuals, and one Jacobian is enough.
+    // Shared by both workspaces when A is constant (candidates then only
+    // evaluate residuals) and in the blockwise regimes (see the class
+    // comment).
     std::shared_ptr<BlockSparseMatrix> jacobian;
     Eigen::VectorXd residuals;
     // Cost of each row block where the elimination last evaluated it. Valid
@@ -114,6 +119,12 @@ class Eliminator : public ceres::EvaluationCallback {
   // the user. Only residuals are evaluated; current()'s Jacobian is left as
   // it is. False (l* unchanged) when the elimination fails.
   bool FinishCurrent();
+  // Blockwise regimes: evaluates again, at the current point, the Jacobian
+  // rows that a candidate which was not accepted overwrote, so that
+  // current().jacobian is the current point's again (bit for bit: the same
+  // cost functions at the same point). A no-op when nothing was overwritten.
+  // The user's memory is left as it was. False if an evaluation fails.
+  bool RestoreCurrentJacobian();
 
   bool has_linear_blocks() const { return num_linear_ > 0; }
   // The rows of each eliminated block when the linear blocks are independent
@@ -159,10 +170,12 @@ class Eliminator : public ceres::EvaluationCallback {
   void RestoreBlockRows(const BlockSolve& b);
   // Blockwise regimes start each block's inner solve at the Gauss-Newton
   // prediction l + Δl(δ), Δl = -G⁻¹Aᵀ(r + J_θ δ), from current() and the
-  // step δ to the new θ (when it is the better start): the points move with
-  // the cameras and the inner solve needs fewer passes. start = base when
-  // there is no current point (false).
-  bool PredictLinear(const Eigen::VectorXd& base, Eigen::VectorXd* start);
+  // step δ to the new θ (ComputeStepFromCurrent), when it is the better
+  // start: the points move with the cameras and the inner solve needs fewer
+  // passes. Block k's prediction from its previous values; the previous
+  // values themselves where its Gram block is frozen.
+  void PredictBlock(int k, const double* previous, int thread_id,
+                    double* prediction);
   bool ComputeStepFromCurrent();
   void ComputeGradientResiduals(Workspace* w);
   // Chooses whether the blockwise inner solves evaluate every column (free
@@ -196,7 +209,6 @@ class Eliminator : public ceres::EvaluationCallback {
   std::unique_ptr<Workspace> current_, candidate_;
   Workspace* last_ = nullptr;
   bool has_current_ = false;
-  Eigen::VectorXd initial_linear_;
   bool has_initial_point_cost_ = false;
   double initial_point_cost_ = 0.0;
 
@@ -212,6 +224,14 @@ class Eliminator : public ceres::EvaluationCallback {
       ResidualEvaluator::Columns::kLinear;
   Eigen::VectorXd step_;           // θ ⊟ θ_current, for the prediction.
   Eigen::VectorXd current_theta_;  // θ (ambient) of current().
+  // Blockwise regimes: the shared Jacobian's rows that hold a candidate's
+  // values instead of current()'s, per linear block, and the rows touching
+  // no linear block (evaluated with every column by the inner solves).
+  std::vector<char> overwritten_blocks_;
+  bool any_rows_overwritten_ = false;
+  bool theta_only_rows_overwritten_ = false;
+  // RestoreCurrentJacobian: the user's values while it evaluates.
+  Eigen::VectorXd saved_theta_, saved_linear_;
 
   bool ok_ = false;
   std::string error_;

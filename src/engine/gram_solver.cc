@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 
 #include "Eigen/Core"
 #include "engine/eigen_types.h"
@@ -264,8 +263,6 @@ BlockDiagonalGramSolver::BlockDiagonalGramSolver(
 
 bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
                                         std::string* error) {
-  std::mutex singular_mutex;
-  int first_singular = -1;
   const double* jv = jacobian.values();
   ParallelFor(num_threads_, 0, num_blocks(), [&](int, int k) {
     const int c = first_col_block_ + k;
@@ -293,26 +290,25 @@ bool BlockDiagonalGramSolver::Factorize(const BlockSparseMatrix& jacobian,
     const bool singular = !(max_diagonal > 0.0) ||
                           !CholeskyFactorizeInPlace(g.data(), n, max_diagonal);
     frozen_[k] = singular ? 1 : 0;
-    if (singular) {
-      std::lock_guard<std::mutex> lock(singular_mutex);
-      if (first_singular < 0 || k < first_singular) first_singular = k;
-    }
   });
   num_frozen_ = 0;
   for (char f : frozen_) num_frozen_ += f;
-  if (first_singular >= 0 && !allow_singular_blocks_) {
-    const int p =
-        program_->column_parameter_blocks()[first_col_block_ + first_singular];
-    *error = program_->DescribeParameterBlock(p) +
-             " is undetermined: its residuals do not fix its value (rank-"
-             "deficient Gram block; e.g. a landmark observed too few times)";
-    if (num_frozen_ > 1) {
-      *error += "; " + std::to_string(num_frozen_ - 1) +
-                " more linear blocks are undetermined too";
-    }
-    return false;
+  return allow_singular_blocks_ || CheckDetermined(error);
+}
+
+bool BlockDiagonalGramSolver::CheckDetermined(std::string* error) const {
+  if (num_frozen_ == 0) return true;
+  const int first = static_cast<int>(
+      std::find(frozen_.begin(), frozen_.end(), 1) - frozen_.begin());
+  const int p = program_->column_parameter_blocks()[first_col_block_ + first];
+  *error = program_->DescribeParameterBlock(p) +
+           " is undetermined: its residuals do not fix its value (rank-"
+           "deficient Gram block; e.g. a landmark observed too few times)";
+  if (num_frozen_ > 1) {
+    *error += "; " + std::to_string(num_frozen_ - 1) +
+              " more linear blocks are undetermined too";
   }
-  return true;
+  return false;
 }
 
 void BlockDiagonalGramSolver::SolveBlock(int k, const double* b,

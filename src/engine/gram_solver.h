@@ -107,6 +107,8 @@ class BlockDiagonalGramSolver : public GramSolver {
   int block_size(int k) const { return sizes_[k]; }
   bool block_is_frozen(int k) const { return frozen_[k] != 0; }
   int num_frozen() const { return num_frozen_; }
+  // False, naming the first, if the last Factorize froze any block.
+  bool CheckDetermined(std::string* error) const;
 
  private:
   const Program* program_;

@@ -15,25 +15,18 @@ IndependentBlocks::IndependentBlocks(const BlockSparseMatrix& jacobian,
   std::vector<char> touches_linear(jacobian.num_row_blocks(), 0);
   // Sized up front: tens of thousands of blocks grew these by doubling.
   int num_rows = 0;
-  std::vector<int> num_links(first, 0);
+  int num_cells = 0;
   for (int c = first; c < jacobian.num_col_blocks(); ++c) {
     for (const auto& e : jacobian.column_entries(c)) {
       ++num_rows;
       for (auto* cell = jacobian.row_cells_begin(e.row_block);
            cell != jacobian.row_cells_end(e.row_block); ++cell) {
-        if (cell->col_block < first) ++num_links[cell->col_block];
+        if (cell->col_block < first) ++num_cells;
       }
     }
   }
-  std::vector<std::vector<Link>> links(first);
-  int num_cells = 0;
-  for (int c = 0; c < first; ++c) {
-    links[c].reserve(num_links[c]);
-    num_cells += num_links[c];
-  }
   rows_.reserve(num_rows);
   cells_.reserve(num_cells);
-  links_.reserve(num_cells);
   theta_col_blocks_.reserve(num_cells);
   theta_local_.reserve(num_cells);
   blocks_.resize(jacobian.num_col_blocks() - first);
@@ -78,8 +71,6 @@ IndependentBlocks::IndependentBlocks(const BlockSparseMatrix& jacobian,
         cells_.push_back({cell->col_block, cell->position,
                           jacobian.col_block_size(cell->col_block),
                           LocalOffset(k, cell->col_block)});
-        links[cell->col_block].push_back(
-            {k, e.row_block, cell->position, e.position});
       }
       row.cells_end = static_cast<int>(cells_.size());
       rows_.push_back(row);
@@ -87,13 +78,34 @@ IndependentBlocks::IndependentBlocks(const BlockSparseMatrix& jacobian,
     }
     block.rows_end = static_cast<int>(rows_.size());
   }
-  links_begin_.push_back(0);
-  for (const std::vector<Link>& l : links) {
-    links_.insert(links_.end(), l.begin(), l.end());
-    links_begin_.push_back(static_cast<int>(links_.size()));
-  }
   for (int r = 0; r < jacobian.num_row_blocks(); ++r) {
     if (!touches_linear[r]) theta_only_rows_.push_back(r);
+  }
+}
+
+IndependentBlocks::ThetaSide::ThetaSide(const IndependentBlocks& blocks) {
+  // Counted, then placed: blocks in ascending order keep each θ block's
+  // links sorted by linear block, then by row block.
+  links_begin_.assign(blocks.first_linear_col_block() + 1, 0);
+  for (int k = 0; k < blocks.num_blocks(); ++k) {
+    for (const Row& row : blocks.rows(k)) {
+      for (const ThetaCell& cell : blocks.cells(row)) {
+        ++links_begin_[cell.col_block + 1];
+      }
+    }
+  }
+  for (size_t c = 1; c < links_begin_.size(); ++c) {
+    links_begin_[c] += links_begin_[c - 1];
+  }
+  links_.resize(links_begin_.back());
+  std::vector<int> next(links_begin_.begin(), links_begin_.end() - 1);
+  for (int k = 0; k < blocks.num_blocks(); ++k) {
+    for (const Row& row : blocks.rows(k)) {
+      for (const ThetaCell& cell : blocks.cells(row)) {
+        links_[next[cell.col_block]++] = {k, row.row_block, cell.position,
+                                          row.linear_position};
+      }
+    }
   }
 }
 

@@ -18,7 +18,7 @@ namespace ceres_varpro::internal {
 // where E_k has a column range (its "local" offset) for each θ column block
 // that R_k touches, in ascending order. The dense reduced solver forms S from
 // it, the Schur-Jacobi preconditioner takes S's diagonal blocks through the θ
-// side (links()), the eliminator solves each block over its rows, and the
+// side (ThetaSide), the eliminator solves each block over its rows, and the
 // Ceres-native mode compresses them. Positions are offsets into the
 // Jacobian's values(), which change at every evaluation; the structure does
 // not.
@@ -79,10 +79,20 @@ class IndependentBlocks {
   // First column in E_k of θ column block c, which R_k must touch.
   int LocalOffset(int k, int col_block) const;
 
-  Span<Link> links(int theta_col_block) const {
-    return {links_.data() + links_begin_[theta_col_block],
-            links_.data() + links_begin_[theta_col_block + 1]};
-  }
+  // The θ-side view, built only by its one user (the Schur-Jacobi
+  // preconditioner): on BAL it is as large as the row index.
+  class ThetaSide {
+   public:
+    explicit ThetaSide(const IndependentBlocks& blocks);
+    Span<Link> links(int theta_col_block) const {
+      return {links_.data() + links_begin_[theta_col_block],
+              links_.data() + links_begin_[theta_col_block + 1]};
+    }
+
+   private:
+    std::vector<Link> links_;
+    std::vector<int> links_begin_;
+  };
   // Row blocks that touch no linear block.
   const std::vector<int>& theta_only_rows() const { return theta_only_rows_; }
 
@@ -100,8 +110,6 @@ class IndependentBlocks {
   std::vector<Row> rows_;
   std::vector<ThetaCell> cells_;
   std::vector<int> theta_col_blocks_, theta_local_;
-  std::vector<Link> links_;
-  std::vector<int> links_begin_;
   std::vector<int> theta_only_rows_;
 };
 

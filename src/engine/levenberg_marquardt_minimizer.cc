@@ -164,6 +164,13 @@ bool LevenbergMarquardtMinimizer::Minimize(double* x,
     iteration_.iteration = previous_.iteration + 1;
     iteration_.eta = options_.eta;
 
+    // After a rejected step the nonlinear regime's one Jacobian may hold the
+    // rejected candidate's rows; the step is taken with the current point's.
+    if (!jacobian_changed_ && !problem_->RestoreCurrentJacobian()) {
+      Fail("Residual and Jacobian evaluation failed: " +
+           problem_->eliminator().error());
+      break;
+    }
     ComputeTrustRegionStep();
     if (!iteration_.step_is_valid) {
       if (!HandleInvalidStep()) break;

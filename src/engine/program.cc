@@ -94,9 +94,8 @@ bool Program::Build(const ceres::Problem& problem,
   std::vector<int> begin(num_residual_blocks + 1, 0);
   ParallelFor(num_threads, 0, num_residual_blocks, [&](int, int i) {
     ResidualBlock& rb = program->residual_blocks_[i];
-    rb.id = residual_ids[i];
-    rb.cost_function = problem.GetCostFunctionForResidualBlock(rb.id);
-    rb.loss_function = problem.GetLossFunctionForResidualBlock(rb.id);
+    rb.cost_function = problem.GetCostFunctionForResidualBlock(residual_ids[i]);
+    rb.loss_function = problem.GetLossFunctionForResidualBlock(residual_ids[i]);
     rb.num_residuals = rb.cost_function->num_residuals();
     rb.problem_index = i;
     begin[i + 1] =
@@ -123,6 +122,9 @@ void Program::SetLayout(bool ambient_theta) {
   ambient_theta_ = ambient_theta;
   column_blocks_.clear();
   active_residuals_.clear();
+  // At most these sizes; kept through the solve, so not grown by doubling.
+  column_blocks_.reserve(parameter_blocks_.size());
+  active_residuals_.reserve(residual_blocks_.size());
   num_theta_ambient_ = num_theta_tangent_ = num_linear_parameters_ = 0;
   for (ParameterBlock& pb : parameter_blocks_) {
     pb.col_block = -1;

@@ -53,7 +53,6 @@ class Program {
   };
 
   struct ResidualBlock {
-    ceres::ResidualBlockId id = nullptr;
     const ceres::CostFunction* cost_function = nullptr;
     const ceres::LossFunction* loss_function = nullptr;
     // Indices of its parameter blocks (into the program's flat array: one

@@ -11,11 +11,7 @@ ReducedProblem::ReducedProblem(Program* program, Eliminator* eliminator,
     : program_(program),
       eliminator_(eliminator),
       num_threads_(num_threads),
-      fixed_cost_(fixed_cost) {
-  rows_ = Eigen::VectorXd::Zero(eliminator_->current().residuals.size());
-  cols_ = Eigen::VectorXd::Zero(program_->num_theta_tangent() +
-                                program_->num_linear_parameters());
-}
+      fixed_cost_(fixed_cost) {}
 
 bool ReducedProblem::Evaluate(const double* x, double* cost) {
   program_->SetTheta(x);
@@ -54,6 +50,11 @@ bool ReducedProblem::Plus(const double* x, const double* delta,
 // Two passes over J: J_θ x with Aᵀ of it, then A w with J_θᵀ of the sum.
 void ReducedProblem::ProjectedProduct(const double* x, double* y) {
   const BlockSparseMatrix& j = jacobian();
+  if (rows_.size() == 0) {
+    // Sized at the first product: solvers that form S never need them.
+    rows_ = Eigen::VectorXd::Zero(j.num_rows());
+    cols_ = Eigen::VectorXd::Zero(num_tangent() + num_linear());
+  }
   const int nc = program_->num_nonlinear_columns();
   const int end = program_->num_column_blocks();
   if (num_linear() == 0) {

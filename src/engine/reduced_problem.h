@@ -32,6 +32,11 @@ class ReducedProblem {
   bool EvaluateJacobian(const double* x, bool new_point, double* cost,
                         double* gradient);
   bool Plus(const double* x, const double* delta, double* x_plus) const;
+  // Makes jacobian() the current point's again after a candidate that was
+  // not accepted (Eliminator::RestoreCurrentJacobian). False if that fails.
+  bool RestoreCurrentJacobian() {
+    return eliminator_->RestoreCurrentJacobian();
+  }
 
   // y = S x, and xᵀ S x, at the current point.
   void SchurMultiply(const double* x, double* y);
@@ -75,7 +80,7 @@ class ReducedProblem {
   Eliminator* eliminator_;
   int num_threads_;
   double fixed_cost_;
-  Eigen::VectorXd rows_, cols_;
+  Eigen::VectorXd rows_, cols_;  // ProjectedProduct scratch.
 };
 
 }  // namespace ceres_varpro::internal

@@ -34,9 +34,13 @@ ResidualEvaluator::ResidualEvaluator(const Program* program, int num_threads)
   int max_parameters = 0;
   int max_residuals = 0;
   int max_block_size = 0;
+  // Exact sizes: these live through the solve, beside the Jacobian.
+  size_t num_cells = 0;
+  for (int r : active) num_cells += residuals[r].parameter_blocks.size();
+  cell_positions_begin_.reserve(active.size() + 1);
+  cell_positions_.reserve(num_cells);
   for (size_t r = 0; r < active.size(); ++r) {
     const Program::ResidualBlock& rb = residuals[active[r]];
-    row_offsets_.push_back(num_residuals_);
     num_residuals_ += rb.num_residuals;
     cell_positions_begin_.push_back(static_cast<int>(cell_positions_.size()));
     int jacobian_size = 0;
@@ -320,7 +324,9 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
   error_.clear();
   if (columns == Columns::kAll && !UpdatePlusJacobians()) return false;
   std::atomic<bool> ok{true};
-  const int n = static_cast<int>(row_offsets_.size());
+  // Row block r's residuals start where its Jacobian rows do.
+  const std::vector<int>& offsets = layout_->row_block_offsets;
+  const int n = static_cast<int>(offsets.size());
   // Each row block's cost, summed in row order afterwards: the total then
   // repeats bit for bit whichever thread evaluated which row.
   std::vector<double> local_row_costs;  // Only the initial point's call.
@@ -330,8 +336,8 @@ bool ResidualEvaluator::Evaluate(Columns columns, double* cost,
   }
   ParallelFor(num_threads_, 0, n, [&](int thread_id, int r) {
     double c = 0.0;
-    if (!EvaluateRowBlock(r, columns, thread_id, &c,
-                          residuals + row_offsets_[r], jacobian)) {
+    if (!EvaluateRowBlock(r, columns, thread_id, &c, residuals + offsets[r],
+                          jacobian)) {
       ok.store(false, std::memory_order_relaxed);
       c = 0.0;
     }

@@ -80,7 +80,6 @@ class ResidualEvaluator {
   int num_threads_;
   std::shared_ptr<const BlockSparseMatrix::Layout> layout_;
   int num_residuals_ = 0;
-  std::vector<int> row_offsets_;
   // For row block r, its k-th parameter's cell position (or -1) starts at
   // cell_positions_[cell_positions_begin_[r] + k].
   std::vector<int> cell_positions_begin_;

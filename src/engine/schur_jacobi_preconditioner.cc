@@ -5,13 +5,21 @@
 #include "glog/logging.h"
 
 namespace ceres_varpro::internal {
+namespace {
+
+const IndependentBlocks& CheckedIndependentBlocks(
+    const ReducedProblem& problem) {
+  CHECK(problem.independent_blocks() != nullptr)
+      << "SCHUR_JACOBI needs independent linear blocks";
+  return *problem.independent_blocks();
+}
+
+}  // namespace
 
 SchurJacobiPreconditioner::SchurJacobiPreconditioner(
     const ReducedProblem& problem)
-    : BlockDiagonalPreconditioner(problem) {
-  CHECK(problem.independent_blocks() != nullptr)
-      << "SCHUR_JACOBI needs independent linear blocks";
-}
+    : BlockDiagonalPreconditioner(problem),
+      theta_side_(CheckedIndependentBlocks(problem)) {}
 
 bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
                                        const double* scale, const double* d2,
@@ -19,14 +27,13 @@ bool SchurJacobiPreconditioner::Update(ReducedProblem* problem,
                                        std::string* error) {
   if (jacobian_changed) {
     const BlockSparseMatrix& j = problem->jacobian();
-    const IndependentBlocks& blocks = *problem->independent_blocks();
     const BlockDiagonalGramSolver& gram = *problem->block_gram();
     const double* v = j.values();
     ParallelFor(num_threads(), 0, num_blocks(), [&](int, int c) {
       const int n = block_size(c);
       MatrixRef s = SetToColumnGram(j, c);
       // Subtract E_kcᵀ G_k⁻¹ E_kc block by block (links are sorted by k).
-      const Span<IndependentBlocks::Link> links = blocks.links(c);
+      const Span<IndependentBlocks::Link> links = theta_side_.links(c);
       Eigen::MatrixXd e, z;
       Eigen::VectorXd in, out;
       for (int i = 0; i < links.size();) {

@@ -137,6 +137,8 @@ std::string Solver::Summary::FullReport() const {
       varpro.num_inner_iterations > 0) {
     row("Inner Gauss-Newton passes",
         std::to_string(varpro.num_inner_iterations));
+    row("Blocks restored after rejections",
+        std::to_string(varpro.num_restored_blocks));
   }
   if (varpro.regime == EliminationRegime::INDEPENDENT_NONLINEAR) {
     row("Block solves ended by chords",

@@ -308,6 +308,44 @@ TEST(BalVarPro, GeneratedSceneMatchesStockCeres) {
   }
 }
 
+// A first step far too long for the model is rejected, and the candidate's
+// inner solves have overwritten most of the one Jacobian the nonlinear regime
+// keeps: the next steps, dense and matrix-free (CG reads the Jacobian at
+// every product), must be taken with the current point's rows again.
+TEST(BalVarPro, RejectedStepsRestoreTheCurrentJacobian) {
+  for (auto type :
+       {ReducedLinearSolverType::DENSE, ReducedLinearSolverType::ITERATIVE}) {
+    BalGeneratorOptions go;
+    go.num_cameras = 8;
+    go.num_points = 300;
+    go.camera_rotation_noise = 0.1;
+    go.camera_translation_noise = 0.5;
+    BalProblem bal;
+    GenerateBalProblem(go, &bal);
+    ceres::Problem problem;
+    std::vector<double*> points, cameras;
+    BuildBalProblem(&bal, BalBuildOptions(), &problem, &points, &cameras);
+    const BalProblem start = bal;
+    ceres::Solver::Options co = Tight(points);
+    co.linear_solver_type = ceres::DENSE_SCHUR;
+    SetBalOrdering(points, cameras, &co);
+    ceres::Solver::Summary cs;
+    ceres::Solve(co, &problem, &cs);
+    ASSERT_TRUE(cs.IsSolutionUsable()) << cs.FullReport();
+    bal.cameras = start.cameras;
+    bal.points = start.points;
+    Solver::Options o = Tight(points);
+    o.reduced_linear_solver_type = type;
+    o.initial_trust_region_radius = 1e12;
+    Solver::Summary s;
+    Solve(o, &problem, &s);
+    ASSERT_TRUE(s.IsSolutionUsable()) << s.FullReport();
+    EXPECT_GT(s.num_unsuccessful_steps, 0) << s.FullReport();
+    EXPECT_GT(s.varpro.num_restored_blocks, 0) << s.FullReport();
+    EXPECT_LE(s.final_cost, cs.final_cost * (1 + 1e-6)) << s.FullReport();
+  }
+}
+
 // The inner solves at the initial point stop at a looser tolerance; a solve
 // that ends there (here: every camera held constant, so nothing but the
 // elimination) must still return points at the full inner tolerance.

@@ -31,15 +31,19 @@ TEST_P(DenseReducedSolverTest, StepMatchesTheDenseReference) {
   const Eigen::VectorXd delta = ref.scale.cwiseProduct(y);
   const double quadratic_form = reduced->SchurQuadraticForm(delta.data());
   EXPECT_NEAR(summary.quadratic_form, quadratic_form, 1e-9 * quadratic_form);
-  // A new diagonal on the same S (jacobian_changed = false) is still exact.
+  // A new diagonal on the same S (jacobian_changed = false) is still exact:
+  // the factorisation in place kept S.
   Reference damped = ref;
   damped.d2 *= 10.0;
-  ASSERT_TRUE(dense
-                  .Solve(reduced, damped.scale.data(), damped.d2.data(),
-                         damped.g.data(), 0.1, false, y.data())
-                  .success);
+  const auto damped_summary =
+      dense.Solve(reduced, damped.scale.data(), damped.d2.data(),
+                  damped.g.data(), 0.1, false, y.data());
+  ASSERT_TRUE(damped_summary.success);
   const Eigen::VectorXd expected_damped = damped.ExactStep();
   EXPECT_LE((y - expected_damped).norm(), 1e-9 * expected_damped.norm());
+  const Eigen::VectorXd damped_delta = damped.scale.cwiseProduct(y);
+  const double damped_form = reduced->SchurQuadraticForm(damped_delta.data());
+  EXPECT_NEAR(damped_summary.quadratic_form, damped_form, 1e-9 * damped_form);
 }
 
 INSTANTIATE_TEST_SUITE_P(CoupledAndIndependent, DenseReducedSolverTest,

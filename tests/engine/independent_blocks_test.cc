@@ -44,14 +44,15 @@ TEST(IndependentBlocks, IndexesRowsCellsAndLinks) {
   EXPECT_EQ(blocks.LocalOffset(1, 1), 0);
 
   // θ-side: sorted by linear block, then by row block.
-  ASSERT_EQ(blocks.links(0).size(), 2);
-  EXPECT_EQ(blocks.links(0)[0].row_block, 0);
-  EXPECT_EQ(blocks.links(0)[1].row_block, 2);
-  ASSERT_EQ(blocks.links(1).size(), 2);
-  EXPECT_EQ(blocks.links(1)[0].block, 0);
-  EXPECT_EQ(blocks.links(1)[0].row_block, 2);
-  EXPECT_EQ(blocks.links(1)[1].block, 1);
-  EXPECT_EQ(blocks.links(1)[1].row_block, 1);
+  const IndependentBlocks::ThetaSide side(blocks);
+  ASSERT_EQ(side.links(0).size(), 2);
+  EXPECT_EQ(side.links(0)[0].row_block, 0);
+  EXPECT_EQ(side.links(0)[1].row_block, 2);
+  ASSERT_EQ(side.links(1).size(), 2);
+  EXPECT_EQ(side.links(1)[0].block, 0);
+  EXPECT_EQ(side.links(1)[0].row_block, 2);
+  EXPECT_EQ(side.links(1)[1].block, 1);
+  EXPECT_EQ(side.links(1)[1].row_block, 1);
 
   EXPECT_EQ(blocks.theta_only_rows(), std::vector<int>({3}));
 }

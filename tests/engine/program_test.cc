@@ -112,7 +112,11 @@ TEST(Program, BuildReadsBlocksBoundsAndResidualsOnAnyNumberOfThreads) {
     ASSERT_EQ(program.residual_blocks().size(), residuals.size());
     for (size_t r = 0; r < residuals.size(); ++r) {
       const Program::ResidualBlock& rb = program.residual_blocks()[r];
-      EXPECT_EQ(rb.id, residuals[r]);
+      EXPECT_EQ(rb.cost_function,
+                problem.GetCostFunctionForResidualBlock(residuals[r]));
+      EXPECT_EQ(rb.loss_function,
+                problem.GetLossFunctionForResidualBlock(residuals[r]));
+      EXPECT_EQ(rb.problem_index, static_cast<int>(r));
       std::vector<double*> expected;
       problem.GetParameterBlocksForResidualBlock(residuals[r], &expected);
       ASSERT_EQ(rb.parameter_blocks.size(), static_cast<int>(expected.size()));

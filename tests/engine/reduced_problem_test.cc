@@ -153,27 +153,38 @@ TEST(ReducedProblem, GradientMatchesFiniteDifferencesNonlinearIndependent) {
   ExpectGradientMatchesFiniteDifferences(&p, 1e-5);
 }
 
+// Bearing-only landmarks (the nonlinear regime) with the solver's default
+// inner tolerance, evaluated with Jacobians at their initial point x0.
+class NonlinearLandmarks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LandmarkOptions lo;
+    lo.bearing_only = true;
+    lo.num_landmarks = 8;
+    l = MakeLandmarkProblem(lo);
+    Solver::Options o = TwoThreadOptions(l->landmark_blocks());
+    o.allow_nonlinear_elimination = true;
+    ASSERT_TRUE(p.Build(l->problem.get(), o, /*exact_inner_solves=*/false))
+        << p.error;
+    ASSERT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
+    x0 = p.Theta();
+    n = p.reduced->num_tangent();
+    gradient.resize(n);
+    ASSERT_TRUE(
+        p.reduced->EvaluateJacobian(x0.data(), true, &cost, gradient.data()));
+  }
+
+  std::unique_ptr<testing::LandmarkProblem> l;
+  EnginePipeline p;
+  Eigen::VectorXd x0, gradient;
+  int n = 0;
+  double cost = 0.0;
+};
+
 // A candidate near the current point: the landmarks' chord steps converge, so
 // their Jacobian rows wait for acceptance. Accepted, the Jacobian must be
 // Ceres's at that point, and the gradient J_θᵀ(r - A G⁻¹Aᵀr) from it.
-TEST(ReducedProblem, ChordConvergedBlocksGetTheirJacobianOnAcceptance) {
-  LandmarkOptions lo;
-  lo.bearing_only = true;
-  lo.num_landmarks = 8;
-  auto l = MakeLandmarkProblem(lo);
-  EnginePipeline p;
-  Solver::Options o = TwoThreadOptions(l->landmark_blocks());
-  o.allow_nonlinear_elimination = true;
-  ASSERT_TRUE(p.Build(l->problem.get(), o, /*exact_inner_solves=*/false))
-      << p.error;
-  ASSERT_EQ(p.analysis.regime, EliminationRegime::INDEPENDENT_NONLINEAR);
-  const Eigen::VectorXd x0 = p.Theta();
-  const int n = p.reduced->num_tangent();
-  Eigen::VectorXd gradient(n);
-  double cost = 0.0;
-  ASSERT_TRUE(
-      p.reduced->EvaluateJacobian(x0.data(), true, &cost, gradient.data()));
-
+TEST_F(NonlinearLandmarks, ChordConvergedBlocksGetTheirJacobianOnAcceptance) {
   testing::TestRandom random(5);
   Eigen::VectorXd delta(n);
   for (int i = 0; i < n; ++i) delta[i] = random.Normal(1e-5);
@@ -204,6 +215,50 @@ TEST(ReducedProblem, ChordConvergedBlocksGetTheirJacobianOnAcceptance) {
       r - a * (a.transpose() * a).ldlt().solve(a.transpose() * r);
   const Eigen::VectorXd expected = jt.transpose() * projected;
   EXPECT_LE((gradient - expected).norm(), 1e-9 * expected.norm());
+}
+
+// The nonlinear regime keeps one Jacobian: a candidate far from the current
+// point (chord steps fail, Gauss-Newton evaluates its landmarks' rows)
+// overwrites rows of it. Not accepted, RestoreCurrentJacobian must give back
+// the current point's Jacobian bit for bit, and the user's memory as the
+// candidate left it.
+TEST_F(NonlinearLandmarks, RejectedCandidateGivesTheCurrentJacobianBack) {
+  const Eigen::MatrixXd current_j = p.reduced->jacobian().ToDense();
+  testing::TestRandom random(11);
+  Eigen::VectorXd v(n);
+  for (int i = 0; i < n; ++i) v[i] = random.Normal(1.0);
+  Eigen::VectorXd sv(n);
+  p.reduced->SchurMultiply(v.data(), sv.data());
+
+  Eigen::VectorXd delta(n);
+  for (int i = 0; i < n; ++i) delta[i] = random.Normal(0.1);
+  Eigen::VectorXd x1(x0.size());
+  ASSERT_TRUE(p.reduced->Plus(x0.data(), delta.data(), x1.data()));
+  const int passes_before = p.stats.num_inner_iterations;
+  double candidate_cost = 0.0;
+  ASSERT_TRUE(p.reduced->Evaluate(x1.data(), &candidate_cost));
+  ASSERT_GT(p.stats.num_inner_iterations, passes_before);
+  // The scenario this test is about: the candidate wrote over current rows.
+  ASSERT_GT((p.reduced->jacobian().ToDense() - current_j).cwiseAbs().maxCoeff(),
+            0.0);
+  std::vector<double> user_linear(p.program.num_linear_parameters());
+  p.program.GetLinear(user_linear.data());
+
+  ASSERT_TRUE(p.reduced->RestoreCurrentJacobian());
+  EXPECT_GT(p.stats.num_restored_blocks, 0);
+  EXPECT_EQ((p.reduced->jacobian().ToDense() - current_j).cwiseAbs().maxCoeff(),
+            0.0);
+  Eigen::VectorXd sv_again(n);
+  p.reduced->SchurMultiply(v.data(), sv_again.data());
+  EXPECT_EQ((sv_again - sv).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(p.Theta(), x1);
+  std::vector<double> user_linear_after(user_linear.size());
+  p.program.GetLinear(user_linear_after.data());
+  EXPECT_EQ(user_linear_after, user_linear);
+  // Nothing left to restore: a second call evaluates nothing.
+  const int restored = p.stats.num_restored_blocks;
+  ASSERT_TRUE(p.reduced->RestoreCurrentJacobian());
+  EXPECT_EQ(p.stats.num_restored_blocks, restored);
 }
 
 // The engine's S v and vᵀS v at the current point against the dense
