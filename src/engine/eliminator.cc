@@ -1039,12 +1039,12 @@ bool Eliminator::EvaluateStaleBlocks(Workspace* w) {
 }
 
 void Eliminator::ComputeGradientResiduals(Workspace* w) {
-  // One buffer for both workspaces: w is about to become current(), whose
-  // gradient residuals are then no longer needed.
+  // Into the other workspace's residuals (see Workspace).
   Workspace* other = w == current_.get() ? candidate_.get() : current_.get();
-  if (w->gradient_residuals.size() == 0) {
-    w->gradient_residuals.swap(other->gradient_residuals);
-  }
+  Eigen::VectorXd& out = other->residuals;
+  other->gradient_residuals = nullptr;
+  w->gradient_residuals = out.data();
+  out = w->residuals;
   if (!blockwise_) {
     // Coupled blocks: one solve with the Gram factor at this point.
     const int nt = evaluator_->num_threads();
@@ -1056,16 +1056,13 @@ void Eliminator::ComputeGradientResiduals(Workspace* w) {
     double* z = full_cols_.data() + num_theta_;
     w->gram->Solve(z, z);
     for (int i = 0; i < num_linear_; ++i) z[i] = -z[i];
-    w->gradient_residuals = w->residuals;
-    w->jacobian->RightMultiply(full_cols_.data(), w->gradient_residuals.data(),
-                               first, end, nt);
+    w->jacobian->RightMultiply(full_cols_.data(), out.data(), first, end, nt);
     return;
   }
   // Independent blocks: z_k = G_k⁻¹ A_kᵀr block by block, then r - A_k z_k.
   const BlockSparseMatrix& j = *w->jacobian;
   const BlockDiagonalGramSolver& gram = *w->block_gram;
   const IndependentBlocks& blocks = *independent_blocks_;
-  w->gradient_residuals = w->residuals;
   const double* values = j.values();
   ParallelFor(options_.num_threads, 0, blocks.num_blocks(), [&](int, int k) {
     if (gram.block_is_frozen(k)) return;
@@ -1084,13 +1081,12 @@ void Eliminator::ComputeGradientResiduals(Workspace* w) {
       double z[kMaxBlockwiseSize];
       gram.SolveBlock(k, b, z);
       for (const auto& row : blocks.rows(k)) {
-        double* out =
-            w->gradient_residuals.data() + j.row_block_offset(row.row_block);
+        double* row_out = out.data() + j.row_block_offset(row.row_block);
         const double* a = values + row.linear_position;
         for (int i = 0; i < row.num_rows; ++i) {
           double sum = 0.0;
           for (int t = 0; t < n; ++t) sum += a[i * n + t] * z[t];
-          out[i] -= sum;
+          row_out[i] -= sum;
         }
       }
     });

@@ -85,7 +85,10 @@ class Eliminator : public ceres::EvaluationCallback {
     // after one more (linearised) Gauss-Newton step on the linear blocks.
     // J_θᵀ of it is the Schur-complement gradient, which stays exact to
     // second order when the inner solves stop short of l*.
-    Eigen::VectorXd gradient_residuals;
+    // It is kept in the other workspace's residuals: once this point is
+    // accepted they are dead until the next candidate overwrites them, and
+    // the reduced problem reads this right away (no third residual vector).
+    const double* gradient_residuals = nullptr;
   };
 
   Eliminator(Program* program, const StructureAnalysis& analysis,

@@ -34,10 +34,10 @@ bool ReducedProblem::EvaluateJacobian(const double* x, bool new_point,
   if (gradient == nullptr) return std::isfinite(*cost);
   // ∇f = J_θᵀ r at (θ, l*): exact because ∂F/∂l = Aᵀr = 0 there.
   Eigen::Map<Eigen::VectorXd>(gradient, num_tangent()).setZero();
-  const Eigen::VectorXd& r =
-      w.gradient_residuals.size() > 0 ? w.gradient_residuals : w.residuals;
-  w.jacobian->LeftMultiply(r.data(), gradient, 0,
-                           program_->num_nonlinear_columns(), num_threads_);
+  const double* r = w.gradient_residuals != nullptr ? w.gradient_residuals
+                                                    : w.residuals.data();
+  w.jacobian->LeftMultiply(r, gradient, 0, program_->num_nonlinear_columns(),
+                           num_threads_);
   return std::isfinite(*cost);
 }
 
