@@ -859,7 +859,6 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
   // δ from current(): each block then starts from its prediction.
   const bool predicted = has_current_ && ComputeStepFromCurrent();
   program_->SetLinear(base.data());
-  BlockSparseMatrix* jacobian = w->jacobian.get();
   const int first = program_->num_nonlinear_columns();
   const int nt = evaluator_->num_threads();
   w->jacobian_complete = false;
@@ -880,19 +879,9 @@ bool Eliminator::SolveBlockwise(Workspace* w, const Eigen::VectorXd& base) {
     theta_only_rows_overwritten_ =
         theta_columns != Columns::kNone && !theta_only_rows.empty();
   }
-  ParallelFor(nt, 0, rows_ready ? 0 : static_cast<int>(theta_only_rows.size()),
-              [&](int tid, int i) {
-                const int r = theta_only_rows[i];
-                double c = 0.0;
-                if (!evaluator_->EvaluateRowBlock(
-                        r, theta_columns, tid, &c,
-                        w->residuals.data() + jacobian->row_block_offset(r),
-                        jacobian)) {
-                  ok.store(false, std::memory_order_relaxed);
-                }
-                w->row_costs[r] = c;
-              });
-  if (!ok) return Fail(evaluator_->error());
+  if (!rows_ready && !EvaluateThetaOnlyRows(w, theta_columns)) {
+    return Fail(evaluator_->error());
+  }
 
   std::vector<PerThread<int>> inner_passes(nt);
   std::vector<PerThread<int>> bad(nt);
@@ -967,39 +956,13 @@ bool Eliminator::RestoreCurrentJacobian() {
   program_->GetLinear(saved_linear_.data());
   program_->SetTheta(current_theta_.data());
   program_->SetLinear(current_->linear.data());
-  Workspace* w = current_.get();
-  BlockSparseMatrix* jacobian = w->jacobian.get();
-  const int nt = evaluator_->num_threads();
-  std::atomic<bool> ok{evaluator_->UpdatePlusJacobians()};
-  std::vector<PerThread<int>> restored(nt);
-  if (ok) {
-    ParallelFor(nt, 0, independent_blocks_->num_blocks(), [&](int tid, int k) {
-      if (!overwritten_blocks_[k]) return;
-      const BlockSolve b{
-          w,       k, tid, &block_scratch_[tid], independent_blocks_->rows(k),
-          nullptr, 0};
-      double cost = 0.0;
-      if (!EvaluateBlockRows(b, Columns::kAll, false, &cost)) {
-        ok.store(false, std::memory_order_relaxed);
-      }
-      ++restored[tid].value;
-    });
-  }
-  const std::vector<int>& theta_only_rows =
-      independent_blocks_->theta_only_rows();
-  if (ok && theta_only_rows_overwritten_) {
-    ParallelFor(nt, 0, static_cast<int>(theta_only_rows.size()),
-                [&](int tid, int i) {
-                  const int r = theta_only_rows[i];
-                  double cost = 0.0;
-                  if (!evaluator_->EvaluateRowBlock(
-                          r, Columns::kAll, tid, &cost,
-                          w->residuals.data() + jacobian->row_block_offset(r),
-                          jacobian)) {
-                    ok.store(false, std::memory_order_relaxed);
-                  }
-                });
-  }
+  // Residuals and row costs are written again too, with the same values.
+  int restored = 0;
+  const bool ok =
+      evaluator_->UpdatePlusJacobians() &&
+      EvaluateFlaggedBlocks(current_.get(), &overwritten_blocks_, &restored) &&
+      (!theta_only_rows_overwritten_ ||
+       EvaluateThetaOnlyRows(current_.get(), Columns::kAll));
   // The PlusJacobians stay current()'s: whoever evaluates rows with every
   // column next updates them first (a rejected θ need not even be finite).
   program_->SetTheta(saved_theta_.data());
@@ -1008,31 +971,60 @@ bool Eliminator::RestoreCurrentJacobian() {
     return Fail("evaluating the current point again failed: " +
                 evaluator_->error());
   }
-  for (const auto& r : restored) statistics_->num_restored_blocks += r.value;
-  std::fill(overwritten_blocks_.begin(), overwritten_blocks_.end(), 0);
+  statistics_->num_restored_blocks += restored;
   any_rows_overwritten_ = theta_only_rows_overwritten_ = false;
   return true;
+}
+
+bool Eliminator::EvaluateFlaggedBlocks(Workspace* w, std::vector<char>* flags,
+                                       int* count) {
+  const int nt = evaluator_->num_threads();
+  std::atomic<bool> ok{true};
+  std::vector<PerThread<int>> counts(nt);
+  ParallelFor(nt, 0, independent_blocks_->num_blocks(), [&](int tid, int k) {
+    if (!(*flags)[k]) return;
+    const BlockSolve b{
+        w,       k, tid, &block_scratch_[tid], independent_blocks_->rows(k),
+        nullptr, 0};
+    double cost = 0.0;
+    if (!EvaluateBlockRows(b, Columns::kAll, true, &cost)) {
+      ok.store(false, std::memory_order_relaxed);
+      return;  // Still flagged.
+    }
+    (*flags)[k] = 0;
+    ++counts[tid].value;
+  });
+  *count = 0;
+  for (const auto& c : counts) *count += c.value;
+  return ok;
+}
+
+bool Eliminator::EvaluateThetaOnlyRows(Workspace* w, Columns columns) {
+  BlockSparseMatrix* jacobian = w->jacobian.get();
+  const std::vector<int>& rows = independent_blocks_->theta_only_rows();
+  std::atomic<bool> ok{true};
+  ParallelFor(evaluator_->num_threads(), 0, static_cast<int>(rows.size()),
+              [&](int tid, int i) {
+                const int r = rows[i];
+                double c = 0.0;
+                if (!evaluator_->EvaluateRowBlock(
+                        r, columns, tid, &c,
+                        w->residuals.data() + jacobian->row_block_offset(r),
+                        jacobian)) {
+                  ok.store(false, std::memory_order_relaxed);
+                }
+                w->row_costs[r] = c;
+              });
+  return ok;
 }
 
 // The rows of the blocks whose inner solve ended in chord steps, at the values
 // it left (the same point: residuals and costs do not change).
 bool Eliminator::EvaluateStaleBlocks(Workspace* w) {
   ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
-  if (!evaluator_->UpdatePlusJacobians()) return Fail(evaluator_->error());
-  std::atomic<bool> ok{true};
-  ParallelFor(
-      evaluator_->num_threads(), 0, independent_blocks_->num_blocks(),
-      [&](int tid, int k) {
-        if (!w->stale_blocks[k]) return;
-        w->stale_blocks[k] = 0;
-        const BlockSolve b{
-            w,       k, tid, &block_scratch_[tid], independent_blocks_->rows(k),
-            nullptr, 0};
-        double cost = 0.0;
-        if (!EvaluateBlockRows(b, Columns::kAll, true, &cost)) {
-          ok.store(false, std::memory_order_relaxed);
-        }
-      });
+  int evaluated = 0;
+  const bool ok = evaluator_->UpdatePlusJacobians() &&
+                  EvaluateFlaggedBlocks(w, &w->stale_blocks, &evaluated);
   w->num_stale_blocks = 0;
   if (!ok) return Fail(evaluator_->error());
   return true;

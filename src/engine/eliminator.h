@@ -161,6 +161,14 @@ class Eliminator : public ceres::EvaluationCallback {
                            const double* previous, double* cost);
   // Evaluates the Jacobian rows of w's stale blocks at their values.
   bool EvaluateStaleBlocks(Workspace* w);
+  // Evaluates, with every column (PlusJacobians already updated), the rows
+  // of the blocks set in *flags into w, clearing the flags of those it
+  // evaluated (*count).
+  bool EvaluateFlaggedBlocks(Workspace* w, std::vector<char>* flags,
+                             int* count);
+  // The rows that touch no linear block, into w (residuals, row costs and
+  // the requested columns).
+  bool EvaluateThetaOnlyRows(Workspace* w, ResidualEvaluator::Columns columns);
   bool SolveBlockGaussNewton(const BlockSolve& b, bool rows_ready, double* cost,
                              int* passes, bool* converged);
   // The block's rows: evaluated at the values in the user's memory (costs
