@@ -59,6 +59,7 @@ DEFINE_bool(
     progress, false,
     "Per-iteration progress lines on stdout (the JSON line stays last).");
 DEFINE_bool(full_report, false, "The solver's full report on stderr.");
+DEFINE_bool(extrapolate_steps, true, "VarPro's Options::extrapolate_steps.");
 
 namespace ceres_varpro::bench {
 namespace {
@@ -296,6 +297,7 @@ int Run() {
     varpro_options.linear_solver_ordering.reset();
     varpro_options.linear_parameter_blocks = p.linear_blocks;
     varpro_options.allow_nonlinear_elimination = p.nonlinear_elimination;
+    varpro_options.extrapolate_steps = FLAGS_extrapolate_steps;
     if (!ceres_varpro::StringToReducedPreconditionerType(
             FLAGS_varpro_preconditioner,
             &varpro_options.reduced_preconditioner_type)) {

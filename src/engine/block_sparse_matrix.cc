@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "engine/eigen_types.h"
+#include "engine/large_buffer.h"
 #include "engine/parallel_for.h"
 #include "glog/logging.h"
 
@@ -154,8 +155,11 @@ std::shared_ptr<const BlockSparseMatrix::Layout> BlockSparseMatrix::BuildLayout(
 BlockSparseMatrix::BlockSparseMatrix(std::shared_ptr<const Layout> layout)
     : layout_(std::move(layout)),
       num_nonzeros_(layout_->row_values_begin.back()),
-      values_(static_cast<double*>(
-          std::calloc(std::max(1, num_nonzeros_), sizeof(double)))) {
+      values_(nullptr,
+              FreeDeleter{sizeof(double) *
+                          static_cast<size_t>(std::max(1, num_nonzeros_))}) {
+  values_.reset(
+      static_cast<double*>(AllocateLargeBuffer(values_.get_deleter().bytes)));
   CHECK(values_ != nullptr)
       << "out of memory for a Jacobian of " << num_nonzeros_ << " values";
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "Eigen/Core"
+#include "engine/large_buffer.h"
 #include "engine/span.h"
 
 namespace ceres_varpro::internal {
@@ -140,14 +141,16 @@ class BlockSparseMatrix {
                        const F& accumulate) const;
 
   struct FreeDeleter {
-    void operator()(double* p) const { std::free(p); }
+    std::size_t bytes = 0;
+    void operator()(double* p) const { FreeLargeBuffer(p, bytes); }
   };
 
   std::shared_ptr<const Layout> layout_;
   int num_nonzeros_ = 0;
-  // From calloc: a large Jacobian comes as untouched zero pages, so its
-  // construction writes nothing and the first evaluation, spread over the
-  // threads, takes the page faults (a zero fill here took ~10 ms per 16 MB).
+  // A large buffer (huge pages where the kernel grants them): the values are
+  // rewritten every evaluation, and on a virtual machine the 4 KiB page
+  // faults of their first touch cost more than the evaluation that fills
+  // them.
   std::unique_ptr<double[], FreeDeleter> values_;
   // LeftMultiply's per-thread partial sums.
   mutable std::vector<std::vector<double>> left_scratch_;

@@ -1,6 +1,7 @@
 #include "engine/sparse_cholesky.h"
 
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <utility>
@@ -8,6 +9,7 @@
 
 #include "Eigen/Dense"
 #include "Eigen/SparseCore"
+#include "engine/large_buffer.h"
 #include "gtest/gtest.h"
 
 namespace ceres_varpro::internal {
@@ -183,6 +185,29 @@ TEST(SparseCholesky, SolvesRightHandSidesSideBySideOnLargeFactors) {
       }
     }
   }
+}
+
+// CHOLMOD's large blocks come from MallocLargeBuffer (huge-page aligned),
+// and CHOLMOD's own free and realloc still accept them.
+TEST(SparseCholesky, CholmodLargeBlocksAreHugePageAligned) {
+  SparseCholesky cholesky(SparseCholesky::Mode::kSupernodal, 1);
+  ASSERT_EQ(SuiteSparse_config.malloc_func, &MallocLargeBuffer);
+  cholmod_common common;
+  cholmod_start(&common);
+  const size_t n = 3 * kHugePageBytes / sizeof(double) + 11;
+  auto* block =
+      static_cast<double*>(cholmod_malloc(n, sizeof(double), &common));
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % kHugePageBytes, 0u);
+  for (size_t i = 0; i < n; ++i) block[i] = static_cast<double>(i);
+  size_t size = n;
+  block = static_cast<double*>(
+      cholmod_realloc(2 * n, sizeof(double), block, &size, &common));
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(size, 2 * n);
+  EXPECT_EQ(block[n - 1], static_cast<double>(n - 1));
+  cholmod_free(size, sizeof(double), block, &common);
+  cholmod_finish(&common);
 }
 
 TEST(SparseCholesky, RefactorizationUsesTheNewValues) {

@@ -1,0 +1,66 @@
+#include "engine/large_buffer.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "gtest/gtest.h"
+
+namespace ceres_varpro::internal {
+namespace {
+
+// Every size class: empty, small, just under and over one huge page, and a
+// tail of small pages after whole huge pages.
+TEST(LargeBuffer, ZeroedWritableAndHugeAlignedWhenLarge) {
+  for (const std::size_t bytes :
+       {std::size_t{0}, std::size_t{24}, kHugePageBytes - 8, kHugePageBytes,
+        2 * kHugePageBytes + 12345}) {
+    SCOPED_TRACE(bytes);
+    auto* data = static_cast<unsigned char*>(AllocateLargeBuffer(bytes));
+    ASSERT_NE(data, nullptr);
+    for (std::size_t i = 0; i < bytes; ++i) {
+      ASSERT_EQ(data[i], 0) << "byte " << i;
+    }
+    if (bytes >= kHugePageBytes) {
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(data) % kHugePageBytes, 0u);
+    }
+    std::memset(data, 0xab, bytes);
+    if (bytes > 0) {
+      EXPECT_EQ(data[0], 0xab);
+      EXPECT_EQ(data[bytes - 1], 0xab);
+    }
+    FreeLargeBuffer(data, bytes);
+  }
+}
+
+// Freed and asked again (the same region may come back), still zeroed.
+TEST(LargeBuffer, ReusedMemoryComesBackZeroed) {
+  const std::size_t bytes = 3 * kHugePageBytes;
+  for (int round = 0; round < 3; ++round) {
+    auto* data = static_cast<unsigned char*>(AllocateLargeBuffer(bytes));
+    ASSERT_NE(data, nullptr);
+    for (std::size_t i = 0; i < bytes; i += 4093) ASSERT_EQ(data[i], 0) << i;
+    ASSERT_EQ(data[bytes - 1], 0);
+    std::memset(data, 0xff, bytes);
+    FreeLargeBuffer(data, bytes);
+  }
+}
+
+TEST(LargeBuffer, MallocLargeBufferIsFreeable) {
+  for (const std::size_t bytes :
+       {std::size_t{0}, std::size_t{100}, 3 * kHugePageBytes + 7}) {
+    auto* data = static_cast<unsigned char*>(MallocLargeBuffer(bytes));
+    ASSERT_NE(data, nullptr);
+    std::memset(data, 0x5a, bytes);
+    if (bytes >= kHugePageBytes) {
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(data) % kHugePageBytes, 0u);
+    }
+    data = static_cast<unsigned char*>(std::realloc(data, bytes + 4096));
+    ASSERT_NE(data, nullptr);
+    if (bytes > 0) EXPECT_EQ(data[bytes - 1], 0x5a);
+    std::free(data);
+  }
+}
+
+}  // namespace
+}  // namespace ceres_varpro::internal
