@@ -36,9 +36,9 @@ class BlockSparseMatrix {
     std::vector<int> col_block_sizes, col_block_offsets;
     std::vector<int> row_cell_begin;
     std::vector<int> row_values_begin;
-    std::vector<Cell> cells;  // Per row block, sorted by column block.
+    LargeVector<Cell> cells;  // Per row block, sorted by column block.
     std::vector<int> col_entry_begin;
-    std::vector<ColumnEntry> col_entries;
+    LargeVector<ColumnEntry> col_entries;
     int num_rows = 0;
     int num_cols = 0;
   };

@@ -7,6 +7,7 @@
 
 #include "engine/block_sparse_matrix.h"
 #include "engine/gram_assembler.h"
+#include "engine/large_buffer.h"
 #include "engine/program.h"
 #include "engine/sparse_cholesky.h"
 
@@ -116,7 +117,7 @@ class BlockDiagonalGramSolver : public GramSolver {
   bool allow_singular_blocks_;
   int first_col_block_;
   std::vector<int> offsets_, sizes_, factor_offsets_;
-  std::vector<double> factors_;  // Lower Cholesky factors, row-major.
+  LargeVector<double> factors_;  // Lower Cholesky factors, row-major.
   std::vector<char> frozen_;
   int num_frozen_ = 0;
 };

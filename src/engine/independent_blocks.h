@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/block_sparse_matrix.h"
+#include "engine/large_buffer.h"
 #include "engine/span.h"
 
 namespace ceres_varpro::internal {
@@ -90,7 +91,7 @@ class IndependentBlocks {
     }
 
    private:
-    std::vector<Link> links_;
+    LargeVector<Link> links_;
     std::vector<int> links_begin_;
   };
   // Row blocks that touch no linear block.
@@ -106,10 +107,11 @@ class IndependentBlocks {
   };
 
   int first_linear_col_block_;
-  std::vector<Block> blocks_;
-  std::vector<Row> rows_;
-  std::vector<ThetaCell> cells_;
-  std::vector<int> theta_col_blocks_, theta_local_;
+  // Per eliminated block, row and cell (LargeVector: huge pages).
+  LargeVector<Block> blocks_;
+  LargeVector<Row> rows_;
+  LargeVector<ThetaCell> cells_;
+  LargeVector<int> theta_col_blocks_, theta_local_;
   std::vector<int> theta_only_rows_;
 };
 

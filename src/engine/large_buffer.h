@@ -2,6 +2,8 @@
 #define CERES_VARPRO_ENGINE_LARGE_BUFFER_H_
 
 #include <cstddef>
+#include <new>
+#include <vector>
 
 namespace ceres_varpro::internal {
 
@@ -25,6 +27,50 @@ void FreeLargeBuffer(void* data, std::size_t bytes);
 // CHOLMOD's factors and workspaces, whose first touch is inside the
 // factorisation.
 void* MallocLargeBuffer(std::size_t bytes);
+
+// Untouched pages of their own for an array of kMappedBytes or more, all
+// offered as transparent huge pages; smaller arrays come from operator new.
+// The kernel merges neighbouring mappings with the same advice, so arrays
+// well under 2 MiB (a problem's residual-block table, a Jacobian's cell
+// list, ...) still share huge pages: first touches faulted once per 2 MiB
+// instead of once per 4 KiB. Returns nullptr when out of memory.
+void* AllocatePages(std::size_t bytes);
+void FreePages(void* data, std::size_t bytes);
+inline constexpr std::size_t kMappedBytes = std::size_t{256} << 10;
+
+// std::vector's allocator over AllocatePages, for the large tables a solve
+// builds once (sized up front: growth would map, copy and unmap).
+template <typename T>
+class LargeBufferAllocator {
+ public:
+  using value_type = T;
+  LargeBufferAllocator() = default;
+  template <typename U>
+  LargeBufferAllocator(const LargeBufferAllocator<U>&) {}  // NOLINT
+
+  T* allocate(std::size_t n) {
+    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    if (n > static_cast<std::size_t>(-1) / sizeof(T)) {
+      throw std::bad_array_new_length();
+    }
+    void* data = AllocatePages(n * sizeof(T));
+    if (data == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(data);
+  }
+  void deallocate(T* data, std::size_t n) { FreePages(data, n * sizeof(T)); }
+
+  template <typename U>
+  bool operator==(const LargeBufferAllocator<U>&) const {
+    return true;
+  }
+  template <typename U>
+  bool operator!=(const LargeBufferAllocator<U>&) const {
+    return false;
+  }
+};
+
+template <typename T>
+using LargeVector = std::vector<T, LargeBufferAllocator<T>>;
 
 }  // namespace ceres_varpro::internal
 

@@ -102,7 +102,7 @@ bool Program::Build(const ceres::Problem& problem,
         static_cast<int>(rb.cost_function->parameter_block_sizes().size());
   });
   for (int i = 0; i < num_residual_blocks; ++i) begin[i + 1] += begin[i];
-  std::vector<int>& flat = program->residual_parameters_;
+  LargeVector<int>& flat = program->residual_parameters_;
   flat.resize(begin.back());
   std::vector<std::vector<double*>> params(std::max(1, num_threads));
   ParallelFor(num_threads, 0, num_residual_blocks, [&](int thread, int i) {

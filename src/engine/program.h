@@ -8,6 +8,7 @@
 #include "ceres/loss_function.h"
 #include "ceres/manifold.h"
 #include "ceres/problem.h"
+#include "engine/large_buffer.h"
 #include "engine/span.h"
 
 namespace ceres_varpro::internal {
@@ -87,11 +88,11 @@ class Program {
   void SetLayout(bool ambient_theta = false);
   bool ambient_theta() const { return ambient_theta_; }
 
-  std::vector<ParameterBlock>& parameter_blocks() { return parameter_blocks_; }
-  const std::vector<ParameterBlock>& parameter_blocks() const {
+  LargeVector<ParameterBlock>& parameter_blocks() { return parameter_blocks_; }
+  const LargeVector<ParameterBlock>& parameter_blocks() const {
     return parameter_blocks_;
   }
-  const std::vector<ResidualBlock>& residual_blocks() const {
+  const LargeVector<ResidualBlock>& residual_blocks() const {
     return residual_blocks_;
   }
 
@@ -99,7 +100,7 @@ class Program {
   const std::vector<int>& column_parameter_blocks() const {
     return column_blocks_;
   }
-  const std::vector<int>& active_residual_blocks() const {
+  const LargeVector<int>& active_residual_blocks() const {
     return active_residuals_;
   }
   int num_nonlinear_columns() const { return num_nonlinear_columns_; }
@@ -134,12 +135,13 @@ class Program {
   std::string DescribeResidualBlock(int index) const;
 
  private:
-  std::vector<ParameterBlock> parameter_blocks_;
+  // The per-block tables scale with the problem (LargeVector: huge pages).
+  LargeVector<ParameterBlock> parameter_blocks_;
   std::vector<double> bounds_;  // Per bounded block: lower, then upper.
-  std::vector<ResidualBlock> residual_blocks_;
-  std::vector<int> residual_parameters_;  // Every parameter_blocks, in order.
+  LargeVector<ResidualBlock> residual_blocks_;
+  LargeVector<int> residual_parameters_;  // Every parameter_blocks, in order.
   std::vector<int> column_blocks_;
-  std::vector<int> active_residuals_;
+  LargeVector<int> active_residuals_;
   int num_nonlinear_columns_ = 0;
   int num_theta_ambient_ = 0;
   int num_theta_tangent_ = 0;

@@ -216,8 +216,8 @@ class StructureAnalyzer {
 
   const StructureAnalysisOptions& options_;
   Program* program_;
-  std::vector<Program::ParameterBlock>& params_;
-  const std::vector<Program::ResidualBlock>& residuals_;
+  LargeVector<Program::ParameterBlock>& params_;
+  const LargeVector<Program::ResidualBlock>& residuals_;
   StructureAnalysis* analysis_;
   std::string* error_;
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -60,6 +61,33 @@ TEST(LargeBuffer, MallocLargeBufferIsFreeable) {
     if (bytes > 0) EXPECT_EQ(data[bytes - 1], 0x5a);
     std::free(data);
   }
+}
+
+// Pooled arrays (256 KiB to 8 MiB) share chunks: many of them, more than a
+// chunk holds, freed in an interleaved order, keep their own contents.
+TEST(LargeBuffer, LargeVectorsKeepTheirContents) {
+  std::vector<LargeVector<int>> arrays;
+  for (int i = 0; i < 40; ++i) {
+    const std::size_t n = (kMappedBytes / sizeof(int)) * (1 + i % 5) + i;
+    arrays.emplace_back(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      ASSERT_EQ(arrays.back()[j], 0);
+      arrays.back()[j] = static_cast<int>(j) ^ i;
+    }
+  }
+  for (int i = 0; i < 40; i += 2) LargeVector<int>().swap(arrays[i]);
+  arrays.emplace_back(3 * kMappedBytes / sizeof(int), 7);  // After frees.
+  for (int i = 1; i < 40; i += 2) {
+    for (std::size_t j = 0; j < arrays[i].size(); ++j) {
+      ASSERT_EQ(arrays[i][j], static_cast<int>(j) ^ i) << i << " " << j;
+    }
+  }
+  EXPECT_EQ(arrays.back().front(), 7);
+  EXPECT_EQ(arrays.back().back(), 7);
+  // Small and huge ones bypass the pool.
+  LargeVector<double> small(10, 1.5), huge(kHugePageBytes * 5, 2.5);
+  EXPECT_EQ(small[9], 1.5);
+  EXPECT_EQ(huge[kHugePageBytes * 5 - 1], 2.5);
 }
 
 }  // namespace
