@@ -116,6 +116,21 @@ class PagePool {
     LOG(FATAL) << "FreePages: " << data << " is not from AllocatePages";
   }
 
+  void Trim() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (chunks_.empty()) return;
+    const Chunk& chunk = chunks_.back();
+    const std::uintptr_t used =
+        reinterpret_cast<std::uintptr_t>(chunk.begin) + chunk.used;
+    const std::uintptr_t page = static_cast<std::uintptr_t>(PageSize());
+    const std::uintptr_t first = (used + page - 1) / page * page;
+    const std::uintptr_t last =
+        (used + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+    if (last > first) {
+      madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+  }
+
  private:
   struct Chunk {
     char* begin;
@@ -194,6 +209,12 @@ void FreePages(void* data, std::size_t bytes) {
   } else {
     Pool().Free(data, bytes);
   }
+#endif
+}
+
+void TrimLargeBufferPool() {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  Pool().Trim();
 #endif
 }
 

@@ -36,6 +36,11 @@ void* MallocLargeBuffer(std::size_t bytes);
 // instead of once per 4 KiB. Returns nullptr when out of memory.
 void* AllocatePages(std::size_t bytes);
 void FreePages(void* data, std::size_t bytes);
+// Returns the pages past the newest pooled array in its huge page: that
+// huge page was backed whole at its first touch. Called once a solve has
+// built its tables (up to 2 MB of peak RSS on BAL); later arrays there fault
+// small pages.
+void TrimLargeBufferPool();
 inline constexpr std::size_t kMappedBytes = std::size_t{256} << 10;
 
 // std::vector's allocator over AllocatePages, for the large tables a solve

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/large_buffer.h"
 #include "engine/wall_time.h"
 
 namespace ceres_varpro::internal {
@@ -179,6 +180,7 @@ bool Preprocess(const Solver::Options& options, PreprocessorTarget target,
   if (target == PreprocessorTarget::kEngine) {
     SetUpReducedProblem(options, statistics, pp);
   }
+  TrimLargeBufferPool();  // The tables are built.
   return true;
 }
 

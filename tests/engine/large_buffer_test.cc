@@ -90,5 +90,20 @@ TEST(LargeBuffer, LargeVectorsKeepTheirContents) {
   EXPECT_EQ(huge[kHugePageBytes * 5 - 1], 2.5);
 }
 
+// Trimming returns only pages past the newest array: the arrays keep their
+// contents, and a later array is still zeroed and usable.
+TEST(LargeBuffer, TrimKeepsTheArrays) {
+  const std::size_t n = kMappedBytes / sizeof(double) + 3;
+  LargeVector<double> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) a[i] = b[i] = static_cast<double>(i);
+  TrimLargeBufferPool();
+  LargeVector<double> c(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(a[i], static_cast<double>(i));
+    ASSERT_EQ(b[i], static_cast<double>(i));
+    ASSERT_EQ(c[i], 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace ceres_varpro::internal
