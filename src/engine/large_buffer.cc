@@ -23,23 +23,18 @@ std::size_t PageSize() {
   return static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
+std::uintptr_t RoundUp(std::uintptr_t x, std::uintptr_t multiple) {
+  return (x + multiple - 1) / multiple * multiple;
+}
+
 std::size_t RoundUpToPage(std::size_t bytes) {
-  const std::size_t page = PageSize();
-  return (bytes + page - 1) / page * page;
+  return RoundUp(bytes, PageSize());
 }
 
 // Advice only: where transparent huge pages are "never", small pages stay.
 void AdviseHugePages(void* data, std::size_t bytes) {
   madvise(data, bytes / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);
 }
-#else
-constexpr bool kMapsHugePages = false;
-#endif
-
-}  // namespace
-
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-namespace {
 
 // Virtual size of one pool chunk; physical pages come as they are touched.
 constexpr std::size_t kChunkBytes = std::size_t{32} << 20;
@@ -55,8 +50,7 @@ void* MapAligned(std::size_t length) {
                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) return nullptr;
   const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(base);
-  const std::uintptr_t aligned =
-      (begin + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::uintptr_t aligned = RoundUp(begin, kHugePageBytes);
   if (aligned > begin) munmap(base, aligned - begin);
   const std::uintptr_t end = begin + mapped;
   if (end > aligned + length) {
@@ -75,8 +69,7 @@ void* MapAligned(std::size_t length) {
 class PagePool {
  public:
   void* Allocate(std::size_t bytes) {
-    bytes =
-        (bytes + kPooledAlignment - 1) / kPooledAlignment * kPooledAlignment;
+    bytes = RoundUp(bytes, kPooledAlignment);
     std::lock_guard<std::mutex> lock(mutex_);
     if (chunks_.empty() || chunks_.back().used + bytes > kChunkBytes) {
       char* begin = static_cast<char*>(MapAligned(kChunkBytes));
@@ -91,8 +84,7 @@ class PagePool {
   }
 
   void Free(void* data, std::size_t bytes) {
-    bytes =
-        (bytes + kPooledAlignment - 1) / kPooledAlignment * kPooledAlignment;
+    bytes = RoundUp(bytes, kPooledAlignment);
     char* p = static_cast<char*>(data);
     std::lock_guard<std::mutex> lock(mutex_);
     for (std::size_t i = 0; i < chunks_.size(); ++i) {
@@ -103,9 +95,9 @@ class PagePool {
         chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(i));
         return;
       }
-      const std::uintptr_t page = static_cast<std::uintptr_t>(PageSize());
+      const std::uintptr_t page = PageSize();
       const std::uintptr_t first =
-          (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+          RoundUp(reinterpret_cast<std::uintptr_t>(p), page);
       const std::uintptr_t last =
           (reinterpret_cast<std::uintptr_t>(p) + bytes) / page * page;
       if (last > first) {
@@ -122,10 +114,8 @@ class PagePool {
     const Chunk& chunk = chunks_.back();
     const std::uintptr_t used =
         reinterpret_cast<std::uintptr_t>(chunk.begin) + chunk.used;
-    const std::uintptr_t page = static_cast<std::uintptr_t>(PageSize());
-    const std::uintptr_t first = (used + page - 1) / page * page;
-    const std::uintptr_t last =
-        (used + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+    const std::uintptr_t first = RoundUp(used, PageSize());
+    const std::uintptr_t last = RoundUp(used, kHugePageBytes);
     if (last > first) {
       madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
     }
@@ -145,9 +135,11 @@ PagePool& Pool() {
   static auto* pool = new PagePool;  // Never destroyed: frees at exit work.
   return *pool;
 }
+#else
+constexpr bool kMapsHugePages = false;
+#endif
 
 }  // namespace
-#endif
 
 void* AllocateLargeBuffer(std::size_t bytes) {
   if (bytes == 0) bytes = 1;

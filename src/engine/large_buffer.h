@@ -28,12 +28,12 @@ void FreeLargeBuffer(void* data, std::size_t bytes);
 // factorisation.
 void* MallocLargeBuffer(std::size_t bytes);
 
-// Untouched pages of their own for an array of kMappedBytes or more, all
-// offered as transparent huge pages; smaller arrays come from operator new.
-// The kernel merges neighbouring mappings with the same advice, so arrays
-// well under 2 MiB (a problem's residual-block table, a Jacobian's cell
-// list, ...) still share huge pages: first touches faulted once per 2 MiB
-// instead of once per 4 KiB. Returns nullptr when out of memory.
+// Untouched memory on transparent huge pages for an array of kMappedBytes or
+// more; smaller arrays come from operator new. A huge page is only granted
+// at the first touch of a 2 MiB range nothing else touched, so arrays under
+// 2 MiB (a problem's residual-block table, a Jacobian's cell list, ...) are
+// carved one after another out of shared 32 MiB huge-page chunks; those over
+// 8 MiB get a mapping of their own. Returns nullptr when out of memory.
 void* AllocatePages(std::size_t bytes);
 void FreePages(void* data, std::size_t bytes);
 // Returns the pages past the newest pooled array in its huge page: that
