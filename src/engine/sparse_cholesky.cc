@@ -173,7 +173,11 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   *failed_column = -1;
   int ok = 0;
   {
-    const OpenMpTeamCap cap(num_threads_);
+    // No OpenMP team: CHOLMOD's parallel loops only clear and scatter
+    // supernodes, and after each one a team no larger than the cores spins
+    // 300,000 times (GOMP's default wait policy) on CPU the engine's own
+    // threads, or on a shared machine the other process, need.
+    const OpenMpTeamCap cap(1);
     ok = cholmod_factorize(matrix_, factor_, &common_);
   }
   if (!ok || common_.status == CHOLMOD_NOT_POSDEF ||

@@ -17,8 +17,8 @@ class SparseCholesky {
  public:
   enum class Mode { kAuto, kSupernodal, kSimplicial };
 
-  // num_threads bounds the OpenMP teams of CHOLMOD's factorisation and the
-  // supernodal solves of several right-hand sides.
+  // num_threads bounds the supernodal solves of several right-hand sides;
+  // CHOLMOD's factorisation runs on the calling thread alone.
   explicit SparseCholesky(Mode mode = Mode::kAuto, int num_threads = 1);
   ~SparseCholesky();
   SparseCholesky(const SparseCholesky&) = delete;
