@@ -3,8 +3,9 @@
 
 namespace ceres_varpro::internal {
 
-// CHOLMOD's supernodal factorisation opens OpenMP parallel regions with a
-// team size fixed when it was built (Debian's asks for 4), whatever
+// CHOLMOD may open OpenMP parallel regions (its supernodal factorisation
+// does, which the engine replaced by SupernodalFactorizer) with a team size
+// fixed when it was built (Debian's asks for 4), whatever
 // Solver::Options::num_threads says: on a 2-core machine, beside the engine's
 // own threads, the team oversubscribes the cores, and on a shared machine
 // its threads spin while they wait. For its lifetime an OpenMpTeamCap bounds

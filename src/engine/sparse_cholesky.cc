@@ -171,12 +171,14 @@ double* SparseCholesky::mutable_values() {
 bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   CHECK(factor_ != nullptr);
   *failed_column = -1;
+  if (factor_->is_super) return FactorizeSupernodal(failed_column, error);
   int ok = 0;
   {
-    // No OpenMP team: CHOLMOD's parallel loops only clear and scatter
-    // supernodes, and after each one a team no larger than the cores spins
-    // 300,000 times (GOMP's default wait policy) on CPU the engine's own
-    // threads, or on a shared machine the other process, need.
+    // Simplicial: CHOLMOD 3.0's opens no OpenMP loop (strace: no GOMP thread
+    // and no futex call in a solve). The cap keeps it so with a CHOLMOD that
+    // does: a team no larger than the cores spins 300,000 times after each
+    // loop (GOMP's default wait policy) on CPU the engine's own threads, or
+    // on a shared machine the other process, need.
     const OpenMpTeamCap cap(1);
     ok = cholmod_factorize(matrix_, factor_, &common_);
   }
@@ -192,6 +194,30 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
     } else {
       *error = "CHOLMOD numeric factorization failed";
     }
+    return false;
+  }
+  return true;
+}
+
+bool SparseCholesky::FactorizeSupernodal(int* failed_column,
+                                         std::string* error) {
+  if (supernodal_ == nullptr) {
+    // The symbolic factor gets its (uninitialised) values.
+    if (factor_->xtype == CHOLMOD_PATTERN &&
+        !cholmod_change_factor(CHOLMOD_REAL, /*to_ll=*/1, /*to_super=*/1,
+                               /*to_packed=*/1, /*to_monotonic=*/1, factor_,
+                               &common_)) {
+      *error = "CHOLMOD could not allocate the factor";
+      return false;
+    }
+    supernodal_ = std::make_unique<SupernodalFactorizer>(*matrix_, *factor_);
+  }
+  int failed = -1;
+  if (!supernodal_->Factorize(mutable_values(),
+                              static_cast<double*>(factor_->x), &failed)) {
+    const int* perm = static_cast<const int*>(factor_->Perm);
+    *failed_column = perm != nullptr ? perm[failed] : failed;
+    *error = "matrix is not positive definite";
     return false;
   }
   return true;

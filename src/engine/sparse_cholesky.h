@@ -1,10 +1,12 @@
 #ifndef CERES_VARPRO_ENGINE_SPARSE_CHOLESKY_H_
 #define CERES_VARPRO_ENGINE_SPARSE_CHOLESKY_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cholmod.h"
+#include "engine/supernodal_factorizer.h"
 
 namespace ceres_varpro::internal {
 
@@ -18,7 +20,7 @@ class SparseCholesky {
   enum class Mode { kAuto, kSupernodal, kSimplicial };
 
   // num_threads bounds the supernodal solves of several right-hand sides;
-  // CHOLMOD's factorisation runs on the calling thread alone.
+  // factorisations run on the calling thread alone.
   explicit SparseCholesky(Mode mode = Mode::kAuto, int num_threads = 1);
   ~SparseCholesky();
   SparseCholesky(const SparseCholesky&) = delete;
@@ -38,8 +40,10 @@ class SparseCholesky {
   // The matrix's values (pattern given to Analyze), to assemble in place:
   // no second copy of the matrix is kept.
   double* mutable_values();
-  // Factors the values in mutable_values(). On failure *failed_column is the
-  // column where a non-positive pivot appeared (-1 if not a pivot issue).
+  // Factors the values in mutable_values(): supernodal factors numerically by
+  // SupernodalFactorizer, simplicial ones by CHOLMOD. On failure
+  // *failed_column is the column where a non-positive pivot appeared (-1 if
+  // not a pivot issue).
   bool Factorize(int* failed_column, std::string* error);
   // x = A^-1 b; x and b may be the same array.
   void Solve(const double* b, double* x);
@@ -60,6 +64,7 @@ class SparseCholesky {
   double factorization_flops() const { return common_.fl; }
 
  private:
+  bool FactorizeSupernodal(int* failed_column, std::string* error);
   // work: 2 n M doubles.
   template <int M>
   void SolveSupernodal(const double* b, double* x, double* work) const;
@@ -75,6 +80,7 @@ class SparseCholesky {
   mutable cholmod_common common_;
   cholmod_sparse* matrix_ = nullptr;
   cholmod_factor* factor_ = nullptr;
+  std::unique_ptr<SupernodalFactorizer> supernodal_;  // Built on first use.
   cholmod_dense* rhs_ = nullptr;
   cholmod_dense* solution_ = nullptr;
   cholmod_dense* workspace_y_ = nullptr;
