@@ -185,12 +185,8 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   if (!ok || common_.status == CHOLMOD_NOT_POSDEF ||
       common_.status < CHOLMOD_OK) {
     if (common_.status == CHOLMOD_NOT_POSDEF) {
-      // factor_->minor is the column in the permuted order.
-      const int k = static_cast<int>(factor_->minor);
-      if (k >= 0 && k < n_ && factor_->Perm != nullptr) {
-        *failed_column = static_cast<const int*>(factor_->Perm)[k];
-      }
-      *error = "matrix is not positive definite";
+      ReportNotPositiveDefinite(static_cast<int>(factor_->minor), failed_column,
+                                error);
     } else {
       *error = "CHOLMOD numeric factorization failed";
     }
@@ -215,12 +211,20 @@ bool SparseCholesky::FactorizeSupernodal(int* failed_column,
   int failed = -1;
   if (!supernodal_->Factorize(mutable_values(),
                               static_cast<double*>(factor_->x), &failed)) {
-    const int* perm = static_cast<const int*>(factor_->Perm);
-    *failed_column = perm != nullptr ? perm[failed] : failed;
-    *error = "matrix is not positive definite";
+    ReportNotPositiveDefinite(failed, failed_column, error);
     return false;
   }
   return true;
+}
+
+void SparseCholesky::ReportNotPositiveDefinite(int permuted_column,
+                                               int* failed_column,
+                                               std::string* error) const {
+  const int* perm = static_cast<const int*>(factor_->Perm);
+  if (permuted_column >= 0 && permuted_column < n_) {
+    *failed_column = perm != nullptr ? perm[permuted_column] : permuted_column;
+  }
+  *error = "matrix is not positive definite";
 }
 
 void SparseCholesky::SolveMultiple(const double* b, double* x, int num_rhs) {

@@ -65,6 +65,10 @@ class SparseCholesky {
 
  private:
   bool FactorizeSupernodal(int* failed_column, std::string* error);
+  // A pivot that was not positive at permuted_column (the permuted order):
+  // *failed_column the same column in the caller's order.
+  void ReportNotPositiveDefinite(int permuted_column, int* failed_column,
+                                 std::string* error) const;
   // work: 2 n M doubles.
   template <int M>
   void SolveSupernodal(const double* b, double* x, double* work) const;

@@ -11,55 +11,28 @@
 #include "Eigen/SparseCore"
 #include "engine/large_buffer.h"
 #include "gtest/gtest.h"
+#include "test_util/engine_test_problems.h"
 
 namespace ceres_varpro::internal {
 namespace {
 
-// A grid Laplacian with 3x3 blocks plus a positive diagonal: fill, and
-// supernodes of several columns, like a pose graph's Gram matrix.
-Eigen::MatrixXd GridMatrix(int side, std::mt19937* rng) {
-  const int nodes = side * side;
-  const int n = 3 * nodes;
-  std::uniform_real_distribution<double> u(0.5, 2.0);
-  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n, n);
-  auto connect = [&](int a, int b) {
-    Eigen::Matrix3d w = Eigen::Matrix3d::Random();
-    w = w * w.transpose() + u(*rng) * Eigen::Matrix3d::Identity();
-    m.block<3, 3>(3 * a, 3 * a) += w;
-    m.block<3, 3>(3 * b, 3 * b) += w;
-    m.block<3, 3>(3 * a, 3 * b) -= w;
-    m.block<3, 3>(3 * b, 3 * a) -= w;
-  };
-  for (int r = 0; r < side; ++r) {
-    for (int c = 0; c < side; ++c) {
-      if (c + 1 < side) connect(r * side + c, r * side + c + 1);
-      if (r + 1 < side) connect(r * side + c, (r + 1) * side + c);
-    }
-  }
-  m.diagonal().array() += 0.1;
-  return m;
-}
-
 void Load(const Eigen::MatrixXd& m, SparseCholesky* cholesky,
           const std::vector<int>* block_starts = nullptr) {
-  const int n = static_cast<int>(m.rows());
-  std::vector<int> col_ptr(1, 0), row_index;
-  std::vector<double> values;
-  for (int c = 0; c < n; ++c) {
-    for (int r = 0; r <= c; ++r) {
-      if (m(r, c) != 0.0) {
-        row_index.push_back(r);
-        values.push_back(m(r, c));
-      }
-    }
-    col_ptr.push_back(static_cast<int>(row_index.size()));
-  }
+  const testing::UpperTriangle upper = testing::UpperTriangleOf(m);
   std::string error;
-  ASSERT_TRUE(cholesky->Analyze(n, col_ptr, row_index, &error, block_starts))
+  ASSERT_TRUE(cholesky->Analyze(static_cast<int>(m.rows()), upper.col_ptr,
+                                upper.row_index, &error, block_starts))
       << error;
-  std::copy(values.begin(), values.end(), cholesky->mutable_values());
+  std::copy(upper.values.begin(), upper.values.end(),
+            cholesky->mutable_values());
   int failed = -1;
   ASSERT_TRUE(cholesky->Factorize(&failed, &error)) << error;
+}
+
+// Grid Laplacians with 3x3 blocks: fill, and supernodes of several columns,
+// like a pose graph's Gram matrix.
+Eigen::MatrixXd GridMatrix(int side, std::mt19937* rng) {
+  return testing::GridLaplacian(side, 3, /*long_links=*/false, rng);
 }
 
 TEST(SparseCholesky, EveryModeSolvesLikeADenseCholesky) {

@@ -8,36 +8,10 @@
 #include "Eigen/Dense"
 #include "cholmod.h"
 #include "gtest/gtest.h"
+#include "test_util/engine_test_problems.h"
 
 namespace ceres_varpro::internal {
 namespace {
-
-// A grid Laplacian with blocks of `block` columns plus a positive diagonal
-// and a few long-range links: fill, supernodes of several columns, and
-// descendants that update several supernodes.
-Eigen::MatrixXd GridMatrix(int side, int block, std::mt19937* rng) {
-  const int nodes = side * side;
-  const int n = block * nodes;
-  std::uniform_real_distribution<double> u(0.5, 2.0);
-  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n, n);
-  auto connect = [&](int a, int b) {
-    Eigen::MatrixXd w = Eigen::MatrixXd::Random(block, block);
-    w = w * w.transpose() + u(*rng) * Eigen::MatrixXd::Identity(block, block);
-    m.block(block * a, block * a, block, block) += w;
-    m.block(block * b, block * b, block, block) += w;
-    m.block(block * a, block * b, block, block) -= w;
-    m.block(block * b, block * a, block, block) -= w;
-  };
-  for (int r = 0; r < side; ++r) {
-    for (int c = 0; c < side; ++c) {
-      if (c + 1 < side) connect(r * side + c, r * side + c + 1);
-      if (r + 1 < side) connect(r * side + c, (r + 1) * side + c);
-    }
-  }
-  for (int k = 0; k < side; ++k) connect(k, nodes - 1 - k);
-  m.diagonal().array() += 0.1;
-  return m;
-}
 
 class Cholmod {
  public:
@@ -55,22 +29,15 @@ class Cholmod {
   // The upper triangle of m, compressed columns.
   cholmod_sparse* Load(const Eigen::MatrixXd& m) {
     const int n = static_cast<int>(m.rows());
-    std::vector<int> col_ptr(1, 0), rows;
-    std::vector<double> values;
-    for (int c = 0; c < n; ++c) {
-      for (int r = 0; r <= c; ++r) {
-        if (m(r, c) != 0.0) {
-          rows.push_back(r);
-          values.push_back(m(r, c));
-        }
-      }
-      col_ptr.push_back(static_cast<int>(rows.size()));
-    }
-    a_ = cholmod_allocate_sparse(n, n, rows.size(), 1, 1, 1, CHOLMOD_REAL,
-                                 &common_);
-    std::copy(col_ptr.begin(), col_ptr.end(), static_cast<int*>(a_->p));
-    std::copy(rows.begin(), rows.end(), static_cast<int*>(a_->i));
-    std::copy(values.begin(), values.end(), static_cast<double*>(a_->x));
+    const testing::UpperTriangle upper = testing::UpperTriangleOf(m);
+    a_ = cholmod_allocate_sparse(n, n, upper.row_index.size(), 1, 1, 1,
+                                 CHOLMOD_REAL, &common_);
+    std::copy(upper.col_ptr.begin(), upper.col_ptr.end(),
+              static_cast<int*>(a_->p));
+    std::copy(upper.row_index.begin(), upper.row_index.end(),
+              static_cast<int*>(a_->i));
+    std::copy(upper.values.begin(), upper.values.end(),
+              static_cast<double*>(a_->x));
     return a_;
   }
 
@@ -136,7 +103,8 @@ TEST(SupernodalFactorizer, MatchesCholmodOnScalarAndBlockGrids) {
   std::mt19937 rng(3);
   for (const int block : {1, 2, 3, 6}) {
     SCOPED_TRACE(block);
-    ExpectSameFactorAsCholmod(GridMatrix(9, block, &rng));
+    ExpectSameFactorAsCholmod(
+        testing::GridLaplacian(9, block, /*long_links=*/true, &rng));
   }
 }
 
@@ -152,7 +120,7 @@ TEST(SupernodalFactorizer, MatchesCholmodOnADenseMatrix) {
 TEST(SupernodalFactorizer, ReportsTheFailingColumnLikeCholmod) {
   std::mt19937 rng(5);
   for (const double bad : {-50.0, std::nan("")}) {
-    Eigen::MatrixXd m = GridMatrix(8, 3, &rng);
+    Eigen::MatrixXd m = testing::GridLaplacian(8, 3, /*long_links=*/true, &rng);
     m(100, 100) = bad;
     Cholmod cholmod;
     cholmod_sparse* a = cholmod.Load(m);

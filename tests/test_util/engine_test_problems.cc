@@ -308,4 +308,46 @@ std::unique_ptr<LandmarkProblem> MakeLandmarkProblem(
   return out;
 }
 
+Eigen::MatrixXd GridLaplacian(int side, int block, bool long_links,
+                              std::mt19937* rng) {
+  const int nodes = side * side;
+  const int n = block * nodes;
+  std::uniform_real_distribution<double> u(0.5, 2.0);
+  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n, n);
+  auto connect = [&](int a, int b) {
+    Eigen::MatrixXd w = Eigen::MatrixXd::Random(block, block);
+    w = w * w.transpose() + u(*rng) * Eigen::MatrixXd::Identity(block, block);
+    m.block(block * a, block * a, block, block) += w;
+    m.block(block * b, block * b, block, block) += w;
+    m.block(block * a, block * b, block, block) -= w;
+    m.block(block * b, block * a, block, block) -= w;
+  };
+  for (int r = 0; r < side; ++r) {
+    for (int c = 0; c < side; ++c) {
+      if (c + 1 < side) connect(r * side + c, r * side + c + 1);
+      if (r + 1 < side) connect(r * side + c, (r + 1) * side + c);
+    }
+  }
+  if (long_links) {
+    for (int k = 0; k < side; ++k) connect(k, nodes - 1 - k);
+  }
+  m.diagonal().array() += 0.1;
+  return m;
+}
+
+UpperTriangle UpperTriangleOf(const Eigen::MatrixXd& m) {
+  UpperTriangle upper;
+  upper.col_ptr.push_back(0);
+  for (int c = 0; c < m.cols(); ++c) {
+    for (int r = 0; r <= c; ++r) {
+      if (m(r, c) != 0.0) {
+        upper.row_index.push_back(r);
+        upper.values.push_back(m(r, c));
+      }
+    }
+    upper.col_ptr.push_back(static_cast<int>(upper.row_index.size()));
+  }
+  return upper;
+}
+
 }  // namespace ceres_varpro::testing

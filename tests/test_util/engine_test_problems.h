@@ -121,6 +121,21 @@ struct RangeNetworkOptions {
 std::unique_ptr<RangeNetworkProblem> MakeRangeNetwork(
     const RangeNetworkOptions& options);
 
+// A grid Laplacian of side x side nodes with block x block weights, plus 0.1
+// on the diagonal: fill, and supernodes of several columns, like a pose
+// graph's Gram matrix. With long_links node k is also tied to node
+// side² - 1 - k, so that descendants update several supernodes.
+Eigen::MatrixXd GridLaplacian(int side, int block, bool long_links,
+                              std::mt19937* rng);
+
+// The nonzeros of m's upper triangle in compressed columns (CHOLMOD's
+// symmetric-upper form).
+struct UpperTriangle {
+  std::vector<int> col_ptr, row_index;
+  std::vector<double> values;
+};
+UpperTriangle UpperTriangleOf(const Eigen::MatrixXd& m);
+
 }  // namespace ceres_varpro::testing
 
 #endif  // CERES_VARPRO_TESTS_TEST_UTIL_ENGINE_TEST_PROBLEMS_H_
