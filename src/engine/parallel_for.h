@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "engine/thread_pool.h"
+#include "engine/wall_time.h"
 
 namespace ceres_varpro::internal {
 
@@ -20,6 +21,8 @@ struct alignas(64) PerThread {
 
 // Loops shorter than this run inline: waking a worker would cost more.
 inline constexpr int kMinParallelLoopSize = 64;
+// Work below which ParallelFor does not wake workers (see RunChunks).
+inline constexpr double kMinParallelWorkSeconds = 100e-6;
 
 // Runs f(thread_id, i) for i in [begin, end) on up to num_threads threads;
 // thread_id < num_threads identifies the executor, for per-thread scratch.
@@ -32,12 +35,17 @@ void ParallelFor(int num_threads, int begin, int end, const F& f);
 
 namespace parallel_for_internal {
 
-// ParallelFor's scheduler: chunks of `chunk` indices, claimed in turn.
+// ParallelFor's scheduler: chunks of `chunk` indices, claimed in turn. With
+// wake_on_demand the caller first times a few indices alone and wakes the
+// workers only if the rest of the loop, at that pace, would take
+// kMinParallelWorkSeconds or more: a wake-up costs a system call and the
+// worker's start (~80 us on a 2-core virtual machine), more than the short
+// loops of a small problem take (~480 wake-ups per kitti_00 solve).
 template <typename F>
-void RunChunks(int num_threads, int begin, int end, int chunk, const F& f) {
+void RunChunks(int num_threads, int begin, int end, int chunk,
+               bool wake_on_demand, const F& f) {
   const int num_chunks = (end - begin + chunk - 1) / chunk;
   num_threads = std::min(num_threads, num_chunks);
-
   struct SharedState {
     std::atomic<int> next_chunk{0};
     std::atomic<int> next_thread_id{0};
@@ -48,8 +56,7 @@ void RunChunks(int num_threads, int begin, int end, int chunk, const F& f) {
   auto state = std::make_shared<SharedState>();
   // Late executors hold `state` alive but never touch f: every chunk is
   // claimed before the caller can return.
-  auto execute = [state, &f, begin, end, chunk, num_chunks]() {
-    const int thread_id = state->next_thread_id.fetch_add(1);
+  auto work = [state, &f, begin, end, chunk, num_chunks](int thread_id) {
     int done = 0;
     for (int c = state->next_chunk.fetch_add(1); c < num_chunks;
          c = state->next_chunk.fetch_add(1)) {
@@ -62,10 +69,37 @@ void RunChunks(int num_threads, int begin, int end, int chunk, const F& f) {
       state->all_done.notify_all();
     }
   };
-  ThreadPool& pool = ThreadPool::Global();
-  pool.EnsureWorkers(num_threads - 1);
-  for (int t = 1; t < num_threads; ++t) pool.Schedule(execute);
-  execute();
+  const int caller_id = state->next_thread_id.fetch_add(1);
+  if (wake_on_demand) {
+    // The caller claims the first chunk and times its first eighth.
+    state->next_chunk.fetch_add(1);
+    const int chunk_end = std::min(end, begin + chunk);
+    const int probe_end = std::min(chunk_end, begin + std::max(1, chunk / 8));
+    const double start = WallTimeInSeconds();
+    for (int i = begin; i < probe_end; ++i) f(caller_id, i);
+    const double rest =
+        (WallTimeInSeconds() - start) * (end - probe_end) / (probe_end - begin);
+    if (rest < kMinParallelWorkSeconds) num_threads = 1;
+    if (num_threads > 1) {
+      ThreadPool& pool = ThreadPool::Global();
+      pool.EnsureWorkers(num_threads - 1);
+      for (int t = 1; t < num_threads; ++t) {
+        pool.Schedule(
+            [state, work] { work(state->next_thread_id.fetch_add(1)); });
+      }
+    }
+    for (int i = probe_end; i < chunk_end; ++i) f(caller_id, i);
+    state->chunks_done.fetch_add(1);
+  } else {
+    ThreadPool& pool = ThreadPool::Global();
+    pool.EnsureWorkers(num_threads - 1);
+    for (int t = 1; t < num_threads; ++t) {
+      pool.Schedule(
+          [state, work] { work(state->next_thread_id.fetch_add(1)); });
+    }
+  }
+  work(caller_id);
+  if (state->chunks_done.load() == num_chunks) return;
   std::unique_lock<std::mutex> lock(state->mutex);
   state->all_done.wait(lock,
                        [&] { return state->chunks_done.load() == num_chunks; });
@@ -82,7 +116,8 @@ void ParallelFor(int num_threads, int begin, int end, const F& f) {
     return;
   }
   parallel_for_internal::RunChunks(num_threads, begin, end,
-                                   std::max(8, n / (num_threads * 16)), f);
+                                   std::max(8, n / (num_threads * 16)),
+                                   /*wake_on_demand=*/true, f);
 }
 
 // Runs f(part) for each part in [0, num_parts) on up to num_threads threads,
@@ -96,6 +131,7 @@ void ParallelForParts(int num_threads, int num_parts, const F& f) {
     return;
   }
   parallel_for_internal::RunChunks(num_threads, 0, num_parts, 1,
+                                   /*wake_on_demand=*/false,
                                    [&](int, int p) { f(p); });
 }
 

@@ -56,6 +56,7 @@ SparseCholesky::SparseCholesky(Mode mode, int num_threads)
 }
 
 SparseCholesky::~SparseCholesky() {
+  simplicial_.reset();  // It frees its matrix through common_.
   if (matrix_ != nullptr) cholmod_free_sparse(&matrix_, &common_);
   if (factor_ != nullptr) cholmod_free_factor(&factor_, &common_);
   if (rhs_ != nullptr) cholmod_free_dense(&rhs_, &common_);
@@ -72,13 +73,22 @@ std::vector<int> SparseCholesky::BlockOrdering(
     const std::vector<int>& block_starts) {
   const int n = static_cast<int>(col_ptr.size()) - 1;
   const int nb = static_cast<int>(block_starts.size()) - 1;
+  if (nb == n) {
+    // Blocks of one column (the 2D pose-graph model's x, y, yaw): the block
+    // graph is the matrix's own pattern.
+    std::vector<int> perm(n);
+    if (!cholmod_amd(matrix_, nullptr, 0, perm.data(), &common_)) return {};
+    return perm;
+  }
   std::vector<int> block_of(n);
   for (int b = 0; b < nb; ++b) {
     std::fill(block_of.begin() + block_starts[b],
               block_of.begin() + block_starts[b + 1], b);
   }
-  // Each block column's block rows (upper triangle), once each.
+  // Each block column's block rows (upper triangle), once each; at most one
+  // per entry (reserved: growing the array cost more than filling it).
   std::vector<int> block_ptr(nb + 1, 0), block_rows, seen(nb, -1);
+  block_rows.reserve(row_index.size());
   for (int b = 0; b < nb; ++b) {
     const size_t first = block_rows.size();
     for (int j = block_starts[b]; j < block_starts[b + 1]; ++j) {
@@ -172,21 +182,24 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   CHECK(factor_ != nullptr);
   *failed_column = -1;
   if (factor_->is_super) return FactorizeSupernodal(failed_column, error);
-  int ok = 0;
-  {
-    // Simplicial: CHOLMOD 3.0's opens no OpenMP loop (strace: no GOMP thread
-    // and no futex call in a solve). The cap keeps it so with a CHOLMOD that
-    // does: a team no larger than the cores spins 300,000 times after each
-    // loop (GOMP's default wait policy) on CPU the engine's own threads, or
-    // on a shared machine the other process, need.
-    const OpenMpTeamCap cap(1);
-    ok = cholmod_factorize(matrix_, factor_, &common_);
+  if (simplicial_ == nullptr) {
+    simplicial_ =
+        std::make_unique<SimplicialFactorizer>(*matrix_, *factor_, &common_);
   }
-  if (!ok || common_.status == CHOLMOD_NOT_POSDEF ||
-      common_.status < CHOLMOD_OK) {
-    if (common_.status == CHOLMOD_NOT_POSDEF) {
-      ReportNotPositiveDefinite(static_cast<int>(factor_->minor), failed_column,
-                                error);
+  int failed = -1;
+  bool ok = false;
+  {
+    // CHOLMOD 3.0's row factorisation opens no OpenMP loop (strace: no GOMP
+    // thread and no futex call in a solve). The cap keeps it so with a
+    // CHOLMOD that does: a team no larger than the cores spins 300,000 times
+    // after each loop (GOMP's default wait policy) on CPU the engine's own
+    // threads, or on a shared machine the other process, need.
+    const OpenMpTeamCap cap(1);
+    ok = simplicial_->Factorize(mutable_values(), factor_, &failed);
+  }
+  if (!ok) {
+    if (failed >= 0) {
+      ReportNotPositiveDefinite(failed, failed_column, error);
     } else {
       *error = "CHOLMOD numeric factorization failed";
     }

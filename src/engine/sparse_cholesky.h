@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cholmod.h"
+#include "engine/simplicial_factorizer.h"
 #include "engine/supernodal_factorizer.h"
 
 namespace ceres_varpro::internal {
@@ -41,7 +42,7 @@ class SparseCholesky {
   // no second copy of the matrix is kept.
   double* mutable_values();
   // Factors the values in mutable_values(): supernodal factors numerically by
-  // SupernodalFactorizer, simplicial ones by CHOLMOD. On failure
+  // SupernodalFactorizer, simplicial ones by SimplicialFactorizer. On failure
   // *failed_column is the column where a non-positive pivot appeared (-1 if
   // not a pivot issue).
   bool Factorize(int* failed_column, std::string* error);
@@ -84,7 +85,9 @@ class SparseCholesky {
   mutable cholmod_common common_;
   cholmod_sparse* matrix_ = nullptr;
   cholmod_factor* factor_ = nullptr;
-  std::unique_ptr<SupernodalFactorizer> supernodal_;  // Built on first use.
+  // Built on first use.
+  std::unique_ptr<SupernodalFactorizer> supernodal_;
+  std::unique_ptr<SimplicialFactorizer> simplicial_;
   cholmod_dense* rhs_ = nullptr;
   cholmod_dense* solution_ = nullptr;
   cholmod_dense* workspace_y_ = nullptr;

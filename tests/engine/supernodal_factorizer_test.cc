@@ -8,43 +8,11 @@
 #include "Eigen/Dense"
 #include "cholmod.h"
 #include "gtest/gtest.h"
+#include "test_util/cholmod_matrix.h"
 #include "test_util/engine_test_problems.h"
 
 namespace ceres_varpro::internal {
 namespace {
-
-class Cholmod {
- public:
-  Cholmod() {
-    cholmod_start(&common_);
-    common_.print = 0;
-    common_.supernodal = CHOLMOD_SUPERNODAL;
-  }
-  ~Cholmod() {
-    if (a_ != nullptr) cholmod_free_sparse(&a_, &common_);
-    cholmod_finish(&common_);
-  }
-  cholmod_common* common() { return &common_; }
-
-  // The upper triangle of m, compressed columns.
-  cholmod_sparse* Load(const Eigen::MatrixXd& m) {
-    const int n = static_cast<int>(m.rows());
-    const testing::UpperTriangle upper = testing::UpperTriangleOf(m);
-    a_ = cholmod_allocate_sparse(n, n, upper.row_index.size(), 1, 1, 1,
-                                 CHOLMOD_REAL, &common_);
-    std::copy(upper.col_ptr.begin(), upper.col_ptr.end(),
-              static_cast<int*>(a_->p));
-    std::copy(upper.row_index.begin(), upper.row_index.end(),
-              static_cast<int*>(a_->i));
-    std::copy(upper.values.begin(), upper.values.end(),
-              static_cast<double*>(a_->x));
-    return a_;
-  }
-
- private:
-  cholmod_common common_;
-  cholmod_sparse* a_ = nullptr;
-};
 
 // Largest difference over the lower triangles of the supernodes, relative
 // to the largest entry.
@@ -71,8 +39,8 @@ double RelativeDifference(const cholmod_factor& a, const cholmod_factor& b) {
 
 // CHOLMOD's own numeric factorisation and ours, from one analysis.
 void ExpectSameFactorAsCholmod(const Eigen::MatrixXd& m) {
-  Cholmod cholmod;
-  cholmod_sparse* a = cholmod.Load(m);
+  testing::CholmodMatrix cholmod(m, CHOLMOD_SUPERNODAL);
+  cholmod_sparse* a = cholmod.matrix();
   cholmod_factor* reference = cholmod_analyze(a, cholmod.common());
   ASSERT_NE(reference, nullptr);
   ASSERT_TRUE(reference->is_super);
@@ -88,9 +56,8 @@ void ExpectSameFactorAsCholmod(const Eigen::MatrixXd& m) {
   EXPECT_EQ(failed, -1);
   EXPECT_LT(RelativeDifference(*reference, *ours), 1e-13);
   // Refactoring with new values of the same pattern starts from scratch.
-  auto* values = static_cast<double*>(a->x);
-  const int nnz = static_cast<const int*>(a->p)[a->ncol];
-  for (int k = 0; k < nnz; ++k) values[k] *= 1.5;
+  double* values = cholmod.values();
+  for (int k = 0; k < cholmod.num_nonzeros(); ++k) values[k] *= 1.5;
   ASSERT_TRUE(cholmod_factorize(a, reference, cholmod.common()));
   ASSERT_TRUE(
       factorizer.Factorize(values, static_cast<double*>(ours->x), &failed));
@@ -122,8 +89,8 @@ TEST(SupernodalFactorizer, ReportsTheFailingColumnLikeCholmod) {
   for (const double bad : {-50.0, std::nan("")}) {
     Eigen::MatrixXd m = testing::GridLaplacian(8, 3, /*long_links=*/true, &rng);
     m(100, 100) = bad;
-    Cholmod cholmod;
-    cholmod_sparse* a = cholmod.Load(m);
+    testing::CholmodMatrix cholmod(m, CHOLMOD_SUPERNODAL);
+    cholmod_sparse* a = cholmod.matrix();
     cholmod_factor* reference = cholmod_analyze(a, cholmod.common());
     cholmod_factor* ours = cholmod_copy_factor(reference, cholmod.common());
     cholmod_factorize(a, reference, cholmod.common());

@@ -1,0 +1,114 @@
+#include "engine/simplicial_factorizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "glog/logging.h"
+
+namespace ceres_varpro::internal {
+
+SimplicialFactorizer::SimplicialFactorizer(const cholmod_sparse& matrix,
+                                           const cholmod_factor& factor,
+                                           cholmod_common* common)
+    : common_(common) {
+  CHECK(!factor.is_super);
+  CHECK(matrix.packed && matrix.stype > 0 && matrix.itype == CHOLMOD_INT);
+  const int n = static_cast<int>(matrix.ncol);
+  CHECK_EQ(static_cast<int>(factor.n), n);
+  const int* perm = static_cast<const int*>(factor.Perm);
+  std::vector<int> inverse(n);
+  for (int k = 0; k < n; ++k) inverse[perm != nullptr ? perm[k] : k] = k;
+  const int* col_ptr = static_cast<const int*>(matrix.p);
+  const int* rows = static_cast<const int*>(matrix.i);
+  const int nnz = col_ptr[n];
+  // (i, j) of the upper triangle lands at row min, column max of their
+  // permuted indices. Count per column, place, then sort each column's rows:
+  // the order of a column's entries sets the order of rowfac's operations,
+  // and sorted (as cholmod_factorize's transposes leave them) the factor is
+  // the same to the last bit.
+  permuted_ = cholmod_allocate_sparse(n, n, nnz, /*sorted=*/1, /*packed=*/1,
+                                      /*stype=*/1, CHOLMOD_REAL, common_);
+  CHECK(permuted_ != nullptr) << "CHOLMOD could not allocate a matrix";
+  int* p = static_cast<int*>(permuted_->p);
+  int* pi = static_cast<int*>(permuted_->i);
+  std::fill(p, p + n + 1, 0);
+  for (int j = 0; j < n; ++j) {
+    for (int k = col_ptr[j]; k < col_ptr[j + 1]; ++k) {
+      ++p[std::max(inverse[rows[k]], inverse[j]) + 1];
+    }
+  }
+  for (int j = 0; j < n; ++j) p[j + 1] += p[j];
+  std::vector<int> next(p, p + n);
+  target_.resize(nnz);
+  for (int j = 0; j < n; ++j) {
+    for (int k = col_ptr[j]; k < col_ptr[j + 1]; ++k) {
+      const int a = inverse[rows[k]];
+      const int b = inverse[j];
+      const int t = next[std::max(a, b)]++;
+      pi[t] = std::min(a, b);
+      target_[k] = t;
+    }
+  }
+  std::vector<int> source(nnz);  // Position in permuted_ -> entry k.
+  for (int k = 0; k < nnz; ++k) source[target_[k]] = k;
+  std::vector<std::pair<int, int>> column;
+  for (int j = 0; j < n; ++j) {
+    column.clear();
+    for (int t = p[j]; t < p[j + 1]; ++t) column.emplace_back(pi[t], source[t]);
+    std::sort(column.begin(), column.end());
+    for (int t = p[j]; t < p[j + 1]; ++t) {
+      pi[t] = column[t - p[j]].first;
+      target_[column[t - p[j]].second] = t;
+    }
+  }
+}
+
+SimplicialFactorizer::~SimplicialFactorizer() {
+  if (permuted_ != nullptr) cholmod_free_sparse(&permuted_, common_);
+}
+
+bool SimplicialFactorizer::Factorize(const double* values,
+                                     cholmod_factor* factor,
+                                     int* failed_column) {
+  *failed_column = -1;
+  double* x = static_cast<double*>(permuted_->x);
+  for (size_t k = 0; k < target_.size(); ++k) x[target_[k]] = values[k];
+  const int grow2 = common_->grow2;
+  if (factor->xtype == CHOLMOD_PATTERN) {
+    // First factorisation: rowfac allocates the factor, exactly its size
+    // (the pattern never changes), LLᵀ or LDLᵀ as the common asks
+    // (cholmod_factorize's choice, so the numbers are the same as its).
+    factor->is_ll = common_->final_ll;
+    common_->grow2 = 0;
+  }
+  double beta[2] = {0.0, 0.0};
+  const int ok =
+      cholmod_rowfac(permuted_, nullptr, beta, 0, factor->n, factor, common_);
+  common_->grow2 = grow2;
+  if (!ok && common_->status != CHOLMOD_NOT_POSDEF) return false;
+  // rowfac fails LLᵀ on a pivot <= 0 but LDLᵀ only on a zero one, and lets a
+  // NaN through. The first column whose pivot is not positive and finite is
+  // where the matrix stops being positive definite (earlier columns do not
+  // depend on later ones), as the supernodal factorisation reports it.
+  const int n = static_cast<int>(factor->n);
+  int first_bad = common_->status == CHOLMOD_NOT_POSDEF
+                      ? static_cast<int>(factor->minor)
+                      : n;
+  const int* p = static_cast<const int*>(factor->p);
+  const double* lx = static_cast<const double*>(factor->x);
+  for (int j = 0; j < first_bad; ++j) {
+    const double d = lx[p[j]];  // L(j, j), or D(j, j).
+    if (!(d > 0.0) || !std::isfinite(d)) {
+      first_bad = j;
+      break;
+    }
+  }
+  if (first_bad < n) {
+    *failed_column = first_bad;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ceres_varpro::internal
