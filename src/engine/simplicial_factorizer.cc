@@ -29,7 +29,7 @@ SimplicialFactorizer::SimplicialFactorizer(const cholmod_sparse& matrix,
   // the same to the last bit.
   permuted_ = cholmod_allocate_sparse(n, n, nnz, /*sorted=*/1, /*packed=*/1,
                                       /*stype=*/1, CHOLMOD_REAL, common_);
-  CHECK(permuted_ != nullptr) << "CHOLMOD could not allocate a matrix";
+  if (permuted_ == nullptr) return;  // Out of memory: Factorize fails.
   int* p = static_cast<int*>(permuted_->p);
   int* pi = static_cast<int*>(permuted_->i);
   std::fill(p, p + n + 1, 0);
@@ -72,6 +72,7 @@ bool SimplicialFactorizer::Factorize(const double* values,
                                      cholmod_factor* factor,
                                      int* failed_column) {
   *failed_column = -1;
+  if (permuted_ == nullptr) return false;
   double* x = static_cast<double*>(permuted_->x);
   for (size_t k = 0; k < target_.size(); ++k) x[target_[k]] = values[k];
   const int grow2 = common_->grow2;
