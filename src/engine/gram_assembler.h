@@ -60,7 +60,7 @@ class GramAssembler {
   std::vector<int> col_ptr_, row_index_, diagonal_position_, block_starts_;
   // The tables are written once, into memory never touched before: on huge
   // pages (LargeVector) that first touch faults once per 2 MiB, not per
-  // 4 KiB, which was most of the construction's time on a 2D pose graph.
+  // 4 KiB (kitti_00's Gram assembler 5.4 -> 3.2 ms, the joint's 11.2 -> 6.2).
   LargeVector<BlockPair> pairs_;  // Grouped by c, b ascending within c.
   std::vector<int> pairs_begin_;  // Per c - cb_begin, into pairs_.
   LargeVector<Contribution> contributions_;

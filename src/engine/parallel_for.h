@@ -69,6 +69,15 @@ void RunChunks(int num_threads, int begin, int end, int chunk,
       state->all_done.notify_all();
     }
   };
+  auto wake_workers = [&] {
+    if (num_threads <= 1) return;
+    ThreadPool& pool = ThreadPool::Global();
+    pool.EnsureWorkers(num_threads - 1);
+    for (int t = 1; t < num_threads; ++t) {
+      pool.Schedule(
+          [state, work] { work(state->next_thread_id.fetch_add(1)); });
+    }
+  };
   const int caller_id = state->next_thread_id.fetch_add(1);
   if (wake_on_demand) {
     // The caller claims the first chunk and times its first eighth.
@@ -80,23 +89,11 @@ void RunChunks(int num_threads, int begin, int end, int chunk,
     const double rest =
         (WallTimeInSeconds() - start) * (end - probe_end) / (probe_end - begin);
     if (rest < kMinParallelWorkSeconds) num_threads = 1;
-    if (num_threads > 1) {
-      ThreadPool& pool = ThreadPool::Global();
-      pool.EnsureWorkers(num_threads - 1);
-      for (int t = 1; t < num_threads; ++t) {
-        pool.Schedule(
-            [state, work] { work(state->next_thread_id.fetch_add(1)); });
-      }
-    }
+    wake_workers();
     for (int i = probe_end; i < chunk_end; ++i) f(caller_id, i);
     state->chunks_done.fetch_add(1);
   } else {
-    ThreadPool& pool = ThreadPool::Global();
-    pool.EnsureWorkers(num_threads - 1);
-    for (int t = 1; t < num_threads; ++t) {
-      pool.Schedule(
-          [state, work] { work(state->next_thread_id.fetch_add(1)); });
-    }
+    wake_workers();
   }
   work(caller_id);
   if (state->chunks_done.load() == num_chunks) return;

@@ -40,19 +40,18 @@ SimplicialFactorizer::SimplicialFactorizer(const cholmod_sparse& matrix,
   }
   for (int j = 0; j < n; ++j) p[j + 1] += p[j];
   std::vector<int> next(p, p + n);
-  target_.resize(nnz);
+  std::vector<int> source(nnz);  // Position in permuted_ -> entry k.
   for (int j = 0; j < n; ++j) {
     for (int k = col_ptr[j]; k < col_ptr[j + 1]; ++k) {
       const int a = inverse[rows[k]];
       const int b = inverse[j];
       const int t = next[std::max(a, b)]++;
       pi[t] = std::min(a, b);
-      target_[k] = t;
+      source[t] = k;
     }
   }
-  std::vector<int> source(nnz);  // Position in permuted_ -> entry k.
-  for (int k = 0; k < nnz; ++k) source[target_[k]] = k;
-  std::vector<std::pair<int, int>> column;
+  target_.resize(nnz);
+  std::vector<std::pair<int, int>> column;  // (row, entry k).
   for (int j = 0; j < n; ++j) {
     column.clear();
     for (int t = p[j]; t < p[j + 1]; ++t) column.emplace_back(pi[t], source[t]);

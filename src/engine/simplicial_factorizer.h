@@ -15,9 +15,9 @@ namespace ceres_varpro::internal {
 // triangle afresh with two transposes into freshly allocated matrices, then
 // walks the factor once more to "convert" it to the form it already has.
 // On the 2D pose graphs, whose factors are small, that cost more than the
-// factorisation itself (kitti_00: transposes 14 % of the solve, 20 % of its
-// page faults). Here the permuted pattern is built once and each entry's
-// place in it is kept, so a factorisation is one scatter and rowfac.
+// factorisation itself (kitti_00: transposes 14 % of the solve, a quarter
+// of its page-fault time). Here the permuted pattern is built once and each
+// entry's place in it is kept, so a factorisation is one scatter and rowfac.
 class SimplicialFactorizer {
  public:
   // matrix: the upper triangle (CHOLMOD stype 1) of the pattern in the
