@@ -68,9 +68,9 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
     total += k * (k + 1) / 2;
   }
   contributions_.reserve(total);
-  // At most one pair per contribution, plus the diagonals; pages of the
-  // reserve that are never written cost nothing.
-  pairs_.reserve(total + nb);
+  // At most one pair per contribution, plus the diagonals and the closing
+  // pair; pages of the reserve that are never written cost nothing.
+  pairs_.reserve(total + nb + 1);
   pairs_begin_.assign(nb + 1, 0);
   std::vector<Entry> column;
   for (int c = cb_begin_; c < cb_end_; ++c) {
@@ -86,18 +86,14 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
     for (auto it = column.begin(); it != column.end() || !diagonal_seen;) {
       const int b = it != column.end() ? it->b : c;
       diagonal_seen |= b == c;
-      BlockPair pair;
-      pair.b = b;
-      pair.contributions_begin = static_cast<int>(contributions_.size());
+      pairs_.push_back({b, static_cast<int>(contributions_.size())});
       for (; it != column.end() && it->b == b; ++it) {
         contributions_.push_back(it->contribution);
       }
-      pair.contributions_end = static_cast<int>(contributions_.size());
-      pair.column_start_begin = 0;
-      pairs_.push_back(pair);
       ++pairs_begin_[c - cb_begin_ + 1];
     }
   }
+  pairs_.push_back({-1, static_cast<int>(contributions_.size())});
   for (int c = 0; c < nb; ++c) pairs_begin_[c + 1] += pairs_begin_[c];
 }
 
@@ -105,35 +101,27 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
 // of b's rows for b < c, rows up to k for b == c), b ascending.
 void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian) {
   const int nb = cb_end_ - cb_begin_;
-  size_t nonzeros = 0, starts = 0;
+  size_t nonzeros = 0;
   for (int c = 0; c < nb; ++c) {
     const int size_c = jacobian.col_block_size(c + cb_begin_);
     for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
       const int size_b = jacobian.col_block_size(pairs_[p].b);
       nonzeros += pairs_[p].b == c + cb_begin_ ? size_c * (size_c + 1) / 2
                                                : size_b * size_c;
-      starts += size_c;
     }
   }
   row_index_.reserve(nonzeros);
-  column_start_.reserve(starts);
   col_ptr_.reserve(n_ + 1);
   col_ptr_.assign(1, 0);
   diagonal_position_.resize(n_);
   for (int c = 0; c < nb; ++c) {
     const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
-    for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
-      pairs_[p].column_start_begin = static_cast<int>(column_start_.size());
-      column_start_.resize(column_start_.size() + size_c);
-    }
     for (int k = 0; k < size_c; ++k) {
       for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
-        BlockPair& pair = pairs_[p];
+        const BlockPair& pair = pairs_[p];
         const int b_offset = jacobian.col_block_offset(pair.b) - col_offset_;
         const int rows = pair.b == cb ? k + 1 : jacobian.col_block_size(pair.b);
-        column_start_[pair.column_start_begin + k] =
-            static_cast<int>(row_index_.size());
         for (int i = 0; i < rows; ++i) row_index_.push_back(b_offset + i);
       }
       const int j = jacobian.col_block_offset(cb) - col_offset_ + k;
@@ -150,13 +138,17 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
   ParallelFor(num_threads_, 0, cb_end_ - cb_begin_, [&](int thread_id, int c) {
     const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
+    const int j0 = jacobian.col_block_offset(cb) - col_offset_;
     double* block = scratch_[thread_id].data();
+    // Rows of the pairs before this one in each column of c.
+    int row_offset = 0;
     for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
       const BlockPair& pair = pairs_[p];
       const int size_b = jacobian.col_block_size(pair.b);
       MatrixRef sum(block, size_b, size_c);
       sum.setZero();
-      for (int q = pair.contributions_begin; q < pair.contributions_end; ++q) {
+      const int contributions_end = pairs_[p + 1].contributions_begin;
+      for (int q = pair.contributions_begin; q < contributions_end; ++q) {
         const Contribution& k = contributions_[q];
         AddTransposeProduct(jv + k.position_b, jv + k.position_c, k.rows,
                             size_b, size_c, block, size_c);
@@ -170,12 +162,12 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
       }
       for (int k = 0; k < size_c; ++k) {
         const int rows = pair.b == cb ? k + 1 : size_b;
-        double* out = values + column_start_[pair.column_start_begin + k];
+        double* out = values + col_ptr_[j0 + k] + row_offset;
         for (int i = 0; i < rows; ++i) out[i] = sum(i, k);
       }
+      row_offset += size_b;
     }
     if (diagonal != nullptr) {
-      const int j0 = jacobian.col_block_offset(cb) - col_offset_;
       for (int k = 0; k < size_c; ++k) {
         values[diagonal_position_[j0 + k]] += diagonal[j0 + k];
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "engine/gram_assembler.h"
@@ -240,6 +241,38 @@ TEST(GramAssembler, MatchesDenseNormalMatrixWithScaleAndDiagonal) {
       EXPECT_LE(i, j) << "upper triangle only";
       got(i, j) = got(j, i) = values[k];
     }
+  }
+  EXPECT_LT((got - expected).norm(), 1e-12 * expected.norm());
+}
+
+// Every column block in range, one of them in no row (its diagonal block is
+// in the pattern, zero): each entry of the pattern is written, to JᵀJ's value.
+TEST(GramAssembler, WritesEveryEntryOfTheWholeRange) {
+  BlockSparseMatrix m({2, 3, 1, 2}, {2, 3, 1, 2},
+                      {{0, 2}, {1}, {0, 1, 2}, {2, 1}});
+  for (int i = 0; i < m.num_nonzeros(); ++i) {
+    m.values()[i] = std::cos(0.3 + 1.9 * i);
+  }
+  const Eigen::MatrixXd dense = m.ToDense();
+  const Eigen::MatrixXd expected = dense.transpose() * dense;
+  GramAssembler assembler(m, 0, 4, 2);
+  ASSERT_EQ(assembler.num_cols(), 8);
+  // The upper triangle of the blocks b <= c that share a row, and the
+  // diagonal blocks: 3 + 6 + 1 + 3 entries on them, (0, 1) 6, (0, 2) 2 and
+  // (1, 2) 3.
+  EXPECT_EQ(assembler.num_nonzeros(), 24);
+  std::vector<double> values(assembler.num_nonzeros(),
+                             std::numeric_limits<double>::quiet_NaN());
+  assembler.Assemble(m, nullptr, nullptr, values.data());
+  Eigen::MatrixXd got = Eigen::MatrixXd::Zero(8, 8);
+  for (int j = 0; j < 8; ++j) {
+    for (int k = assembler.col_ptr()[j]; k < assembler.col_ptr()[j + 1]; ++k) {
+      const int i = assembler.row_index()[k];
+      ASSERT_LE(i, j) << "upper triangle only";
+      ASSERT_TRUE(std::isfinite(values[k])) << "entry " << k << " not written";
+      got(i, j) = got(j, i) = values[k];
+    }
+    EXPECT_EQ(values[assembler.diagonal_position(j)], got(j, j));
   }
   EXPECT_LT((got - expected).norm(), 1e-12 * expected.norm());
 }
