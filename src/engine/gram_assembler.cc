@@ -11,10 +11,11 @@
 namespace ceres_varpro::internal {
 
 GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
-                             int cb_end, int num_threads)
+                             int cb_end, int num_threads, bool keep_tables)
     : cb_begin_(cb_begin),
       cb_end_(cb_end),
-      num_threads_(std::max(1, num_threads)) {
+      num_threads_(std::max(1, num_threads)),
+      keep_tables_(keep_tables) {
   CHECK_LE(0, cb_begin);
   CHECK_LE(cb_begin, cb_end);
   CHECK_LE(cb_end, jacobian.num_col_blocks());
@@ -27,8 +28,21 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
   }
 
   block_starts_.push_back(n_);
-  CollectPairs(jacobian);
-  BuildPattern(jacobian);
+  if (keep_tables_) {
+    CollectPairs(jacobian);
+    BuildPattern(jacobian, pairs_begin_, [&](int p) { return pairs_[p].b; });
+  } else {
+    std::vector<int> pairs_begin, pair_block;
+    CollectBlocks(jacobian, &pairs_begin, &pair_block);
+    BuildPattern(jacobian, pairs_begin,
+                 [&](int p) { return pair_block[p] + cb_begin_; });
+    block_of_.resize(n_);
+    for (int b = 0; b < nb; ++b) {
+      std::fill(block_of_.begin() + block_starts_[b],
+                block_of_.begin() + block_starts_[b + 1], b);
+    }
+    slot_.assign(num_threads_, std::vector<int>(nb, 0));
+  }
   scratch_.resize(num_threads_);
   for (auto& s : scratch_)
     s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
@@ -97,17 +111,50 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
   for (int c = 0; c < nb; ++c) pairs_begin_[c + 1] += pairs_begin_[c];
 }
 
+// Each column block's b, as CollectPairs finds them (the diagonal included),
+// without the contributions: local indices, ascending.
+void GramAssembler::CollectBlocks(const BlockSparseMatrix& jacobian,
+                                  std::vector<int>* pairs_begin,
+                                  std::vector<int>* pair_block) const {
+  const int nb = cb_end_ - cb_begin_;
+  std::vector<int> seen(nb, -1);
+  pairs_begin->assign(1, 0);
+  pair_block->clear();
+  for (int c = 0; c < nb; ++c) {
+    const int cb = c + cb_begin_;
+    const size_t first = pair_block->size();
+    seen[c] = c;  // The diagonal pair is always present.
+    pair_block->push_back(c);
+    for (const auto& e : jacobian.column_entries(cb)) {
+      for (auto* bb = jacobian.row_cells_begin(e.row_block);
+           bb != jacobian.row_cells_end(e.row_block) && bb->col_block < cb;
+           ++bb) {
+        const int b = bb->col_block - cb_begin_;
+        if (b < 0 || seen[b] == c) continue;
+        seen[b] = c;
+        pair_block->push_back(b);
+      }
+    }
+    std::sort(pair_block->begin() + first, pair_block->end());
+    pairs_begin->push_back(static_cast<int>(pair_block->size()));
+  }
+}
+
 // Compressed columns: column k of block c holds the rows of every b <= c (all
 // of b's rows for b < c, rows up to k for b == c), b ascending.
-void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian) {
+template <typename PairBlock>
+void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian,
+                                 const std::vector<int>& pairs_begin,
+                                 const PairBlock& pair_block) {
   const int nb = cb_end_ - cb_begin_;
   size_t nonzeros = 0;
   for (int c = 0; c < nb; ++c) {
     const int size_c = jacobian.col_block_size(c + cb_begin_);
-    for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
-      const int size_b = jacobian.col_block_size(pairs_[p].b);
-      nonzeros += pairs_[p].b == c + cb_begin_ ? size_c * (size_c + 1) / 2
-                                               : size_b * size_c;
+    for (int p = pairs_begin[c]; p < pairs_begin[c + 1]; ++p) {
+      const int b = pair_block(p);
+      const int size_b = jacobian.col_block_size(b);
+      nonzeros +=
+          b == c + cb_begin_ ? size_c * (size_c + 1) / 2 : size_b * size_c;
     }
   }
   row_index_.reserve(nonzeros);
@@ -118,10 +165,10 @@ void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian) {
     const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
     for (int k = 0; k < size_c; ++k) {
-      for (int p = pairs_begin_[c]; p < pairs_begin_[c + 1]; ++p) {
-        const BlockPair& pair = pairs_[p];
-        const int b_offset = jacobian.col_block_offset(pair.b) - col_offset_;
-        const int rows = pair.b == cb ? k + 1 : jacobian.col_block_size(pair.b);
+      for (int p = pairs_begin[c]; p < pairs_begin[c + 1]; ++p) {
+        const int b = pair_block(p);
+        const int b_offset = jacobian.col_block_offset(b) - col_offset_;
+        const int rows = b == cb ? k + 1 : jacobian.col_block_size(b);
         for (int i = 0; i < rows; ++i) row_index_.push_back(b_offset + i);
       }
       const int j = jacobian.col_block_offset(cb) - col_offset_ + k;
@@ -134,6 +181,10 @@ void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian) {
 void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
                              const double* column_scale, const double* diagonal,
                              double* values) const {
+  if (!keep_tables_) {
+    AssembleByRows(jacobian, column_scale, diagonal, values);
+    return;
+  }
   const double* jv = jacobian.values();
   ParallelFor(num_threads_, 0, cb_end_ - cb_begin_, [&](int thread_id, int c) {
     const int cb = c + cb_begin_;
@@ -169,6 +220,61 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
     }
     if (diagonal != nullptr) {
       for (int k = 0; k < size_c; ++k) {
+        values[diagonal_position_[j0 + k]] += diagonal[j0 + k];
+      }
+    }
+  });
+}
+
+// Column block c at a time, as Assemble: each row with a cell in c adds the
+// products of its cells b <= c to the pairs' entries, found through the
+// offsets of b's rows in c's columns (read off c's first column). Each entry
+// receives the same products in the same order as Assemble's block sums
+// (rows ascending, one product at a time), so the values are the same to the
+// last bit.
+void GramAssembler::AssembleByRows(const BlockSparseMatrix& jacobian,
+                                   const double* column_scale,
+                                   const double* diagonal,
+                                   double* values) const {
+  const double* jv = jacobian.values();
+  ParallelFor(num_threads_, 0, cb_end_ - cb_begin_, [&](int thread_id, int c) {
+    const int cb = c + cb_begin_;
+    const int size_c = jacobian.col_block_size(cb);
+    const int j0 = jacobian.col_block_offset(cb) - col_offset_;
+    int* slot = slot_[thread_id].data();
+    for (int q = col_ptr_[j0]; q < col_ptr_[j0 + 1];) {
+      const int b = block_of_[row_index_[q]];
+      slot[b] = q - col_ptr_[j0];
+      q += b == c ? 1 : block_starts_[b + 1] - block_starts_[b];
+    }
+    std::fill(values + col_ptr_[j0], values + col_ptr_[j0 + size_c], 0.0);
+    for (const auto& e : jacobian.column_entries(cb)) {
+      const int rows = jacobian.row_block_size(e.row_block);
+      for (auto* bb = jacobian.row_cells_begin(e.row_block);
+           bb != jacobian.row_cells_end(e.row_block) && bb->col_block <= cb;
+           ++bb) {
+        const int b = bb->col_block - cb_begin_;
+        if (b < 0) continue;
+        const int size_b = jacobian.col_block_size(bb->col_block);
+        for (int r = 0; r < rows; ++r) {
+          const double* jb = jv + bb->position + r * size_b;
+          const double* jc = jv + e.position + r * size_c;
+          for (int k = 0; k < size_c; ++k) {
+            double* out = values + col_ptr_[j0 + k] + slot[b];
+            const int n = b == c ? k + 1 : size_b;
+            for (int i = 0; i < n; ++i) out[i] += jb[i] * jc[k];
+          }
+        }
+      }
+    }
+    for (int k = 0; k < size_c; ++k) {
+      if (column_scale != nullptr) {
+        const double sc = column_scale[col_offset_ + j0 + k];
+        for (int q = col_ptr_[j0 + k]; q < col_ptr_[j0 + k + 1]; ++q) {
+          values[q] *= column_scale[col_offset_ + row_index_[q]] * sc;
+        }
+      }
+      if (diagonal != nullptr) {
         values[diagonal_position_[j0 + k]] += diagonal[j0 + k];
       }
     }

@@ -20,8 +20,10 @@ constexpr double kCgFlopsPerFactorEntry = 2 * 2.0;
 JointCholeskyPreconditioner::JointCholeskyPreconditioner(
     const ReducedProblem& problem, int max_cg_iterations, bool always_refactor,
     SparseCholesky::Mode mode)
+    // Lagged, the matrix is assembled a few times a solve: its tables would
+    // cost more memory than they save time.
     : assembler_(problem.jacobian(), 0, problem.jacobian().num_col_blocks(),
-                 problem.num_threads()),
+                 problem.num_threads(), /*keep_tables=*/always_refactor),
       cholesky_(mode, problem.num_threads()),
       column_scale_(problem.jacobian().num_cols(), 1.0),
       diagonal_(problem.jacobian().num_cols(), 0.0),

@@ -220,12 +220,15 @@ TEST(BlockSparseMatrix, MultiplyThenTransposeMultiplyEqualsTheTwoProducts) {
   }
 }
 
-TEST(GramAssembler, MatchesDenseNormalMatrixWithScaleAndDiagonal) {
+// Both ways of assembling: with the cell-to-entry tables and by rows.
+class GramAssemblerTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(GramAssemblerTest, MatchesDenseNormalMatrixWithScaleAndDiagonal) {
   const BlockSparseMatrix m = RandomMatrix();
   const Eigen::MatrixXd dense = m.ToDense();
   Eigen::VectorXd scale = Eigen::VectorXd::LinSpaced(6, 0.5, 2.0);
   // Columns of blocks 1 and 2 only: global columns 2..5.
-  GramAssembler assembler(m, 1, 3, 2);
+  GramAssembler assembler(m, 1, 3, 2, /*keep_tables=*/GetParam());
   ASSERT_EQ(assembler.num_cols(), 4);
   Eigen::VectorXd diagonal = Eigen::VectorXd::LinSpaced(4, 1.0, 4.0);
   std::vector<double> values(assembler.num_nonzeros());
@@ -246,8 +249,9 @@ TEST(GramAssembler, MatchesDenseNormalMatrixWithScaleAndDiagonal) {
 }
 
 // Every column block in range, one of them in no row (its diagonal block is
-// in the pattern, zero): each entry of the pattern is written, to JᵀJ's value.
-TEST(GramAssembler, WritesEveryEntryOfTheWholeRange) {
+// in the pattern, zero): each entry of the pattern is written, to JᵀJ's
+// value, also when the values array already holds another assembly's.
+TEST_P(GramAssemblerTest, WritesEveryEntryOfTheWholeRange) {
   BlockSparseMatrix m({2, 3, 1, 2}, {2, 3, 1, 2},
                       {{0, 2}, {1}, {0, 1, 2}, {2, 1}});
   for (int i = 0; i < m.num_nonzeros(); ++i) {
@@ -255,26 +259,72 @@ TEST(GramAssembler, WritesEveryEntryOfTheWholeRange) {
   }
   const Eigen::MatrixXd dense = m.ToDense();
   const Eigen::MatrixXd expected = dense.transpose() * dense;
-  GramAssembler assembler(m, 0, 4, 2);
+  GramAssembler assembler(m, 0, 4, 2, /*keep_tables=*/GetParam());
   ASSERT_EQ(assembler.num_cols(), 8);
   // The upper triangle of the blocks b <= c that share a row, and the
   // diagonal blocks: 3 + 6 + 1 + 3 entries on them, (0, 1) 6, (0, 2) 2 and
   // (1, 2) 3.
   EXPECT_EQ(assembler.num_nonzeros(), 24);
-  std::vector<double> values(assembler.num_nonzeros(),
-                             std::numeric_limits<double>::quiet_NaN());
-  assembler.Assemble(m, nullptr, nullptr, values.data());
-  Eigen::MatrixXd got = Eigen::MatrixXd::Zero(8, 8);
-  for (int j = 0; j < 8; ++j) {
-    for (int k = assembler.col_ptr()[j]; k < assembler.col_ptr()[j + 1]; ++k) {
-      const int i = assembler.row_index()[k];
-      ASSERT_LE(i, j) << "upper triangle only";
-      ASSERT_TRUE(std::isfinite(values[k])) << "entry " << k << " not written";
-      got(i, j) = got(j, i) = values[k];
+  for (const double start : {std::numeric_limits<double>::quiet_NaN(), 7.0}) {
+    std::vector<double> values(assembler.num_nonzeros(), start);
+    assembler.Assemble(m, nullptr, nullptr, values.data());
+    Eigen::MatrixXd got = Eigen::MatrixXd::Zero(8, 8);
+    for (int j = 0; j < 8; ++j) {
+      for (int k = assembler.col_ptr()[j]; k < assembler.col_ptr()[j + 1];
+           ++k) {
+        const int i = assembler.row_index()[k];
+        ASSERT_LE(i, j) << "upper triangle only";
+        ASSERT_TRUE(std::isfinite(values[k]))
+            << "entry " << k << " not written";
+        got(i, j) = got(j, i) = values[k];
+      }
+      EXPECT_EQ(values[assembler.diagonal_position(j)], got(j, j));
     }
-    EXPECT_EQ(values[assembler.diagonal_position(j)], got(j, j));
+    EXPECT_LT((got - expected).norm(), 1e-12 * expected.norm()) << start;
   }
-  EXPECT_LT((got - expected).norm(), 1e-12 * expected.norm());
+}
+
+INSTANTIATE_TEST_SUITE_P(KeepTables, GramAssemblerTest, ::testing::Bool());
+
+// A chain of scalar and 3-wide blocks in rows of 3 (the pose-graph shapes),
+// part of the columns: both ways give the same pattern and the same values
+// to the last bit (the same products summed in the same order).
+TEST(GramAssembler, AssemblingByRowsMatchesTheTables) {
+  std::vector<int> col_sizes, row_sizes;
+  std::vector<std::vector<int>> rows;
+  const int num_blocks = 40;
+  for (int c = 0; c < num_blocks; ++c) col_sizes.push_back(c % 3 == 0 ? 3 : 1);
+  for (int r = 0; r + 1 < num_blocks; ++r) {
+    row_sizes.push_back(3);
+    rows.push_back({r, r + 1});
+    if (r % 7 == 0 && r + 5 < num_blocks) {
+      row_sizes.push_back(3);
+      rows.push_back({r, r + 2, r + 5});
+    }
+  }
+  BlockSparseMatrix m(row_sizes, col_sizes, rows);
+  for (int i = 0; i < m.num_nonzeros(); ++i) {
+    m.values()[i] = std::sin(0.7 + 2.3 * i);
+  }
+  std::vector<double> scale(m.num_cols()), diagonal(m.num_cols());
+  for (int j = 0; j < m.num_cols(); ++j) {
+    scale[j] = 0.5 + 0.01 * j;
+    diagonal[j] = 0.1 * j;
+  }
+  const GramAssembler tables(m, 5, num_blocks, 2, /*keep_tables=*/true);
+  const GramAssembler by_rows(m, 5, num_blocks, 2, /*keep_tables=*/false);
+  ASSERT_EQ(by_rows.col_ptr(), tables.col_ptr());
+  ASSERT_EQ(by_rows.row_index(), tables.row_index());
+  ASSERT_EQ(by_rows.block_starts(), tables.block_starts());
+  std::vector<double> a(tables.num_nonzeros()), b(by_rows.num_nonzeros());
+  tables.Assemble(m, scale.data(), diagonal.data() + tables.col_offset(),
+                  a.data());
+  by_rows.Assemble(m, scale.data(), diagonal.data() + by_rows.col_offset(),
+                   b.data());
+  EXPECT_EQ(b, a);
+  for (int j = 0; j < tables.num_cols(); ++j) {
+    EXPECT_EQ(by_rows.diagonal_position(j), tables.diagonal_position(j));
+  }
 }
 
 }  // namespace
