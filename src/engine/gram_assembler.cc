@@ -43,9 +43,26 @@ GramAssembler::GramAssembler(const BlockSparseMatrix& jacobian, int cb_begin,
     }
     slot_.assign(num_threads_, std::vector<int>(nb, 0));
   }
-  scratch_.resize(num_threads_);
-  for (auto& s : scratch_)
-    s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
+  if (keep_tables_) {  // Assemble's block sums; AssembleByRows needs none.
+    scratch_.resize(num_threads_);
+    for (auto& s : scratch_)
+      s.resize(2 * max_block_size_ * max_block_size_ + 2 * max_block_size_);
+  }
+}
+
+template <typename F>
+void GramAssembler::ForEachContribution(const BlockSparseMatrix& jacobian,
+                                        int cb, const F& f) const {
+  for (const auto& e : jacobian.column_entries(cb)) {
+    const int rows = jacobian.row_block_size(e.row_block);
+    // A row's cells are sorted by column block.
+    for (auto* bb = jacobian.row_cells_begin(e.row_block);
+         bb != jacobian.row_cells_end(e.row_block) && bb->col_block <= cb;
+         ++bb) {
+      if (bb->col_block < cb_begin_) continue;
+      f(bb->col_block, Contribution{bb->position, e.position, rows});
+    }
+  }
 }
 
 // Every (c, b, cell of b, cell of c), grouped by (c, b): the pairs of JᵀJ
@@ -59,17 +76,6 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
   struct Entry {
     int b;
     Contribution contribution;
-  };
-  auto for_each_in_column = [&](int c, auto&& f) {
-    for (const auto& e : jacobian.column_entries(c)) {
-      const int rows = jacobian.row_block_size(e.row_block);
-      for (auto* bb = jacobian.row_cells_begin(e.row_block);
-           bb != jacobian.row_cells_end(e.row_block) && bb->col_block <= c;
-           ++bb) {
-        if (bb->col_block < cb_begin_) continue;
-        f(bb->col_block, Contribution{bb->position, e.position, rows});
-      }
-    }
   };
   // A row with k cells in range contributes k(k+1)/2 pairs b <= c.
   size_t total = 0;
@@ -89,7 +95,7 @@ void GramAssembler::CollectPairs(const BlockSparseMatrix& jacobian) {
   std::vector<Entry> column;
   for (int c = cb_begin_; c < cb_end_; ++c) {
     column.clear();
-    for_each_in_column(c, [&](int b, const Contribution& k) {
+    ForEachContribution(jacobian, c, [&](int b, const Contribution& k) {
       column.push_back({b, k});
     });
     std::stable_sort(column.begin(), column.end(),
@@ -125,16 +131,12 @@ void GramAssembler::CollectBlocks(const BlockSparseMatrix& jacobian,
     const size_t first = pair_block->size();
     seen[c] = c;  // The diagonal pair is always present.
     pair_block->push_back(c);
-    for (const auto& e : jacobian.column_entries(cb)) {
-      for (auto* bb = jacobian.row_cells_begin(e.row_block);
-           bb != jacobian.row_cells_end(e.row_block) && bb->col_block < cb;
-           ++bb) {
-        const int b = bb->col_block - cb_begin_;
-        if (b < 0 || seen[b] == c) continue;
-        seen[b] = c;
-        pair_block->push_back(b);
-      }
-    }
+    ForEachContribution(jacobian, cb, [&](int global_b, const Contribution&) {
+      const int b = global_b - cb_begin_;
+      if (seen[b] == c) return;
+      seen[b] = c;
+      pair_block->push_back(b);
+    });
     std::sort(pair_block->begin() + first, pair_block->end());
     pairs_begin->push_back(static_cast<int>(pair_block->size()));
   }
@@ -248,25 +250,19 @@ void GramAssembler::AssembleByRows(const BlockSparseMatrix& jacobian,
       q += b == c ? 1 : block_starts_[b + 1] - block_starts_[b];
     }
     std::fill(values + col_ptr_[j0], values + col_ptr_[j0 + size_c], 0.0);
-    for (const auto& e : jacobian.column_entries(cb)) {
-      const int rows = jacobian.row_block_size(e.row_block);
-      for (auto* bb = jacobian.row_cells_begin(e.row_block);
-           bb != jacobian.row_cells_end(e.row_block) && bb->col_block <= cb;
-           ++bb) {
-        const int b = bb->col_block - cb_begin_;
-        if (b < 0) continue;
-        const int size_b = jacobian.col_block_size(bb->col_block);
-        for (int r = 0; r < rows; ++r) {
-          const double* jb = jv + bb->position + r * size_b;
-          const double* jc = jv + e.position + r * size_c;
-          for (int k = 0; k < size_c; ++k) {
-            double* out = values + col_ptr_[j0 + k] + slot[b];
-            const int n = b == c ? k + 1 : size_b;
-            for (int i = 0; i < n; ++i) out[i] += jb[i] * jc[k];
-          }
+    ForEachContribution(jacobian, cb, [&](int global_b, const Contribution& t) {
+      const int b = global_b - cb_begin_;
+      const int size_b = jacobian.col_block_size(global_b);
+      for (int r = 0; r < t.rows; ++r) {
+        const double* jb = jv + t.position_b + r * size_b;
+        const double* jc = jv + t.position_c + r * size_c;
+        for (int k = 0; k < size_c; ++k) {
+          double* out = values + col_ptr_[j0 + k] + slot[b];
+          const int n = b == c ? k + 1 : size_b;
+          for (int i = 0; i < n; ++i) out[i] += jb[i] * jc[k];
         }
       }
-    }
+    });
     for (int k = 0; k < size_c; ++k) {
       if (column_scale != nullptr) {
         const double sc = column_scale[col_offset_ + j0 + k];

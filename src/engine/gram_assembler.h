@@ -63,6 +63,12 @@ class GramAssembler {
     int contributions_begin;  // Into contributions_.
   };
 
+  // f(b, contribution) for each row with a cell in column block cb, rows
+  // ascending, and each of its cells b <= cb in range, b ascending: what
+  // CollectPairs tabulates and AssembleByRows adds.
+  template <typename F>
+  void ForEachContribution(const BlockSparseMatrix& jacobian, int cb,
+                           const F& f) const;
   void CollectPairs(const BlockSparseMatrix& jacobian);
   // The b of every pair (b, c), b ascending within c, without the tables.
   void CollectBlocks(const BlockSparseMatrix& jacobian,
@@ -89,7 +95,7 @@ class GramAssembler {
   std::vector<int> pairs_begin_;  // Per c - cb_begin, into pairs_.
   LargeVector<Contribution> contributions_;
   int max_block_size_ = 0;
-  mutable std::vector<std::vector<double>> scratch_;
+  mutable std::vector<std::vector<double>> scratch_;  // With the tables.
   // Without the tables: the block of each local column, and per thread the
   // offset of each b's rows in the columns of the c being assembled.
   std::vector<int> block_of_;
