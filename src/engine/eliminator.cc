@@ -111,8 +111,16 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   exact_step_ = analysis_.affine && !analysis_.robust;
   blockwise_ = num_linear_ > 0 && !analysis_.coupled && !exact_step_;
 
-  const bool share_jacobian =
-      (exact_step_ && analysis_.jacobian_constant) || blockwise_;
+  // Exact regime, coupled blocks, A varying with θ: one Jacobian and one Gram
+  // factor as well. A candidate overwrites A and the factor; when it is not
+  // accepted, RestoreCurrentJacobian evaluates and factors them again at the
+  // current point. Rejections are a few per solve on pose graphs, and the
+  // second copy was the largest part of the memory VarPro used beyond
+  // Ceres's (city10000: the Jacobian and a 20k-column factor).
+  one_varying_workspace_ =
+      exact_step_ && analysis_.coupled && !analysis_.jacobian_constant;
+  const bool share_jacobian = (exact_step_ && analysis_.jacobian_constant) ||
+                              blockwise_ || one_varying_workspace_;
   for (auto* w : {&current_, &candidate_}) {
     *w = std::make_unique<Workspace>();
     if (share_jacobian && w == &candidate_) {
@@ -139,8 +147,9 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
     current_->sparse_gram = std::make_shared<SparseGramSolver>(
         program_, jacobian, options_.num_threads, options_.cholesky_mode,
         /*detect_kronecker=*/share_gram);
-    candidate_->sparse_gram =
-        share_gram ? current_->sparse_gram : current_->sparse_gram->Twin();
+    candidate_->sparse_gram = share_gram || one_varying_workspace_
+                                  ? current_->sparse_gram
+                                  : current_->sparse_gram->Twin();
     for (Workspace* w : {current_.get(), candidate_.get()}) {
       w->gram = w->sparse_gram.get();
     }
@@ -230,8 +239,7 @@ bool Eliminator::Initialize(std::string* error) {
     if (!w->gram->Factorize(*w->jacobian, error)) return false;
   }
   // A constant G shared by both workspaces is never factored again.
-  if (current_->sparse_gram != nullptr &&
-      current_->sparse_gram == candidate_->sparse_gram) {
+  if (current_->sparse_gram != nullptr && analysis_.gram_constant) {
     current_->sparse_gram->ReleaseAssembly();
   }
   candidate_->initial_point_ready = exact_step_;
@@ -352,6 +360,8 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
     // Before the first accepted point, current() holds the initial l.
     const Eigen::VectorXd& base = current_->linear;
     ++statistics_->num_evaluations;
+    // From here on the shared A and Gram factor are the candidate's.
+    current_overwritten_ = one_varying_workspace_ && has_current_;
     ok_ = Solve(candidate_.get(), base);
     last_ = candidate_.get();
     // Nonlinear elimination: a step that sends many more points off to
@@ -382,6 +392,7 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
     if (ok_ && w == candidate_.get()) {
       std::swap(current_, candidate_);
       last_ = current_.get();
+      current_overwritten_ = false;
       // The shared Jacobian is the new current point's in full.
       if (any_rows_overwritten_) {
         std::fill(overwritten_blocks_.begin(), overwritten_blocks_.end(), 0);
@@ -392,8 +403,9 @@ void Eliminator::PrepareForEvaluation(bool evaluate_jacobians,
       std::fill(overwritten_blocks_.begin(), overwritten_blocks_.end(), 1);
       any_rows_overwritten_ = theta_only_rows_overwritten_ = true;
     }
-    if (ok_ && blockwise_) {
-      // θ of current(), for the predictions of the next candidates.
+    if (ok_ && (blockwise_ || one_varying_workspace_)) {
+      // θ of current(), for the predictions of the next candidates and for
+      // RestoreCurrentJacobian.
       current_theta_.resize(program_->num_theta_ambient());
       program_->GetTheta(current_theta_.data());
     }
@@ -947,15 +959,11 @@ bool Eliminator::FinishCurrent() {
 }
 
 bool Eliminator::RestoreCurrentJacobian() {
+  if (current_overwritten_) return RestoreCurrentGram();
   if (!any_rows_overwritten_) return true;
   DCHECK(blockwise_ && has_current_);
   ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
-  saved_theta_.resize(program_->num_theta_ambient());
-  saved_linear_.resize(num_linear_);
-  program_->GetTheta(saved_theta_.data());
-  program_->GetLinear(saved_linear_.data());
-  program_->SetTheta(current_theta_.data());
-  program_->SetLinear(current_->linear.data());
+  MoveUserMemoryToCurrent();
   // Residuals and row costs are written again too, with the same values.
   int restored = 0;
   const bool ok =
@@ -965,14 +973,52 @@ bool Eliminator::RestoreCurrentJacobian() {
        EvaluateThetaOnlyRows(current_.get(), Columns::kAll));
   // The PlusJacobians stay current()'s: whoever evaluates rows with every
   // column next updates them first (a rejected θ need not even be finite).
-  program_->SetTheta(saved_theta_.data());
-  program_->SetLinear(saved_linear_.data());
+  RestoreUserMemory();
   if (!ok) {
     return Fail("evaluating the current point again failed: " +
                 evaluator_->error());
   }
   statistics_->num_restored_blocks += restored;
   any_rows_overwritten_ = theta_only_rows_overwritten_ = false;
+  return true;
+}
+
+void Eliminator::MoveUserMemoryToCurrent() {
+  saved_theta_.resize(program_->num_theta_ambient());
+  saved_linear_.resize(num_linear_);
+  program_->GetTheta(saved_theta_.data());
+  program_->GetLinear(saved_linear_.data());
+  program_->SetTheta(current_theta_.data());
+  program_->SetLinear(current_->linear.data());
+}
+
+void Eliminator::RestoreUserMemory() {
+  program_->SetTheta(saved_theta_.data());
+  program_->SetLinear(saved_linear_.data());
+}
+
+bool Eliminator::RestoreCurrentGram() {
+  DCHECK(one_varying_workspace_ && has_current_);
+  MoveUserMemoryToCurrent();
+  // The evaluation that accepted this point again (every column, at the same
+  // θ and l*): the same Jacobian, residuals and row costs to the last bit, so
+  // the same factor.
+  Workspace* w = current_.get();
+  bool ok;
+  {
+    ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
+    double cost = 0.0;
+    ok = evaluator_->Evaluate(Columns::kAll, &cost, w->residuals.data(),
+                              w->jacobian.get(), w->row_costs.data());
+  }
+  RestoreUserMemory();
+  if (!ok) {
+    return Fail("evaluating the current point again failed: " +
+                evaluator_->error());
+  }
+  if (!FactorGram(w)) return false;
+  ++statistics_->num_current_point_restorations;
+  current_overwritten_ = false;
   return true;
 }
 

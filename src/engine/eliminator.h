@@ -32,11 +32,14 @@ namespace ceres_varpro::internal {
 // Each evaluated point lives in a Workspace (Jacobian, residuals, l*, Gram
 // factor). The one where Jacobians were last evaluated is current(): the
 // accepted point the reduced problem linearises around. A new candidate never
-// overwrites its residuals, l* or Gram factor. The blockwise regimes keep one
-// Jacobian for both (on BAL it is a third of the solver's memory): a
-// candidate's inner solves overwrite the rows of the blocks they solve by
-// Gauss-Newton, and those rows are evaluated again at the current point only
-// when a rejected candidate left them overwritten (RestoreCurrentJacobian).
+// overwrites its residuals or l*. The blockwise regimes keep one Jacobian for
+// both (on BAL it is a third of the solver's memory): a candidate's inner
+// solves overwrite the rows of the blocks they solve by Gauss-Newton, and
+// those rows are evaluated again at the current point only when a rejected
+// candidate left them overwritten (RestoreCurrentJacobian). The exact coupled
+// regime with a varying A keeps one Jacobian and one Gram factor: a candidate
+// overwrites A and the factor, and RestoreCurrentJacobian evaluates and
+// factors them again at the current point when it is not accepted.
 class Eliminator : public ceres::EvaluationCallback {
  public:
   struct Options {
@@ -48,8 +51,8 @@ class Eliminator : public ceres::EvaluationCallback {
 
   struct Workspace {
     // Shared by both workspaces when A is constant (candidates then only
-    // evaluate residuals) and in the blockwise regimes (see the class
-    // comment).
+    // evaluate residuals), in the blockwise regimes and in the exact coupled
+    // regime (see the class comment).
     std::shared_ptr<BlockSparseMatrix> jacobian;
     Eigen::VectorXd residuals;
     // Cost of each row block where the elimination last evaluated it. Valid
@@ -59,7 +62,8 @@ class Eliminator : public ceres::EvaluationCallback {
     Eigen::VectorXd linear;  // l* over the eliminated linear parameters.
     double cost = 0.0;       // Of the active residual blocks.
     // G = AᵀA factored at this point (shared by both workspaces when
-    // constant): sparse when the linear blocks are coupled, block diagonal
+    // constant, and in the exact coupled regime as the Jacobian is): sparse
+    // when the linear blocks are coupled, block diagonal
     // when they are independent; `gram` is whichever of the two is set.
     std::shared_ptr<SparseGramSolver> sparse_gram;
     std::shared_ptr<BlockDiagonalGramSolver> block_gram;
@@ -203,6 +207,13 @@ class Eliminator : public ceres::EvaluationCallback {
                    ResidualEvaluator::Columns b, double* time_a,
                    double* time_b);
   bool EvaluateJacobian(Workspace* w);
+  // one_varying_workspace_: A and the Gram factor at the current point again,
+  // after a candidate overwrote them. The user's memory is left as it was.
+  bool RestoreCurrentGram();
+  // The restorations evaluate at the current point: its θ and l* go into the
+  // user's memory, whose values are saved and then put back.
+  void MoveUserMemoryToCurrent();
+  void RestoreUserMemory();
   bool FactorGram(Workspace* w);
   bool Fail(const std::string& message);
 
@@ -216,6 +227,10 @@ class Eliminator : public ceres::EvaluationCallback {
   int num_theta_ = 0;
   bool exact_step_ = true;  // Affine without losses.
   bool blockwise_ = false;  // Independent blocks solved one by one.
+  // Exact, coupled, A varying: both workspaces share one Jacobian and one
+  // Gram factor, which a candidate overwrites (current_overwritten_).
+  bool one_varying_workspace_ = false;
+  bool current_overwritten_ = false;
 
   std::unique_ptr<Workspace> current_, candidate_;
   Workspace* last_ = nullptr;
@@ -241,7 +256,8 @@ class Eliminator : public ceres::EvaluationCallback {
   std::vector<char> overwritten_blocks_;
   bool any_rows_overwritten_ = false;
   bool theta_only_rows_overwritten_ = false;
-  // RestoreCurrentJacobian: the user's values while it evaluates.
+  // MoveUserMemoryToCurrent: the user's values while a restoration
+  // evaluates.
   Eigen::VectorXd saved_theta_, saved_linear_;
 
   bool ok_ = false;

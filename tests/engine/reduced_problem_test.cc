@@ -226,48 +226,117 @@ TEST_F(NonlinearLandmarks, ChordConvergedBlocksGetTheirJacobianOnAcceptance) {
   EXPECT_LE((gradient - expected).norm(), 1e-9 * expected.norm());
 }
 
-// The nonlinear regime keeps one Jacobian: a candidate far from the current
-// point (chord steps fail, Gauss-Newton evaluates its landmarks' rows)
-// overwrites rows of it. Not accepted, RestoreCurrentJacobian must give back
-// the current point's Jacobian bit for bit, and the user's memory as the
-// candidate left it.
-TEST_F(NonlinearLandmarks, RejectedCandidateGivesTheCurrentJacobianBack) {
-  const Eigen::MatrixXd current_j = p.reduced->jacobian().ToDense();
+// Evaluates a candidate at Plus(x0, δ), δ ~ N(0, step²), which must write
+// over the Jacobian p's reduced problem linearises around; then
+// RestoreCurrentJacobian must give back the current point's Jacobian and
+// Schur products bit for bit and leave the user's memory as the candidate
+// left it. restorations() counts what the restoration evaluated: it must
+// grow, and a second call must find nothing to do. Returns the candidate.
+template <typename Counter>
+Eigen::VectorXd ExpectRejectedCandidateRestored(EnginePipeline* p,
+                                                const Eigen::VectorXd& x0,
+                                                double step,
+                                                const Counter& restorations) {
+  const int n = p->reduced->num_tangent();
+  const Eigen::MatrixXd current_j = p->reduced->jacobian().ToDense();
   testing::TestRandom random(11);
   Eigen::VectorXd v(n);
   for (int i = 0; i < n; ++i) v[i] = random.Normal(1.0);
   Eigen::VectorXd sv(n);
-  p.reduced->SchurMultiply(v.data(), sv.data());
+  p->reduced->SchurMultiply(v.data(), sv.data());
+  const double vsv = p->reduced->SchurQuadraticForm(v.data());
 
   Eigen::VectorXd delta(n);
-  for (int i = 0; i < n; ++i) delta[i] = random.Normal(0.1);
+  for (int i = 0; i < n; ++i) delta[i] = random.Normal(step);
   Eigen::VectorXd x1(x0.size());
-  ASSERT_TRUE(p.reduced->Plus(x0.data(), delta.data(), x1.data()));
-  const int passes_before = p.stats.num_inner_iterations;
+  EXPECT_TRUE(p->reduced->Plus(x0.data(), delta.data(), x1.data()));
   double candidate_cost = 0.0;
-  ASSERT_TRUE(p.reduced->Evaluate(x1.data(), &candidate_cost));
-  ASSERT_GT(p.stats.num_inner_iterations, passes_before);
-  // The scenario this test is about: the candidate wrote over current rows.
-  ASSERT_GT((p.reduced->jacobian().ToDense() - current_j).cwiseAbs().maxCoeff(),
-            0.0);
-  std::vector<double> user_linear(p.program.num_linear_parameters());
-  p.program.GetLinear(user_linear.data());
+  EXPECT_TRUE(p->reduced->Evaluate(x1.data(), &candidate_cost));
+  // The scenario this check is about: the candidate wrote over the Jacobian.
+  EXPECT_GT(
+      (p->reduced->jacobian().ToDense() - current_j).cwiseAbs().maxCoeff(),
+      0.0);
+  std::vector<double> user_linear(p->program.num_linear_parameters());
+  p->program.GetLinear(user_linear.data());
 
-  ASSERT_TRUE(p.reduced->RestoreCurrentJacobian());
-  EXPECT_GT(p.stats.num_restored_blocks, 0);
-  EXPECT_EQ((p.reduced->jacobian().ToDense() - current_j).cwiseAbs().maxCoeff(),
-            0.0);
+  const int before = restorations();
+  EXPECT_TRUE(p->reduced->RestoreCurrentJacobian());
+  EXPECT_GT(restorations(), before);
+  EXPECT_EQ(
+      (p->reduced->jacobian().ToDense() - current_j).cwiseAbs().maxCoeff(),
+      0.0);
   Eigen::VectorXd sv_again(n);
-  p.reduced->SchurMultiply(v.data(), sv_again.data());
+  p->reduced->SchurMultiply(v.data(), sv_again.data());
   EXPECT_EQ((sv_again - sv).cwiseAbs().maxCoeff(), 0.0);
-  EXPECT_EQ(p.Theta(), x1);
+  EXPECT_EQ(p->reduced->SchurQuadraticForm(v.data()), vsv);
+  EXPECT_EQ(p->Theta(), x1);
   std::vector<double> user_linear_after(user_linear.size());
-  p.program.GetLinear(user_linear_after.data());
+  p->program.GetLinear(user_linear_after.data());
   EXPECT_EQ(user_linear_after, user_linear);
   // Nothing left to restore: a second call evaluates nothing.
-  const int restored = p.stats.num_restored_blocks;
+  const int restored = restorations();
+  EXPECT_TRUE(p->reduced->RestoreCurrentJacobian());
+  EXPECT_EQ(restorations(), restored);
+  return x1;
+}
+
+// The nonlinear regime keeps one Jacobian: a candidate far from the current
+// point (chord steps fail, Gauss-Newton evaluates its landmarks' rows)
+// overwrites rows of it, which are evaluated again when it is not accepted.
+TEST_F(NonlinearLandmarks, RejectedCandidateGivesTheCurrentJacobianBack) {
+  const int passes_before = p.stats.num_inner_iterations;
+  ExpectRejectedCandidateRestored(&p, x0, 0.1,
+                                  [&] { return p.stats.num_restored_blocks; });
+  EXPECT_GT(p.stats.num_inner_iterations, passes_before);
+}
+
+// The exact coupled regime with a varying A keeps one Jacobian and one Gram
+// factor: a candidate overwrites A and the factor, which are evaluated and
+// factored again at the current point when it is not accepted. Accepted, a
+// candidate's Jacobian is Ceres's there.
+TEST(ReducedProblem, VaryingGramRejectedCandidateGivesTheCurrentPointBack) {
+  PoseGraphOptions go;
+  go.num_poses = 12;
+  go.anisotropic = true;
+  go.rotation_noise = 0.1;
+  go.translation_noise = 0.2;
+  auto g = MakePoseGraph(go);
+  EnginePipeline p;
+  ASSERT_TRUE(
+      p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
+      << p.error;
+  ASSERT_EQ(p.analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
+  const Eigen::VectorXd x0 = p.Theta();
+  const int n = p.reduced->num_tangent();
+  Eigen::VectorXd gradient(n);
+  double cost = 0.0;
+  ASSERT_TRUE(
+      p.reduced->EvaluateJacobian(x0.data(), true, &cost, gradient.data()));
+  const int factorizations = p.stats.num_gram_factorizations;
+  const Eigen::VectorXd x1 = ExpectRejectedCandidateRestored(
+      &p, x0, 0.2, [&] { return p.stats.num_current_point_restorations; });
+  EXPECT_EQ(p.stats.num_current_point_restorations, 1);
+  // The candidate's factorisation and the restoration's.
+  EXPECT_EQ(p.stats.num_gram_factorizations, factorizations + 2);
+
+  // The candidate again, accepted: its Jacobian is Ceres's at x1 (tangent
+  // space, the engine's column order), with l* in the user's memory.
+  double candidate_cost = 0.0;
+  ASSERT_TRUE(p.reduced->Evaluate(x1.data(), &candidate_cost));
+  double accepted_cost = 0.0;
+  ASSERT_TRUE(p.reduced->EvaluateJacobian(x1.data(), false, &accepted_cost,
+                                          gradient.data()));
+  EXPECT_NEAR(accepted_cost, candidate_cost, 1e-12 * candidate_cost);
+  CeresEvaluation ceres_eval;
+  ASSERT_TRUE(EvaluateWithCeres(p, g->problem.get(), &ceres_eval));
+  const Eigen::MatrixXd j = p.reduced->jacobian().ToDense();
+  ASSERT_EQ(j.rows(), ceres_eval.jacobian.rows());
+  ASSERT_EQ(j.cols(), ceres_eval.jacobian.cols());
+  EXPECT_LE((j - ceres_eval.jacobian).cwiseAbs().maxCoeff(),
+            1e-12 * (1.0 + ceres_eval.jacobian.cwiseAbs().maxCoeff()));
+  // Restoring after an acceptance has nothing to do.
   ASSERT_TRUE(p.reduced->RestoreCurrentJacobian());
-  EXPECT_EQ(p.stats.num_restored_blocks, restored);
+  EXPECT_EQ(p.stats.num_current_point_restorations, 1);
 }
 
 // The engine's S v and vᵀS v at the current point against the dense
