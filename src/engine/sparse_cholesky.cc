@@ -141,14 +141,14 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   n_ = n;
   const size_t nnz = row_index.size();
   matrix_ = cholmod_allocate_sparse(n, n, nnz, /*sorted=*/1, /*packed=*/1,
-                                    /*stype=*/1, CHOLMOD_REAL, &common_);
+                                    /*stype=*/1, CHOLMOD_PATTERN, &common_);
   if (matrix_ == nullptr) {
     *error = "CHOLMOD could not allocate the matrix";
     return false;
   }
   std::memcpy(matrix_->p, col_ptr.data(), sizeof(int) * (n + 1));
   std::memcpy(matrix_->i, row_index.data(), sizeof(int) * nnz);
-  std::fill_n(static_cast<double*>(matrix_->x), nnz, 0.0);
+  values_.assign(nnz, 0.0);
   std::vector<int> perm;
   if (block_starts != nullptr && block_starts->size() > 1) {
     CHECK_EQ(block_starts->front(), 0);
@@ -169,6 +169,10 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   VLOG(1) << "CHOLMOD analysis: n " << n << ", nnz(A) " << nnz << ", nnz(L) "
           << common_.lnz << ", flops " << common_.fl << ", ordering "
           << common_.method[common_.selected].ordering;
+  // The ordering's workspace (AMD's: 6n and more integers) would stay in the
+  // common for the object's lifetime; the factorisations and solves allocate
+  // the little they need.
+  cholmod_free_work(&common_);
   return true;
 }
 
@@ -179,12 +183,17 @@ bool SparseCholesky::CopyAnalysis(const SparseCholesky& other) {
   n_ = other.n_;
   matrix_ = cholmod_copy_sparse(other.matrix_, &common_);
   factor_ = cholmod_copy_factor(other.factor_, &common_);
+  values_.assign(other.values_.size(), 0.0);
   return matrix_ != nullptr && factor_ != nullptr;
 }
 
 double* SparseCholesky::mutable_values() {
-  CHECK(matrix_ != nullptr) << "Analyze() first";
-  return static_cast<double*>(matrix_->x);
+  CHECK(factor_ != nullptr) << "Analyze() first";
+  return values_.data();
+}
+
+void SparseCholesky::ReleasePattern() {
+  cholmod_free_sparse(&matrix_, &common_);
 }
 
 bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
@@ -194,6 +203,7 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   if (simplicial_ == nullptr) {
     simplicial_ =
         std::make_unique<SimplicialFactorizer>(*matrix_, *factor_, &common_);
+    ReleasePattern();
   }
   int failed = -1;
   bool ok = false;
@@ -231,6 +241,7 @@ bool SparseCholesky::FactorizeSupernodal(int* failed_column,
     VLOG(1) << "supernodal factor: " << factor_->nsuper << " supernodes, "
             << factor_->xsize << " values for nnz(L) " << common_.lnz;
     supernodal_ = std::make_unique<SupernodalFactorizer>(*matrix_, *factor_);
+    ReleasePattern();
   }
   int failed = -1;
   if (!supernodal_->Factorize(mutable_values(),

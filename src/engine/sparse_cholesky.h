@@ -35,7 +35,8 @@ class SparseCholesky {
                const std::vector<int>& row_index, std::string* error,
                const std::vector<int>* block_starts = nullptr);
   // Instead of Analyze(): the pattern and symbolic factorisation of another
-  // analysed (and not yet factored) SparseCholesky. False if CHOLMOD could
+  // analysed (and not yet factored) SparseCholesky (its pattern is released
+  // at its first factorisation). False if CHOLMOD could
   // not allocate the copies.
   bool CopyAnalysis(const SparseCholesky& other);
   // The matrix's values (pattern given to Analyze), to assemble in place:
@@ -66,6 +67,11 @@ class SparseCholesky {
 
  private:
   bool FactorizeSupernodal(int* failed_column, std::string* error);
+  // Once the numeric factoriser has read the pattern (into its own map from
+  // entries to places in the factor), CHOLMOD's copy of it goes: the caller
+  // keeps one to assemble by (4 bytes per entry, city10000's joint matrix
+  // 246k entries).
+  void ReleasePattern();
   // A pivot that was not positive at permuted_column (the permuted order):
   // *failed_column the same column in the caller's order.
   void ReportNotPositiveDefinite(int permuted_column, int* failed_column,
@@ -83,7 +89,13 @@ class SparseCholesky {
   std::vector<double> work_;
   std::vector<std::vector<double>> part_work_;  // Per right-hand side.
   mutable cholmod_common common_;
+  // The pattern (CHOLMOD_PATTERN), for the analysis and the numeric
+  // factoriser's set-up; null after ReleasePattern().
   cholmod_sparse* matrix_ = nullptr;
+  // The matrix's values in the pattern's order (mutable_values()). Not on
+  // the huge-page pool: the joint preconditioner's is allocated after the
+  // pool is trimmed, and a fresh huge page would cost more than it holds.
+  std::vector<double> values_;
   cholmod_factor* factor_ = nullptr;
   // Built on first use.
   std::unique_ptr<SupernodalFactorizer> supernodal_;
