@@ -38,10 +38,10 @@ struct VarProStatistics {
   // evaluated again because a candidate that was not accepted had
   // overwritten them (one Jacobian is kept, not one per evaluated point).
   int num_restored_blocks = 0;
-  // Coupled exact regime with a varying Gram matrix: times the current
-  // point's A and Gram factor were evaluated and factored again because a
-  // candidate that was not accepted had overwritten them (one of each is
-  // kept, not one per evaluated point).
+  // Coupled exact regime with an A that moves with θ: times the current
+  // point's A (and Gram factor, where G varies) were evaluated (and factored)
+  // again because a candidate that was not accepted had overwritten them
+  // (one of each is kept, not one per evaluated point).
   int num_current_point_restorations = 0;
   // Evaluations of the Jacobian (all columns) at accepted points; the
   // nonlinear regime's inner passes that evaluated every column already are

@@ -112,11 +112,11 @@ Eliminator::Eliminator(Program* program, const StructureAnalysis& analysis,
   blockwise_ = num_linear_ > 0 && !analysis_.coupled && !exact_step_;
 
   // Exact regime, coupled blocks, A varying with θ: one Jacobian and one Gram
-  // factor as well. A candidate overwrites A and the factor; when it is not
-  // accepted, RestoreCurrentJacobian evaluates and factors them again at the
-  // current point. Rejections are a few per solve on pose graphs, and the
-  // second copy was the largest part of the memory VarPro used beyond
-  // Ceres's (city10000: the Jacobian and a 20k-column factor).
+  // factor as well. A candidate overwrites A and, where G varies, the factor;
+  // when it is not accepted, RestoreCurrentJacobian evaluates (and factors)
+  // them again at the current point. Rejections are a few per solve on pose
+  // graphs, and the second copy was the largest part of the memory VarPro used
+  // beyond Ceres's (city10000: the Jacobian and a 20k-column factor).
   one_varying_workspace_ =
       exact_step_ && analysis_.coupled && !analysis_.jacobian_constant;
   const bool share_jacobian = (exact_step_ && analysis_.jacobian_constant) ||
@@ -239,7 +239,8 @@ bool Eliminator::Initialize(std::string* error) {
     if (!w->gram->Factorize(*w->jacobian, error)) return false;
   }
   // A constant G shared by both workspaces is never factored again.
-  if (current_->sparse_gram != nullptr && analysis_.gram_constant) {
+  if (current_->sparse_gram != nullptr && exact_step_ &&
+      analysis_.gram_constant) {
     current_->sparse_gram->ReleaseAssembly();
   }
   candidate_->initial_point_ready = exact_step_;
@@ -959,7 +960,7 @@ bool Eliminator::FinishCurrent() {
 }
 
 bool Eliminator::RestoreCurrentJacobian() {
-  if (current_overwritten_) return RestoreCurrentGram();
+  if (current_overwritten_) return RestoreCurrentPoint();
   if (!any_rows_overwritten_) return true;
   DCHECK(blockwise_ && has_current_);
   ScopedTimer timer(&statistics_->evaluation_time_in_seconds);
@@ -997,7 +998,7 @@ void Eliminator::RestoreUserMemory() {
   program_->SetLinear(saved_linear_.data());
 }
 
-bool Eliminator::RestoreCurrentGram() {
+bool Eliminator::RestoreCurrentPoint() {
   DCHECK(one_varying_workspace_ && has_current_);
   MoveUserMemoryToCurrent();
   // The evaluation that accepted this point again (every column, at the same
@@ -1016,7 +1017,9 @@ bool Eliminator::RestoreCurrentGram() {
     return Fail("evaluating the current point again failed: " +
                 evaluator_->error());
   }
-  if (!FactorGram(w)) return false;
+  // A constant G was not factored again for the candidate (its assembly is
+  // released): only A was overwritten.
+  if (!analysis_.gram_constant && !FactorGram(w)) return false;
   ++statistics_->num_current_point_restorations;
   current_overwritten_ = false;
   return true;

@@ -38,8 +38,9 @@ namespace ceres_varpro::internal {
 // those rows are evaluated again at the current point only when a rejected
 // candidate left them overwritten (RestoreCurrentJacobian). The exact coupled
 // regime with a varying A keeps one Jacobian and one Gram factor: a candidate
-// overwrites A and the factor, and RestoreCurrentJacobian evaluates and
-// factors them again at the current point when it is not accepted.
+// overwrites A and, where G varies, the factor, and RestoreCurrentJacobian
+// evaluates (and factors) them again at the current point when it is not
+// accepted.
 class Eliminator : public ceres::EvaluationCallback {
  public:
   struct Options {
@@ -63,8 +64,8 @@ class Eliminator : public ceres::EvaluationCallback {
     double cost = 0.0;       // Of the active residual blocks.
     // G = AᵀA factored at this point (shared by both workspaces when
     // constant, and in the exact coupled regime as the Jacobian is): sparse
-    // when the linear blocks are coupled, block diagonal
-    // when they are independent; `gram` is whichever of the two is set.
+    // when the linear blocks are coupled, block diagonal when they are
+    // independent; `gram` is whichever of the two is set.
     std::shared_ptr<SparseGramSolver> sparse_gram;
     std::shared_ptr<BlockDiagonalGramSolver> block_gram;
     GramSolver* gram = nullptr;
@@ -207,9 +208,10 @@ class Eliminator : public ceres::EvaluationCallback {
                    ResidualEvaluator::Columns b, double* time_a,
                    double* time_b);
   bool EvaluateJacobian(Workspace* w);
-  // one_varying_workspace_: A and the Gram factor at the current point again,
-  // after a candidate overwrote them. The user's memory is left as it was.
-  bool RestoreCurrentGram();
+  // one_varying_workspace_: A, and the Gram factor where G varies, at the
+  // current point again, after a candidate overwrote them. The user's memory
+  // is left as it was.
+  bool RestoreCurrentPoint();
   // The restorations evaluate at the current point: its θ and l* go into the
   // user's memory, whose values are saved and then put back.
   void MoveUserMemoryToCurrent();

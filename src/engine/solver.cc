@@ -130,7 +130,8 @@ std::string Solver::Summary::FullReport() const {
       std::to_string(varpro.num_preconditioner_factorizations));
   row("CG iterations", std::to_string(varpro.num_cg_iterations));
   row("Evaluations (l* solves)", std::to_string(varpro.num_evaluations));
-  if (varpro.regime == EliminationRegime::COUPLED_VARYING_GRAM) {
+  if (varpro.regime == EliminationRegime::COUPLED_CONSTANT_GRAM ||
+      varpro.regime == EliminationRegime::COUPLED_VARYING_GRAM) {
     row("Current point restored",
         std::to_string(varpro.num_current_point_restorations));
   }

@@ -35,9 +35,8 @@ class SparseCholesky {
                const std::vector<int>& row_index, std::string* error,
                const std::vector<int>* block_starts = nullptr);
   // Instead of Analyze(): the pattern and symbolic factorisation of another
-  // analysed (and not yet factored) SparseCholesky (its pattern is released
-  // at its first factorisation). False if CHOLMOD could
-  // not allocate the copies.
+  // analysed (and not yet factored: a factorisation releases the pattern)
+  // SparseCholesky. False if CHOLMOD could not allocate the copies.
   bool CopyAnalysis(const SparseCholesky& other);
   // The matrix's values (pattern given to Analyze), to assemble in place:
   // no second copy of the matrix is kept.

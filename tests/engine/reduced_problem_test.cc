@@ -290,14 +290,14 @@ TEST_F(NonlinearLandmarks, RejectedCandidateGivesTheCurrentJacobianBack) {
   EXPECT_GT(p.stats.num_inner_iterations, passes_before);
 }
 
-// The exact coupled regime with a varying A keeps one Jacobian and one Gram
-// factor: a candidate overwrites A and the factor, which are evaluated and
-// factored again at the current point when it is not accepted. Accepted, a
-// candidate's Jacobian is Ceres's there.
-TEST(ReducedProblem, VaryingGramRejectedCandidateGivesTheCurrentPointBack) {
-  PoseGraphOptions go;
+// The exact coupled regime with an A that moves keeps one Jacobian and one
+// Gram factor: a candidate overwrites A and, where G varies, the factor,
+// which are evaluated (and factored) again at the current point when it is
+// not accepted. Accepted, a candidate's Jacobian is Ceres's there.
+void ExpectSharedWorkspaceRestored(PoseGraphOptions go,
+                                   EliminationRegime regime,
+                                   int factorizations_per_point) {
   go.num_poses = 12;
-  go.anisotropic = true;
   go.rotation_noise = 0.1;
   go.translation_noise = 0.2;
   auto g = MakePoseGraph(go);
@@ -305,7 +305,8 @@ TEST(ReducedProblem, VaryingGramRejectedCandidateGivesTheCurrentPointBack) {
   ASSERT_TRUE(
       p.Build(g->problem.get(), TwoThreadOptions(g->translation_blocks())))
       << p.error;
-  ASSERT_EQ(p.analysis.regime, EliminationRegime::COUPLED_VARYING_GRAM);
+  ASSERT_EQ(p.analysis.regime, regime);
+  ASSERT_FALSE(p.analysis.jacobian_constant);
   const Eigen::VectorXd x0 = p.Theta();
   const int n = p.reduced->num_tangent();
   Eigen::VectorXd gradient(n);
@@ -316,8 +317,9 @@ TEST(ReducedProblem, VaryingGramRejectedCandidateGivesTheCurrentPointBack) {
   const Eigen::VectorXd x1 = ExpectRejectedCandidateRestored(
       &p, x0, 0.2, [&] { return p.stats.num_current_point_restorations; });
   EXPECT_EQ(p.stats.num_current_point_restorations, 1);
-  // The candidate's factorisation and the restoration's.
-  EXPECT_EQ(p.stats.num_gram_factorizations, factorizations + 2);
+  // The candidate's factorisation and the restoration's, where G varies.
+  EXPECT_EQ(p.stats.num_gram_factorizations,
+            factorizations + 2 * factorizations_per_point);
 
   // The candidate again, accepted: its Jacobian is Ceres's at x1 (tangent
   // space, the engine's column order), with l* in the user's memory.
@@ -337,6 +339,23 @@ TEST(ReducedProblem, VaryingGramRejectedCandidateGivesTheCurrentPointBack) {
   // Restoring after an acceptance has nothing to do.
   ASSERT_TRUE(p.reduced->RestoreCurrentJacobian());
   EXPECT_EQ(p.stats.num_current_point_restorations, 1);
+}
+
+TEST(ReducedProblem, VaryingGramRejectedCandidateGivesTheCurrentPointBack) {
+  PoseGraphOptions go;
+  go.anisotropic = true;
+  ExpectSharedWorkspaceRestored(go, EliminationRegime::COUPLED_VARYING_GRAM, 1);
+}
+
+// Isotropic information in pose i's frame: G = AᵀA is constant though A
+// moves with the rotations. A is restored; the factor, never overwritten
+// (and its assembly released), is not factored again.
+TEST(ReducedProblem,
+     ConstantGramVaryingARejectedCandidateGivesTheCurrentPointBack) {
+  PoseGraphOptions go;
+  go.body_frame = true;
+  ExpectSharedWorkspaceRestored(go, EliminationRegime::COUPLED_CONSTANT_GRAM,
+                                0);
 }
 
 // The engine's S v and vᵀS v at the current point against the dense

@@ -243,7 +243,8 @@ std::unique_ptr<PoseGraphProblem> MakePoseGraph(
       if (options.anisotropic) w = sqrt_tau * Eigen::Vector3d(1.0, 0.5, 2.0);
       problem.AddResidualBlock(
           new ceres::AutoDiffCostFunction<TranslationResidual, 3, 4, 3, 3>(
-              new TranslationResidual(tm[e], w, options.anisotropic)),
+              new TranslationResidual(
+                  tm[e], w, options.anisotropic || options.body_frame)),
           options.huber_on_translations ? new ceres::HuberLoss(1.0) : nullptr,
           out->q[i].data(), out->t[i].data(), out->t[j].data());
     }

@@ -58,6 +58,10 @@ struct PoseGraphOptions {
   double rotation_noise = 0.02;        // Radians.
   double translation_noise = 0.05;
   bool anisotropic = false;
+  // The anisotropic model's residual R_iᵀ(t_j - t_i) - t̃_ij with isotropic
+  // weights: A moves with the rotations while G = AᵀA stays constant (Ceres's
+  // pose_graph_3d example with isotropic information).
+  bool body_frame = false;
   bool fix_first_rotation = true;
   unsigned int seed = 7;
   // Optional loss on the translation residuals.
