@@ -45,6 +45,9 @@ DEFINE_string(varpro_preconditioner, "auto",
               "VarPro's reduced preconditioner (auto, block_jacobi, "
               "schur_jacobi, joint_cholesky): for measurements of the "
               "memory/time trade-off; the swap-in view keeps auto.");
+DEFINE_string(varpro_linear_solver, "auto",
+              "VarPro's reduced linear solver (auto, iterative, dense, "
+              "sparse_joint): for measurements; the swap-in view keeps auto.");
 DEFINE_int32(num_threads, 2, "Threads, for both solvers.");
 DEFINE_bool(tight, false,
             "Tolerances 1e-10 (function, gradient, parameter) instead of "
@@ -303,6 +306,13 @@ int Run() {
             &varpro_options.reduced_preconditioner_type)) {
       std::cerr << "swap_in_bench: unknown --varpro_preconditioner "
                 << FLAGS_varpro_preconditioner << "\n";
+      return 2;
+    }
+    if (!ceres_varpro::StringToReducedLinearSolverType(
+            FLAGS_varpro_linear_solver,
+            &varpro_options.reduced_linear_solver_type)) {
+      std::cerr << "swap_in_bench: unknown --varpro_linear_solver "
+                << FLAGS_varpro_linear_solver << "\n";
       return 2;
     }
     const double start = Now();

@@ -28,7 +28,7 @@ SimplicialFactorizer::SimplicialFactorizer(const cholmod_sparse& matrix,
   // and sorted (as cholmod_factorize's transposes leave them) the factor is
   // the same to the last bit.
   permuted_ = cholmod_allocate_sparse(n, n, nnz, /*sorted=*/1, /*packed=*/1,
-                                      /*stype=*/1, CHOLMOD_REAL, common_);
+                                      /*stype=*/1, CHOLMOD_PATTERN, common_);
   if (permuted_ == nullptr) return;  // Out of memory: Factorize fails.
   int* p = static_cast<int*>(permuted_->p);
   int* pi = static_cast<int*>(permuted_->i);
@@ -67,13 +67,35 @@ SimplicialFactorizer::~SimplicialFactorizer() {
   if (permuted_ != nullptr) cholmod_free_sparse(&permuted_, common_);
 }
 
-bool SimplicialFactorizer::Factorize(const double* values,
-                                     cholmod_factor* factor,
+void SimplicialFactorizer::PermuteInPlace(double* values) {
+  const int nnz = static_cast<int>(target_.size());
+  // Follow each cycle of the permutation once, carrying one value.
+  for (int start = 0; start < nnz; ++start) {
+    if (target_[start] < 0) continue;  // Moved with an earlier cycle.
+    double carry = values[start];
+    int k = start;
+    while (true) {
+      const int t = target_[k];
+      target_[k] = ~t;
+      if (t == start) {
+        values[start] = carry;
+        break;
+      }
+      std::swap(carry, values[t]);
+      k = t;
+    }
+  }
+  for (int& t : target_) t = ~t;
+}
+
+bool SimplicialFactorizer::Factorize(double* values, cholmod_factor* factor,
                                      int* failed_column) {
   *failed_column = -1;
   if (permuted_ == nullptr) return false;
-  double* x = static_cast<double*>(permuted_->x);
-  for (size_t k = 0; k < target_.size(); ++k) x[target_[k]] = values[k];
+  PermuteInPlace(values);
+  // rowfac reads the values through the matrix; they stay the caller's.
+  permuted_->x = values;
+  permuted_->xtype = CHOLMOD_REAL;
   const int grow2 = common_->grow2;
   if (factor->xtype == CHOLMOD_PATTERN) {
     // First factorisation: rowfac allocates the factor, exactly its size
@@ -85,6 +107,8 @@ bool SimplicialFactorizer::Factorize(const double* values,
   double beta[2] = {0.0, 0.0};
   const int ok =
       cholmod_rowfac(permuted_, nullptr, beta, 0, factor->n, factor, common_);
+  permuted_->x = nullptr;
+  permuted_->xtype = CHOLMOD_PATTERN;
   common_->grow2 = grow2;
   if (!ok && common_->status != CHOLMOD_NOT_POSDEF) return false;
   // rowfac fails LLᵀ on a pivot <= 0 but LDLᵀ only on a zero one, and lets a

@@ -42,7 +42,9 @@ class SparseCholesky {
   // no second copy of the matrix is kept.
   double* mutable_values();
   // Factors the values in mutable_values(): supernodal factors numerically by
-  // SupernodalFactorizer, simplicial ones by SimplicialFactorizer. On failure
+  // SupernodalFactorizer, simplicial ones by SimplicialFactorizer (which
+  // permutes the values in place: assemble them again before the next
+  // Factorize, as every caller does anyway). On failure
   // *failed_column is the column where a non-positive pivot appeared (-1 if
   // not a pivot issue).
   bool Factorize(int* failed_column, std::string* error);
