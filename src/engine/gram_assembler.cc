@@ -180,11 +180,53 @@ void GramAssembler::BuildPattern(const BlockSparseMatrix& jacobian,
   }
 }
 
+// Column block c's entries k in [begin, end) = [col_ptr_[j0],
+// col_ptr_[j0 + size_c]) are written at values[k], or with targets at
+// chunk[k - begin] and then scattered to values[targets[k]].
+class GramAssembler::Out {
+ public:
+  Out(const GramAssembler& a, double* values, const int* targets, int thread_id,
+      int begin, int end)
+      : values_(values),
+        targets_(targets),
+        begin_(begin),
+        end_(end),
+        data_(targets == nullptr ? values : a.chunk_[thread_id].data()),
+        shift_(targets == nullptr ? 0 : begin) {}
+  double& operator[](int k) const { return data_[k - shift_]; }
+  double* at(int k) const { return data_ + (k - shift_); }
+  void Scatter() const {
+    if (targets_ == nullptr) return;
+    for (int k = begin_; k < end_; ++k) {
+      if (targets_[k] >= 0) values_[targets_[k]] = data_[k - begin_];
+    }
+  }
+
+ private:
+  double* values_;
+  const int* targets_;
+  int begin_, end_;
+  double* data_;
+  int shift_;
+};
+
+void GramAssembler::PrepareChunks(const int* targets) const {
+  if (targets == nullptr || !chunk_.empty()) return;
+  const int nb = cb_end_ - cb_begin_;
+  int largest = 0;
+  for (int c = 0; c < nb; ++c) {
+    largest = std::max(
+        largest, col_ptr_[block_starts_[c + 1]] - col_ptr_[block_starts_[c]]);
+  }
+  chunk_.assign(num_threads_, std::vector<double>(largest));
+}
+
 void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
                              const double* column_scale, const double* diagonal,
-                             double* values) const {
+                             double* values, const int* targets) const {
+  PrepareChunks(targets);
   if (!keep_tables_) {
-    AssembleByRows(jacobian, column_scale, diagonal, values);
+    AssembleByRows(jacobian, column_scale, diagonal, values, targets);
     return;
   }
   const double* jv = jacobian.values();
@@ -192,6 +234,8 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
     const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
     const int j0 = jacobian.col_block_offset(cb) - col_offset_;
+    const Out out(*this, values, targets, thread_id, col_ptr_[j0],
+                  col_ptr_[j0 + size_c]);
     double* block = scratch_[thread_id].data();
     // Rows of the pairs before this one in each column of c.
     int row_offset = 0;
@@ -215,16 +259,17 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
       }
       for (int k = 0; k < size_c; ++k) {
         const int rows = pair.b == cb ? k + 1 : size_b;
-        double* out = values + col_ptr_[j0 + k] + row_offset;
-        for (int i = 0; i < rows; ++i) out[i] = sum(i, k);
+        double* column = out.at(col_ptr_[j0 + k] + row_offset);
+        for (int i = 0; i < rows; ++i) column[i] = sum(i, k);
       }
       row_offset += size_b;
     }
     if (diagonal != nullptr) {
       for (int k = 0; k < size_c; ++k) {
-        values[diagonal_position_[j0 + k]] += diagonal[j0 + k];
+        out[diagonal_position_[j0 + k]] += diagonal[j0 + k];
       }
     }
+    out.Scatter();
   });
 }
 
@@ -236,20 +281,22 @@ void GramAssembler::Assemble(const BlockSparseMatrix& jacobian,
 // last bit.
 void GramAssembler::AssembleByRows(const BlockSparseMatrix& jacobian,
                                    const double* column_scale,
-                                   const double* diagonal,
-                                   double* values) const {
+                                   const double* diagonal, double* values,
+                                   const int* targets) const {
   const double* jv = jacobian.values();
   ParallelFor(num_threads_, 0, cb_end_ - cb_begin_, [&](int thread_id, int c) {
     const int cb = c + cb_begin_;
     const int size_c = jacobian.col_block_size(cb);
     const int j0 = jacobian.col_block_offset(cb) - col_offset_;
+    const Out out(*this, values, targets, thread_id, col_ptr_[j0],
+                  col_ptr_[j0 + size_c]);
     int* slot = slot_[thread_id].data();
     for (int q = col_ptr_[j0]; q < col_ptr_[j0 + 1];) {
       const int b = block_of_[row_index_[q]];
       slot[b] = q - col_ptr_[j0];
       q += b == c ? 1 : block_starts_[b + 1] - block_starts_[b];
     }
-    std::fill(values + col_ptr_[j0], values + col_ptr_[j0 + size_c], 0.0);
+    std::fill(out.at(col_ptr_[j0]), out.at(col_ptr_[j0 + size_c]), 0.0);
     ForEachContribution(jacobian, cb, [&](int global_b, const Contribution& t) {
       const int b = global_b - cb_begin_;
       const int size_b = jacobian.col_block_size(global_b);
@@ -257,9 +304,9 @@ void GramAssembler::AssembleByRows(const BlockSparseMatrix& jacobian,
         const double* jb = jv + t.position_b + r * size_b;
         const double* jc = jv + t.position_c + r * size_c;
         for (int k = 0; k < size_c; ++k) {
-          double* out = values + col_ptr_[j0 + k] + slot[b];
+          double* column = out.at(col_ptr_[j0 + k] + slot[b]);
           const int n = b == c ? k + 1 : size_b;
-          for (int i = 0; i < n; ++i) out[i] += jb[i] * jc[k];
+          for (int i = 0; i < n; ++i) column[i] += jb[i] * jc[k];
         }
       }
     });
@@ -267,13 +314,14 @@ void GramAssembler::AssembleByRows(const BlockSparseMatrix& jacobian,
       if (column_scale != nullptr) {
         const double sc = column_scale[col_offset_ + j0 + k];
         for (int q = col_ptr_[j0 + k]; q < col_ptr_[j0 + k + 1]; ++q) {
-          values[q] *= column_scale[col_offset_ + row_index_[q]] * sc;
+          out[q] *= column_scale[col_offset_ + row_index_[q]] * sc;
         }
       }
       if (diagonal != nullptr) {
-        values[diagonal_position_[j0 + k]] += diagonal[j0 + k];
+        out[diagonal_position_[j0 + k]] += diagonal[j0 + k];
       }
     }
+    out.Scatter();
   });
 }
 

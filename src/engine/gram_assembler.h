@@ -37,9 +37,13 @@ class GramAssembler {
   // values (num_nonzeros) = upper(S Jᵀ J S) + diag(diagonal), where S scales
   // the columns. column_scale is indexed by the Jacobian's global column and
   // may be null (no scaling); diagonal is indexed by the local column
-  // (0..num_cols) and may be null.
+  // (0..num_cols) and may be null. With targets (num_nonzeros entries) entry
+  // k goes to values[targets[k]] instead (-1: nowhere): straight into a
+  // supernodal factor (SparseCholesky::BeginAssembly), through a small
+  // per-thread chunk per column block.
   void Assemble(const BlockSparseMatrix& jacobian, const double* column_scale,
-                const double* diagonal, double* values) const;
+                const double* diagonal, double* values,
+                const int* targets = nullptr) const;
 
   // Position in values of the diagonal entry of local column j.
   int diagonal_position(int j) const { return diagonal_position_[j]; }
@@ -81,7 +85,10 @@ class GramAssembler {
                     const PairBlock& pair_block);
   void AssembleByRows(const BlockSparseMatrix& jacobian,
                       const double* column_scale, const double* diagonal,
-                      double* values) const;
+                      double* values, const int* targets) const;
+  class Out;
+  // With targets: per thread, room for the largest column block's entries.
+  void PrepareChunks(const int* targets) const;
 
   int cb_begin_, cb_end_, num_threads_;
   bool keep_tables_;
@@ -100,6 +107,7 @@ class GramAssembler {
   // offset of each b's rows in the columns of the c being assembled.
   std::vector<int> block_of_;
   mutable std::vector<std::vector<int>> slot_;
+  mutable std::vector<std::vector<double>> chunk_;
 };
 
 }  // namespace ceres_varpro::internal

@@ -145,9 +145,14 @@ bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
       values_.resize(assembler_->num_nonzeros());
       assembler_->Assemble(jacobian, nullptr, nullptr, values_.data());
     }
-    double* l = scalar_->mutable_values();
+    const int* targets = nullptr;
+    double* l = scalar_->BeginAssembly(&targets, &cholmod_error);
+    if (l == nullptr) {
+      *error = FactorizationError(-1, cholmod_error);
+      return false;
+    }
     for (size_t e = 0; e < scalar_source_.size(); ++e) {
-      l[e] = values_[scalar_source_[e]];
+      l[targets != nullptr ? targets[e] : e] = values_[scalar_source_[e]];
     }
     values_ = std::vector<double>();  // Freed; assembled afresh if needed.
     if (!scalar_->Factorize(&failed_column, &cholmod_error)) {
@@ -159,12 +164,20 @@ bool SparseGramSolver::Factorize(const BlockSparseMatrix& jacobian,
     return true;
   }
   if (!Analyze(error)) return false;
-  double* values = cholesky_.mutable_values();
   if (!values_.empty()) {
-    std::copy(values_.begin(), values_.end(), values);
+    if (!cholesky_.SetValues(values_.data(), &cholmod_error)) {
+      *error = FactorizationError(-1, cholmod_error);
+      return false;
+    }
     values_ = std::vector<double>();
   } else {
-    assembler_->Assemble(jacobian, nullptr, nullptr, values);
+    const int* targets = nullptr;
+    double* values = cholesky_.BeginAssembly(&targets, &cholmod_error);
+    if (values == nullptr) {
+      *error = FactorizationError(-1, cholmod_error);
+      return false;
+    }
+    assembler_->Assemble(jacobian, nullptr, nullptr, values, targets);
   }
   if (!cholesky_.Factorize(&failed_column, &cholmod_error)) {
     *error = FactorizationError(failed_column, cholmod_error);

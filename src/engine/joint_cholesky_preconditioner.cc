@@ -47,8 +47,15 @@ bool JointCholeskyPreconditioner::Update(ReducedProblem* problem,
   }
   std::copy(scale, scale + num_tangent_, column_scale_.begin());
   std::copy(d2, d2 + num_tangent_, diagonal_.begin());
+  const int* targets = nullptr;
+  double* values = cholesky_.BeginAssembly(&targets, error);
+  if (values == nullptr) {
+    *error = "joint Cholesky preconditioner: " + *error;
+    factored_ = false;
+    return false;
+  }
   assembler_.Assemble(problem->jacobian(), column_scale_.data(),
-                      diagonal_.data(), cholesky_.mutable_values());
+                      diagonal_.data(), values, targets);
   int failed_column = -1;
   if (!cholesky_.Factorize(&failed_column, error)) {
     *error = "joint Cholesky preconditioner: " + *error;

@@ -148,7 +148,7 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   }
   std::memcpy(matrix_->p, col_ptr.data(), sizeof(int) * (n + 1));
   std::memcpy(matrix_->i, row_index.data(), sizeof(int) * nnz);
-  values_.assign(nnz, 0.0);
+  num_nonzeros_ = static_cast<int>(nnz);
   std::vector<int> perm;
   if (block_starts != nullptr && block_starts->size() > 1) {
     CHECK_EQ(block_starts->front(), 0);
@@ -166,6 +166,8 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
     *error = "CHOLMOD symbolic analysis failed";
     return false;
   }
+  // A supernodal factor receives the values in place (BeginAssembly).
+  if (!factor_->is_super) values_.assign(nnz, 0.0);
   VLOG(1) << "CHOLMOD analysis: n " << n << ", nnz(A) " << nnz << ", nnz(L) "
           << common_.lnz << ", flops " << common_.fl << ", ordering "
           << common_.method[common_.selected].ordering;
@@ -183,13 +185,38 @@ bool SparseCholesky::CopyAnalysis(const SparseCholesky& other) {
   n_ = other.n_;
   matrix_ = cholmod_copy_sparse(other.matrix_, &common_);
   factor_ = cholmod_copy_factor(other.factor_, &common_);
+  num_nonzeros_ = other.num_nonzeros_;
   values_.assign(other.values_.size(), 0.0);
   return matrix_ != nullptr && factor_ != nullptr;
 }
 
-double* SparseCholesky::mutable_values() {
+double* SparseCholesky::BeginAssembly(const int** targets, std::string* error) {
   CHECK(factor_ != nullptr) << "Analyze() first";
-  return values_.data();
+  if (!factor_->is_super) {
+    *targets = nullptr;
+    return values_.data();
+  }
+  if (supernodal_ == nullptr && !PrepareSupernodal(error)) return nullptr;
+  double* lx = static_cast<double*>(factor_->x);
+  supernodal_->Clear(lx);
+  *targets = supernodal_->targets().data();
+  assembled_ = true;
+  return lx;
+}
+
+bool SparseCholesky::SetValues(const double* values, std::string* error) {
+  const int* targets = nullptr;
+  double* out = BeginAssembly(&targets, error);
+  if (out == nullptr) return false;
+  const int nnz = num_nonzeros();
+  if (targets == nullptr) {
+    std::copy(values, values + nnz, out);
+  } else {
+    for (int k = 0; k < nnz; ++k) {
+      if (targets[k] >= 0) out[targets[k]] = values[k];
+    }
+  }
+  return true;
 }
 
 void SparseCholesky::ReleasePattern() {
@@ -214,7 +241,7 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
     // after each loop (GOMP's default wait policy) on CPU the engine's own
     // threads, or on a shared machine the other process, need.
     const OpenMpTeamCap cap(1);
-    ok = simplicial_->Factorize(mutable_values(), factor_, &failed);
+    ok = simplicial_->Factorize(values_.data(), factor_, &failed);
   }
   if (!ok) {
     if (failed >= 0) {
@@ -227,25 +254,29 @@ bool SparseCholesky::Factorize(int* failed_column, std::string* error) {
   return true;
 }
 
+bool SparseCholesky::PrepareSupernodal(std::string* error) {
+  // The symbolic factor gets its (uninitialised) values.
+  if (factor_->xtype == CHOLMOD_PATTERN &&
+      !cholmod_change_factor(CHOLMOD_REAL, /*to_ll=*/1, /*to_super=*/1,
+                             /*to_packed=*/1, /*to_monotonic=*/1, factor_,
+                             &common_)) {
+    *error = "CHOLMOD could not allocate the factor";
+    return false;
+  }
+  VLOG(1) << "supernodal factor: " << factor_->nsuper << " supernodes, "
+          << factor_->xsize << " values for nnz(L) " << common_.lnz;
+  supernodal_ = std::make_unique<SupernodalFactorizer>(*matrix_, *factor_);
+  ReleasePattern();
+  return true;
+}
+
 bool SparseCholesky::FactorizeSupernodal(int* failed_column,
                                          std::string* error) {
-  if (supernodal_ == nullptr) {
-    // The symbolic factor gets its (uninitialised) values.
-    if (factor_->xtype == CHOLMOD_PATTERN &&
-        !cholmod_change_factor(CHOLMOD_REAL, /*to_ll=*/1, /*to_super=*/1,
-                               /*to_packed=*/1, /*to_monotonic=*/1, factor_,
-                               &common_)) {
-      *error = "CHOLMOD could not allocate the factor";
-      return false;
-    }
-    VLOG(1) << "supernodal factor: " << factor_->nsuper << " supernodes, "
-            << factor_->xsize << " values for nnz(L) " << common_.lnz;
-    supernodal_ = std::make_unique<SupernodalFactorizer>(*matrix_, *factor_);
-    ReleasePattern();
-  }
+  CHECK(assembled_) << "BeginAssembly() before each Factorize()";
+  assembled_ = false;
   int failed = -1;
-  if (!supernodal_->Factorize(mutable_values(),
-                              static_cast<double*>(factor_->x), &failed)) {
+  if (!supernodal_->FactorizeInPlace(static_cast<double*>(factor_->x),
+                                     &failed)) {
     ReportNotPositiveDefinite(failed, failed_column, error);
     return false;
   }

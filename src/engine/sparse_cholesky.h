@@ -38,13 +38,19 @@ class SparseCholesky {
   // analysed (and not yet factored: a factorisation releases the pattern)
   // SparseCholesky. False if CHOLMOD could not allocate the copies.
   bool CopyAnalysis(const SparseCholesky& other);
-  // The matrix's values (pattern given to Analyze), to assemble in place:
-  // no second copy of the matrix is kept.
-  double* mutable_values();
-  // Factors the values in mutable_values(): supernodal factors numerically by
-  // SupernodalFactorizer, simplicial ones by SimplicialFactorizer (which
-  // permutes the values in place: assemble them again before the next
-  // Factorize, as every caller does anyway). On failure
+  // Where to assemble the matrix's values (the pattern given to Analyze)
+  // before each Factorize(): entry k goes to values[(*targets)[k]] when
+  // *targets is set (a supernodal factor, zeroed here, receives them in
+  // place; -1: an entry below the diagonal, skipped), to values[k]
+  // otherwise. Either way no second copy of the matrix is kept. Null (with
+  // *error) when CHOLMOD could not allocate the factor.
+  double* BeginAssembly(const int** targets, std::string* error);
+  // BeginAssembly() and the values (the pattern's order) put in place.
+  bool SetValues(const double* values, std::string* error);
+  int num_nonzeros() const { return num_nonzeros_; }
+  // Factors the values assembled since BeginAssembly(): supernodal factors
+  // numerically by SupernodalFactorizer, simplicial ones by
+  // SimplicialFactorizer (which permutes them in place). On failure
   // *failed_column is the column where a non-positive pivot appeared (-1 if
   // not a pivot issue).
   bool Factorize(int* failed_column, std::string* error);
@@ -67,6 +73,8 @@ class SparseCholesky {
   double factorization_flops() const { return common_.fl; }
 
  private:
+  // The supernodal factor's values and factoriser, once.
+  bool PrepareSupernodal(std::string* error);
   bool FactorizeSupernodal(int* failed_column, std::string* error);
   // Once the numeric factoriser has read the pattern (into its own map from
   // entries to places in the factor), CHOLMOD's copy of it goes: the caller
@@ -87,13 +95,16 @@ class SparseCholesky {
   Mode mode_;
   int num_threads_;
   int n_ = 0;
+  int num_nonzeros_ = 0;
+  bool assembled_ = false;  // Values in the supernodal factor, not factored.
   std::vector<double> work_;
   std::vector<std::vector<double>> part_work_;  // Per right-hand side.
   mutable cholmod_common common_;
   // The pattern (CHOLMOD_PATTERN), for the analysis and the numeric
   // factoriser's set-up; null after ReleasePattern().
   cholmod_sparse* matrix_ = nullptr;
-  // The matrix's values in the pattern's order (mutable_values()). Not on
+  // A simplicial factor's matrix values in the pattern's order (a
+  // supernodal factor has them in place). Not on
   // the huge-page pool: the joint preconditioner's is allocated after the
   // pool is trimmed, and a fresh huge page would cost more than it holds.
   std::vector<double> values_;

@@ -55,45 +55,31 @@ SupernodalFactorizer::SupernodalFactorizer(const cholmod_sparse& matrix,
               super_of_column_.begin() + super_[s + 1], s);
   }
   // Where each entry of the upper triangle lands in the factor: (i, j) is
-  // (max, min) of their permuted indices in the lower triangle. Two passes
-  // (count per supernode, then place), so that no list of all entries is
-  // held besides the result.
+  // (max, min) of their permuted indices in the lower triangle.
   const int* ap = static_cast<const int*>(matrix.p);
   const int* ai = static_cast<const int*>(matrix.i);
-  entry_begin_.assign(nsuper_ + 1, 0);
-  auto for_each_entry = [&](auto&& f) {
-    for (int j = 0; j < n_; ++j) {
-      for (int k = ap[j]; k < ap[j + 1]; ++k) {
-        const int i = ai[k];
-        if (i > j) continue;  // Below the diagonal: ignored, as by CHOLMOD.
-        f(k, std::max(inverse[i], inverse[j]),
-          std::min(inverse[i], inverse[j]));
+  target_.assign(ap[n_], -1);
+  for (int j = 0; j < n_; ++j) {
+    for (int k = ap[j]; k < ap[j + 1]; ++k) {
+      const int i = ai[k];
+      if (i > j) continue;  // Below the diagonal: ignored, as by CHOLMOD.
+      const int r = std::max(inverse[i], inverse[j]);
+      const int c = std::min(inverse[i], inverse[j]);
+      const int s = super_of_column_[c];
+      const int k1 = super_[s];
+      const int ncols = super_[s + 1] - k1;
+      const int nrows = pi_[s + 1] - pi_[s];
+      int position = r - k1;
+      if (r >= k1 + ncols) {
+        const int* first = rows_ + pi_[s] + ncols;
+        const int* last = rows_ + pi_[s + 1];
+        const int* it = std::lower_bound(first, last, r);
+        CHECK(it != last && *it == r) << "entry outside the factor's pattern";
+        position = static_cast<int>(it - (rows_ + pi_[s]));
       }
+      target_[k] = px_[s] + (c - k1) * nrows + position;
     }
-  };
-  for_each_entry(
-      [&](int, int, int c) { ++entry_begin_[super_of_column_[c] + 1]; });
-  for (int s = 0; s < nsuper_; ++s) entry_begin_[s + 1] += entry_begin_[s];
-  entry_target_.resize(entry_begin_[nsuper_]);
-  entry_source_.resize(entry_begin_[nsuper_]);
-  std::vector<int> fill(entry_begin_.begin(), entry_begin_.end() - 1);
-  for_each_entry([&](int k, int r, int c) {
-    const int s = super_of_column_[c];
-    const int k1 = super_[s];
-    const int ncols = super_[s + 1] - k1;
-    const int nrows = pi_[s + 1] - pi_[s];
-    int position = r - k1;
-    if (r >= k1 + ncols) {
-      const int* first = rows_ + pi_[s] + ncols;
-      const int* last = rows_ + pi_[s + 1];
-      const int* it = std::lower_bound(first, last, r);
-      CHECK(it != last && *it == r) << "entry outside the factor's pattern";
-      position = static_cast<int>(it - (rows_ + pi_[s]));
-    }
-    const int e = fill[s]++;
-    entry_target_[e] = px_[s] + (c - k1) * nrows + position;
-    entry_source_[e] = k;
-  });
+  }
   head_.assign(nsuper_, -1);
   next_.assign(nsuper_, -1);
   row_position_.assign(nsuper_, 0);
@@ -101,8 +87,20 @@ SupernodalFactorizer::SupernodalFactorizer(const cholmod_sparse& matrix,
   update_.resize(kTile * kTile);
 }
 
+void SupernodalFactorizer::Clear(double* lx) const {
+  std::fill_n(lx, static_cast<size_t>(px_[nsuper_]), 0.0);
+}
+
 bool SupernodalFactorizer::Factorize(const double* values, double* lx,
                                      int* failed_column) {
+  Clear(lx);
+  for (size_t k = 0; k < target_.size(); ++k) {
+    if (target_[k] >= 0) lx[target_[k]] = values[k];
+  }
+  return FactorizeInPlace(lx, failed_column);
+}
+
+bool SupernodalFactorizer::FactorizeInPlace(double* lx, int* failed_column) {
   *failed_column = -1;
   std::fill(head_.begin(), head_.end(), -1);
   for (int s = 0; s < nsuper_; ++s) {
@@ -110,10 +108,6 @@ bool SupernodalFactorizer::Factorize(const double* values, double* lx,
     const int k2 = super_[s + 1];
     const int nrows = pi_[s + 1] - pi_[s];
     double* ls = lx + px_[s];
-    std::fill_n(ls, static_cast<size_t>(nrows) * (k2 - k1), 0.0);
-    for (int e = entry_begin_[s]; e < entry_begin_[s + 1]; ++e) {
-      lx[entry_target_[e]] = values[entry_source_[e]];
-    }
     const int* srows = rows_ + pi_[s];
     for (int i = 0; i < nrows; ++i) local_row_[srows[i]] = i;
     // Left-looking: every earlier supernode d with rows in [k1, k2)

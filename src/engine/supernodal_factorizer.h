@@ -18,7 +18,11 @@ namespace ceres_varpro::internal {
 // it calls BLAS per supernode, and Debian's ATLAS copies every operand into
 // blocks first; and it transposes the whole matrix into the permuted order
 // at every call. Here the entries of the matrix go straight to their place
-// in the factor through a map built once.
+// in the factor through a map built once; a caller that assembles the
+// matrix can write them there itself (targets()), so that no copy of the
+// matrix's values is kept besides the factor (left-looking, the numeric
+// factorisation touches a supernode's columns only when it reaches it, so
+// values placed beforehand give the same factor to the last bit).
 class SupernodalFactorizer {
  public:
   // matrix: the upper triangle (CHOLMOD stype 1) of the pattern in the
@@ -32,6 +36,13 @@ class SupernodalFactorizer {
   // not positive (or not finite) returns false with *failed_column the
   // column in the permuted order, as CHOLMOD's L->minor.
   bool Factorize(const double* values, double* lx, int* failed_column);
+
+  // The same in two steps: entry k of the matrix goes to lx[targets()[k]]
+  // (-1: an entry below the diagonal, ignored) after Clear(lx) has zeroed the
+  // factor; FactorizeInPlace then factors what it holds.
+  const std::vector<int>& targets() const { return target_; }
+  void Clear(double* lx) const;
+  bool FactorizeInPlace(double* lx, int* failed_column);
 
  private:
   // Tiles of the update matrix; column blocks of the panel factorisation.
@@ -48,9 +59,8 @@ class SupernodalFactorizer {
   const int* px_;
   const int* rows_;
   std::vector<int> super_of_column_;
-  // Matrix entries grouped by supernode: entry_begin_[s] .. [s+1] index
-  // entry_target_ (position in lx) and entry_source_ (position in values).
-  std::vector<int> entry_begin_, entry_target_, entry_source_;
+  // Entry k of the matrix -> its position in lx.
+  std::vector<int> target_;
   // Workspace: descendants waiting for each supernode (linked lists), the
   // next row of each descendant, the local row of each global row, and one
   // tile of an update matrix.

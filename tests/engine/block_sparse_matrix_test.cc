@@ -325,6 +325,27 @@ TEST(GramAssembler, AssemblingByRowsMatchesTheTables) {
   for (int j = 0; j < tables.num_cols(); ++j) {
     EXPECT_EQ(by_rows.diagonal_position(j), tables.diagonal_position(j));
   }
+  // With targets (as into a supernodal factor): entry k lands at targets[k],
+  // the same bits, every fifth nowhere (-1); nothing else is written.
+  const int nnz = tables.num_nonzeros();
+  std::vector<int> targets(nnz);
+  for (int k = 0; k < nnz; ++k) targets[k] = k % 5 == 0 ? -1 : 2 * (nnz - k);
+  for (const GramAssembler* assembler : {&tables, &by_rows}) {
+    std::vector<double> placed(2 * nnz + 1,
+                               std::numeric_limits<double>::quiet_NaN());
+    assembler->Assemble(m, scale.data(),
+                        diagonal.data() + assembler->col_offset(),
+                        placed.data(), targets.data());
+    int written = 0;
+    for (int k = 0; k < nnz; ++k) {
+      if (targets[k] < 0) continue;
+      EXPECT_EQ(placed[targets[k]], a[k]) << k;
+      ++written;
+    }
+    EXPECT_EQ(std::count_if(placed.begin(), placed.end(),
+                            [](double v) { return !std::isnan(v); }),
+              written);
+  }
 }
 
 }  // namespace

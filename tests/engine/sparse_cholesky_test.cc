@@ -23,8 +23,7 @@ void Load(const Eigen::MatrixXd& m, SparseCholesky* cholesky,
   ASSERT_TRUE(cholesky->Analyze(static_cast<int>(m.rows()), upper.col_ptr,
                                 upper.row_index, &error, block_starts))
       << error;
-  std::copy(upper.values.begin(), upper.values.end(),
-            cholesky->mutable_values());
+  ASSERT_TRUE(cholesky->SetValues(upper.values.data(), &error)) << error;
   int failed = -1;
   ASSERT_TRUE(cholesky->Factorize(&failed, &error)) << error;
 }
@@ -135,7 +134,7 @@ TEST(SparseCholesky, SolvesRightHandSidesSideBySideOnLargeFactors) {
     SparseCholesky cholesky(SparseCholesky::Mode::kSupernodal, threads);
     std::string error;
     ASSERT_TRUE(cholesky.Analyze(n, col_ptr, row_index, &error)) << error;
-    std::copy(values.begin(), values.end(), cholesky.mutable_values());
+    ASSERT_TRUE(cholesky.SetValues(values.data(), &error)) << error;
     int failed = -1;
     ASSERT_TRUE(cholesky.Factorize(&failed, &error)) << error;
     ASSERT_TRUE(cholesky.is_supernodal());
@@ -191,14 +190,15 @@ TEST(SparseCholesky, RefactorizationUsesTheNewValues) {
   SparseCholesky cholesky(SparseCholesky::Mode::kSupernodal);
   Load(m1, &cholesky);
   // Same pattern, new values.
-  int k = 0;
+  std::vector<double> values;
   for (int c = 0; c < n; ++c) {
     for (int r = 0; r <= c; ++r) {
-      if (m1(r, c) != 0.0) cholesky.mutable_values()[k++] = m2(r, c);
+      if (m1(r, c) != 0.0) values.push_back(m2(r, c));
     }
   }
   int failed = -1;
   std::string error;
+  ASSERT_TRUE(cholesky.SetValues(values.data(), &error)) << error;
   ASSERT_TRUE(cholesky.Factorize(&failed, &error)) << error;
   const Eigen::VectorXd b = Eigen::VectorXd::Random(n);
   Eigen::VectorXd x(n);
