@@ -189,25 +189,24 @@ class GramAssembler::Out {
       int begin, int end)
       : values_(values),
         targets_(targets),
-        begin_(begin),
-        end_(end),
         data_(targets == nullptr ? values : a.chunk_[thread_id].data()),
-        shift_(targets == nullptr ? 0 : begin) {}
-  double& operator[](int k) const { return data_[k - shift_]; }
-  double* at(int k) const { return data_ + (k - shift_); }
+        first_(targets == nullptr ? 0 : begin),
+        end_(end) {}
+  double& operator[](int k) const { return data_[k - first_]; }
+  double* at(int k) const { return data_ + (k - first_); }
   void Scatter() const {
     if (targets_ == nullptr) return;
-    for (int k = begin_; k < end_; ++k) {
-      if (targets_[k] >= 0) values_[targets_[k]] = data_[k - begin_];
+    for (int k = first_; k < end_; ++k) {
+      if (targets_[k] >= 0) values_[targets_[k]] = (*this)[k];
     }
   }
 
  private:
   double* values_;
   const int* targets_;
-  int begin_, end_;
   double* data_;
-  int shift_;
+  int first_;  // The entry at data_[0]: begin with targets, 0 without.
+  int end_;
 };
 
 void GramAssembler::PrepareChunks(const int* targets) const {

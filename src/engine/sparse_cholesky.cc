@@ -148,7 +148,6 @@ bool SparseCholesky::Analyze(int n, const std::vector<int>& col_ptr,
   }
   std::memcpy(matrix_->p, col_ptr.data(), sizeof(int) * (n + 1));
   std::memcpy(matrix_->i, row_index.data(), sizeof(int) * nnz);
-  num_nonzeros_ = static_cast<int>(nnz);
   std::vector<int> perm;
   if (block_starts != nullptr && block_starts->size() > 1) {
     CHECK_EQ(block_starts->front(), 0);
@@ -185,7 +184,6 @@ bool SparseCholesky::CopyAnalysis(const SparseCholesky& other) {
   n_ = other.n_;
   matrix_ = cholmod_copy_sparse(other.matrix_, &common_);
   factor_ = cholmod_copy_factor(other.factor_, &common_);
-  num_nonzeros_ = other.num_nonzeros_;
   values_.assign(other.values_.size(), 0.0);
   return matrix_ != nullptr && factor_ != nullptr;
 }
@@ -208,13 +206,10 @@ bool SparseCholesky::SetValues(const double* values, std::string* error) {
   const int* targets = nullptr;
   double* out = BeginAssembly(&targets, error);
   if (out == nullptr) return false;
-  const int nnz = num_nonzeros();
   if (targets == nullptr) {
-    std::copy(values, values + nnz, out);
+    std::copy(values, values + values_.size(), out);
   } else {
-    for (int k = 0; k < nnz; ++k) {
-      if (targets[k] >= 0) out[targets[k]] = values[k];
-    }
+    supernodal_->Place(values, out);
   }
   return true;
 }

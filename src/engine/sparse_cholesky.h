@@ -47,7 +47,6 @@ class SparseCholesky {
   double* BeginAssembly(const int** targets, std::string* error);
   // BeginAssembly() and the values (the pattern's order) put in place.
   bool SetValues(const double* values, std::string* error);
-  int num_nonzeros() const { return num_nonzeros_; }
   // Factors the values assembled since BeginAssembly(): supernodal factors
   // numerically by SupernodalFactorizer, simplicial ones by
   // SimplicialFactorizer (which permutes them in place). On failure
@@ -95,7 +94,6 @@ class SparseCholesky {
   Mode mode_;
   int num_threads_;
   int n_ = 0;
-  int num_nonzeros_ = 0;
   bool assembled_ = false;  // Values in the supernodal factor, not factored.
   std::vector<double> work_;
   std::vector<std::vector<double>> part_work_;  // Per right-hand side.

@@ -94,10 +94,14 @@ void SupernodalFactorizer::Clear(double* lx) const {
 bool SupernodalFactorizer::Factorize(const double* values, double* lx,
                                      int* failed_column) {
   Clear(lx);
+  Place(values, lx);
+  return FactorizeInPlace(lx, failed_column);
+}
+
+void SupernodalFactorizer::Place(const double* values, double* lx) const {
   for (size_t k = 0; k < target_.size(); ++k) {
     if (target_[k] >= 0) lx[target_[k]] = values[k];
   }
-  return FactorizeInPlace(lx, failed_column);
 }
 
 bool SupernodalFactorizer::FactorizeInPlace(double* lx, int* failed_column) {

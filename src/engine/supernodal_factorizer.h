@@ -37,11 +37,13 @@ class SupernodalFactorizer {
   // column in the permuted order, as CHOLMOD's L->minor.
   bool Factorize(const double* values, double* lx, int* failed_column);
 
-  // The same in two steps: entry k of the matrix goes to lx[targets()[k]]
-  // (-1: an entry below the diagonal, ignored) after Clear(lx) has zeroed the
-  // factor; FactorizeInPlace then factors what it holds.
+  // The same in steps: Clear(lx) zeroes the factor; entry k of the matrix
+  // then goes to lx[targets()[k]] (-1: an entry below the diagonal, ignored),
+  // written by the caller's assembly or by Place(values, lx) for the whole
+  // matrix; FactorizeInPlace factors what lx holds.
   const std::vector<int>& targets() const { return target_; }
   void Clear(double* lx) const;
+  void Place(const double* values, double* lx) const;
   bool FactorizeInPlace(double* lx, int* failed_column);
 
  private:
