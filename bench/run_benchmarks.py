@@ -1243,7 +1243,11 @@ def header_lines(settings):
         "higher*: VarPro ended more than 1e-5 above Ceres in the default view, or never "
         "reached the target in the tight view). *Memory* is VarPro's peak RSS over the "
         "compared Ceres configuration's. *Busy slowdown* is the wall time with one competing "
-        "CPU-bound process over the quiet wall time.", ""]
+        "CPU-bound process over the quiet wall time; *1-thread slowdown* the wall time on one "
+        "thread of the quiet machine over the quiet wall time (below 1: faster on one "
+        "thread); *ratio, Ceres's faster thread count* divides the faster of the compared "
+        "Ceres configuration's two quiet walls (the run's thread count, one thread) by "
+        "VarPro's quiet wall on the run's thread count.", ""]
 
 
 def family_section(title, entries, busy):
